@@ -1,0 +1,274 @@
+#include "cli/commands.hpp"
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+
+#include <Poco/Logger.h>
+#include <Poco/NullChannel.h>
+
+#include "hub/hub.hpp"
+#include "plugin/plugin_registry.hpp"
+
+namespace tsunagu::cli {
+namespace {
+
+// Parses "--name value" pairs; anything else is positional. Unknown names are usage errors.
+struct ParsedArgs {
+  std::map<std::string, std::string> named;
+  std::vector<std::string> positional;
+};
+
+ParsedArgs parse(const Args& args, const std::vector<std::string>& allowed) {
+  ParsedArgs out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) == 0) {
+      const std::string name = a.substr(2);
+      if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+        throw std::invalid_argument("unknown option " + a);
+      }
+      if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
+      out.named[name] = args[++i];
+    } else {
+      out.positional.push_back(a);
+    }
+  }
+  return out;
+}
+
+std::size_t number(const ParsedArgs& p, const std::string& name, std::size_t fallback) {
+  auto it = p.named.find(name);
+  if (it == p.named.end()) return fallback;
+  try {
+    return static_cast<std::size_t>(std::stoul(it->second));
+  } catch (const std::exception&) {
+    throw std::invalid_argument("--" + name + " takes a number, not '" + it->second + "'");
+  }
+}
+
+std::string opt(const ParsedArgs& p, const std::string& name) {
+  auto it = p.named.find(name);
+  return it == p.named.end() ? std::string() : it->second;
+}
+
+// The CLI prints its own results; library logging would only interleave with them.
+void quiet_logging() { Poco::Logger::root().setLevel(Poco::Message::PRIO_ERROR); }
+
+int plugins_list(const runtime::CommonOptions& options, const Args& args) {
+  parse(args, {});
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  plugin::PluginRegistry registry;
+  registry.load_directory(config.plugin_dir);
+  std::cout << "プラグイン (plugins) in " << config.plugin_dir.string() << "\n";
+  std::cout << std::left << std::setw(10) << "kind" << std::setw(22) << "name" << std::setw(10)
+            << "version" << std::setw(5) << "api" << "file\n";
+  for (const auto& p : registry.plugins()) {
+    std::cout << std::left << std::setw(10) << to_string(p.kind) << std::setw(22) << p.name
+              << std::setw(10) << p.version << std::setw(5) << p.api_version
+              << p.path.filename().string() << "\n";
+  }
+  for (const auto& r : registry.refusals()) {
+    std::cout << "refused  " << r.path.filename().string() << ": " << r.reason << "\n";
+  }
+  return registry.refusals().empty() ? kExitOk : kExitFailure;
+}
+
+int config_check(const runtime::CommonOptions& options, const Args& args) {
+  parse(args, {});
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  std::cout << "設定ファイル (config): " << config.file.string() << "\n";
+  plugin::PluginRegistry registry;
+  registry.load_directory(config.plugin_dir);
+  int problems = 0;
+  for (const auto& r : registry.refusals()) {
+    std::cout << "NG  plugin " << r.path.string() << ": " << r.reason << "\n";
+    ++problems;
+  }
+  for (const auto& system : config.systems) {
+    if (!system.enabled) {
+      std::cout << "--  system " << system.name << ": disabled\n";
+      continue;
+    }
+    config::HubConfig one = config;
+    one.systems = {system};
+    try {
+      build_pipelines(one, registry);
+      std::cout << "OK  system " << system.name << ": adapter " << system.adapter << ", mapping "
+                << system.mapping.filename().string() << "\n";
+    } catch (const std::exception& e) {
+      std::cout << "NG  " << e.what() << "\n";
+      ++problems;
+    }
+  }
+  std::cout << (problems == 0 ? "設定に問題はありません (configuration OK)\n"
+                              : std::to_string(problems) + " 件の問題があります (problems found)\n");
+  return problems == 0 ? kExitOk : kExitFailure;
+}
+
+int events_list(const runtime::CommonOptions& options, const Args& args) {
+  const auto p = parse(args, {"system", "kind", "limit", "offset"});
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  auto store = open_store(config);
+  store::EventQuery q;
+  q.source = opt(p, "system");
+  q.kind = opt(p, "kind");
+  q.limit = number(p, "limit", 100);
+  q.offset = number(p, "offset", 0);
+  const auto events = store->events(q);
+  for (const auto& se : events) {
+    const auto& e = se.event;
+    std::cout << e.id << "  " << e.source << "  " << e.source_ref << " v" << e.source_version
+              << "  " << e.kind << "  " << e.occurred_at << "  ward " << e.subject.ward_code
+              << "  " << to_string(e.sensitivity) << "\n";
+  }
+  std::cout << "イベント (events): " << store->count_events(q.source) << " 件 stored, "
+            << events.size() << " shown\n";
+  return kExitOk;
+}
+
+int inputs_list(const runtime::CommonOptions& options, const Args& args) {
+  const auto p = parse(args, {"limit"});
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  auto store = open_store(config);
+  for (const auto& in : store->inputs(number(p, "limit", 50))) {
+    std::cout << in.id << "  " << in.system << "  " << in.origin << "  " << in.status << "  "
+              << in.records << " records, " << in.events << " stored, " << in.duplicates
+              << " already stored, " << in.quarantined << " quarantined  " << in.received_at
+              << (in.message.empty() ? "" : "  " + in.message) << "\n";
+  }
+  return kExitOk;
+}
+
+int quarantine_list(const runtime::CommonOptions& options, const Args& args) {
+  const auto p = parse(args, {"system", "limit"});
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  auto store = open_store(config);
+  const std::string system = opt(p, "system");
+  for (const auto& q : store->quarantine(system, number(p, "limit", 1000))) {
+    std::cout << q.id << "  " << q.system << "  " << q.origin << "  record " << q.record_no;
+    if (q.line > 0) std::cout << " (line " << q.line << ")";
+    std::cout << "  " << q.reason << "\n";
+  }
+  std::cout << "隔離中 (quarantined): " << store->count_quarantine(system) << " 件\n";
+  return kExitOk;
+}
+
+int quarantine_show(const runtime::CommonOptions& options, const Args& args) {
+  const auto p = parse(args, {});
+  if (p.positional.size() != 1) throw std::invalid_argument("usage: quarantine show <id>");
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  auto store = open_store(config);
+  const auto q = store->quarantine_entry(static_cast<std::int64_t>(std::stoll(p.positional[0])));
+  if (!q) {
+    std::cerr << "no quarantined record " << p.positional[0] << "\n";
+    return kExitFailure;
+  }
+  std::cout << "id:       " << q->id << "\nsystem:   " << q->system << "\nfile:     " << q->origin
+            << "\nrecord:   " << q->record_no << "\nline:     " << q->line
+            << "\nfield:    " << q->field << "\nreason:   " << q->reason
+            << "\nstatus:   " << q->status << "\nsince:    " << q->created_at
+            << "\nraw (" << q->raw.size() << " bytes, as received):\n"
+            << q->raw << "\n";
+  return kExitOk;
+}
+
+// Decodes and maps a sample without touching the store: what IT staff run after editing a mapping.
+class DryRunSink final : public RecordSink {
+ public:
+  DryRunSink(const ingest::SystemPipeline& p, const std::string& origin) : p_(p), origin_(origin) {}
+  bool accept(NativeRecord&& r) noexcept override {
+    try {
+      if (!r.error.empty()) {
+        reject(r, r.error_field.empty() ? r.error : r.error_field + ": " + r.error);
+        return true;
+      }
+      auto mapped = p_.mapping->map(r.fields);
+      if (!mapped.ok()) {
+        std::string reason;
+        for (const auto& e : mapped.errors) {
+          reason += (reason.empty() ? "" : "; ") + (e.field.empty() ? e.reason : e.field + ": " + e.reason);
+        }
+        reject(r, reason);
+        return true;
+      }
+      const auto& e = mapped.event;
+      ++accepted;
+      std::cout << "OK  record " << r.number << ": " << e.kind << "  " << e.source_ref << " v"
+                << e.source_version << "  " << e.occurred_at << "  " << e.subject.name << " ("
+                << e.subject.name_kana << ") " << e.subject.birth_date << " ward "
+                << e.subject.ward_code << "\n";
+    } catch (...) {
+      ++rejected;
+    }
+    return true;
+  }
+  std::size_t accepted = 0, rejected = 0;
+
+ private:
+  void reject(const NativeRecord& r, const std::string& reason) {
+    ++rejected;
+    std::cout << "NG  " << origin_ << ": record " << r.number;
+    if (r.line > 0) std::cout << " (line " << r.line << ")";
+    std::cout << ": " << reason << "\n";
+  }
+  const ingest::SystemPipeline& p_;
+  const std::string& origin_;
+};
+
+int mapping_test(const runtime::CommonOptions& options, const Args& args) {
+  const auto p = parse(args, {});
+  if (p.positional.size() != 2) throw std::invalid_argument("usage: mapping test <system> <file>");
+  quiet_logging();
+  auto config = runtime::load_config(options);
+  const auto* system = config.find_system(p.positional[0]);
+  if (system == nullptr) throw std::invalid_argument("no system '" + p.positional[0] + "' in config");
+  config.systems = {*system};
+  config.systems[0].enabled = true;
+  plugin::PluginRegistry registry;
+  registry.load_directory(config.plugin_dir);
+  const auto pipelines = build_pipelines(config, registry);
+  std::ifstream in(p.positional[1], std::ios::binary);
+  if (!in) throw std::invalid_argument(p.positional[1] + ": cannot open");
+  const std::string origin = std::filesystem::path(p.positional[1]).filename().string();
+  DryRunSink sink(pipelines.front(), origin);
+  const DecodeResult result = pipelines.front().adapter->decode(in, origin, sink);
+  if (!result.ok) {
+    std::cout << "NG  " << origin << ": " << result.message << "\n";
+    return kExitFailure;
+  }
+  std::cout << sink.accepted << " 件のイベント (events), " << sink.rejected
+            << " 件の却下 (rejected records)\n";
+  return sink.rejected == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table{
+      {"plugins", "list", "plugins list", "loaded and refused plugins, with versions", plugins_list},
+      {"config", "check", "config check",
+       "validate the configuration, plugins and mappings without starting", config_check},
+      {"events", "list", "events list [--system S] [--kind K] [--limit N] [--offset N]",
+       "stored events", events_list},
+      {"inputs", "list", "inputs list [--limit N]", "received files and their outcome", inputs_list},
+      {"quarantine", "list", "quarantine list [--system S] [--limit N]",
+       "records that could not become events, with file, record, field and reason",
+       quarantine_list},
+      {"quarantine", "show", "quarantine show <id>", "one quarantined record, raw", quarantine_show},
+      {"mapping", "test", "mapping test <system> <file>",
+       "dry run: the events a sample would produce and every rejected record; the store is not "
+       "touched",
+       mapping_test},
+  };
+  return table;
+}
+
+}  // namespace tsunagu::cli

@@ -1,0 +1,274 @@
+#include "config/hub_config.hpp"
+
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Exception.h>
+#include <Poco/NumberParser.h>
+#include <Poco/SAX/SAXException.h>
+#include <Poco/Util/XMLConfiguration.h>
+
+namespace tsunagu::config {
+namespace fs = std::filesystem;
+namespace {
+
+using Poco::Util::AbstractConfiguration;
+
+// Which child elements each element may have. A key not listed here is an error; "*" means any
+// child name (the free-form <settings> of a plugin, the systems by name).
+const std::map<std::string, std::set<std::string>>& allowed_children() {
+  static const std::map<std::string, std::set<std::string>> table{
+      {"", {"instance", "data-dir", "plugins", "mappings", "store", "spool", "systems", "logging"}},
+      {"instance", {"name"}},
+      {"plugins", {"directory"}},
+      {"mappings", {"directory"}},
+      {"store", {"backend", "sqlite"}},
+      {"store.sqlite", {"file", "synchronous", "busy-timeout-ms"}},
+      {"spool", {"poll-interval-ms", "batch-size"}},
+      {"systems", {"*"}},
+      {"systems.*", {"adapter", "mapping", "enabled", "settings"}},
+      {"systems.*.settings", {"*"}},
+      {"logging", {"level", "format"}},
+  };
+  return table;
+}
+
+class Reader {
+ public:
+  Reader(fs::path file, const AbstractConfiguration& conf) : file_(std::move(file)), conf_(conf) {}
+
+  [[noreturn]] void fail(const std::string& key, const std::string& reason) const {
+    throw ConfigError(file_.string() + ": <" + element_path(key) + ">: " + reason);
+  }
+
+  // Rejects every element the schema does not know, depth first.
+  void check_keys(const std::string& key, const std::string& schema_key) const {
+    AbstractConfiguration::Keys children;
+    conf_.keys(key, children);
+    const auto& table = allowed_children();
+    auto allowed = table.find(schema_key);
+    for (const auto& child : children) {
+      const std::string child_key = key.empty() ? child : key + "." + child;
+      if (child.find('[') != std::string::npos) {
+        fail(child_key, "appears more than once; each element may be given once");
+      }
+      if (allowed == table.end()) {
+        fail(key, "takes a value, not child elements (found <" + child + ">)");
+      }
+      const bool any = allowed->second.count("*") > 0;
+      if (!any && allowed->second.count(child) == 0) {
+        std::string names;
+        for (const auto& n : allowed->second) names += (names.empty() ? "" : ", ") + n;
+        fail(child_key, "unknown element (allowed here: " + names + ")");
+      }
+      const std::string child_schema =
+          (any ? (schema_key.empty() ? "*" : schema_key + ".*")
+               : (schema_key.empty() ? child : schema_key + "." + child));
+      // Free-form settings are leaves; everything else is checked recursively.
+      if (schema_key != "systems.*.settings") check_keys(child_key, child_schema);
+    }
+  }
+
+  bool has(const std::string& key) const { return conf_.has(key); }
+
+  std::string text(const std::string& key, const std::optional<std::string>& fallback) const {
+    if (!conf_.has(key)) {
+      if (fallback) return *fallback;
+      fail(key, "required element is missing");
+    }
+    std::string value = conf_.getRawString(key);
+    trim(value);
+    if (value.empty() && !fallback) fail(key, "must not be empty");
+    if (value.empty()) return *fallback;
+    return value;
+  }
+
+  long long integer(const std::string& key, long long fallback, long long min, long long max) const {
+    if (!conf_.has(key)) return fallback;
+    const std::string raw = text(key, std::nullopt);
+    Poco::Int64 value = 0;
+    if (!Poco::NumberParser::tryParse64(raw, value)) {
+      fail(key, "'" + raw + "' is not an integer");
+    }
+    if (value < min || value > max) {
+      fail(key, std::to_string(value) + " is out of range [" + std::to_string(min) + ", " +
+                    std::to_string(max) + "]");
+    }
+    return value;
+  }
+
+  bool boolean(const std::string& key, bool fallback) const {
+    if (!conf_.has(key)) return fallback;
+    const std::string raw = text(key, std::nullopt);
+    if (raw == "true") return true;
+    if (raw == "false") return false;
+    fail(key, "'" + raw + "' is not a boolean (true or false)");
+  }
+
+  std::string one_of(const std::string& key, const std::string& fallback,
+                     const std::set<std::string>& choices) const {
+    const std::string value = text(key, fallback);
+    if (choices.count(value) == 0) {
+      std::string names;
+      for (const auto& n : choices) names += (names.empty() ? "" : ", ") + n;
+      fail(key, "'" + value + "' is not one of: " + names);
+    }
+    return value;
+  }
+
+  AbstractConfiguration::Keys children(const std::string& key) const {
+    AbstractConfiguration::Keys out;
+    conf_.keys(key, out);
+    return out;
+  }
+
+  const fs::path& file() const { return file_; }
+
+ private:
+  static void trim(std::string& s) {
+    const auto first = s.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) {
+      s.clear();
+      return;
+    }
+    s = s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+  }
+
+  static std::string element_path(const std::string& key) {
+    std::string path = "tsunagu";
+    if (!key.empty()) {
+      path += "/";
+      for (char c : key) path += (c == '.') ? '/' : c;
+    }
+    return path;
+  }
+
+  fs::path file_;
+  const AbstractConfiguration& conf_;
+};
+
+fs::path resolve(const fs::path& base, const std::string& value) {
+  fs::path p(value);
+  if (p.is_relative()) p = base / p;
+  return p.lexically_normal();
+}
+
+bool valid_system_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const SystemConfig* HubConfig::find_system(const std::string& name) const {
+  for (const auto& s : systems) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+HubConfig load(const fs::path& file, const LoadOptions& options) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) {
+    throw ConfigError(file.string() + ": configuration file not found");
+  }
+  Poco::AutoPtr<Poco::Util::XMLConfiguration> xml;
+  try {
+    xml = new Poco::Util::XMLConfiguration(file.string());
+  } catch (const Poco::XML::SAXParseException& e) {
+    throw ConfigError(file.string() + ":" + std::to_string(e.getLineNumber()) +
+                      ": not well-formed XML: " + e.message());
+  } catch (const Poco::Exception& e) {
+    throw ConfigError(file.string() + ": cannot read: " + e.displayText());
+  }
+  const Reader r(fs::absolute(file), *xml);
+  r.check_keys("", "");
+
+  const fs::path base = fs::absolute(file).parent_path();
+  HubConfig c;
+  c.file = fs::absolute(file).lexically_normal();
+  c.instance_name = r.text("instance.name", std::string("tsunagu"));
+  if (options.data_dir) {
+    c.data_dir = fs::absolute(*options.data_dir).lexically_normal();
+  } else {
+    c.data_dir = resolve(base, r.text("data-dir", std::nullopt));
+  }
+  const std::string plugin_dir = r.text("plugins.directory", std::string());
+  c.plugin_dir = plugin_dir.empty() ? (options.executable_dir / ".." / "plugins").lexically_normal()
+                                    : resolve(base, plugin_dir);
+  c.mapping_dir = resolve(base, r.text("mappings.directory", std::nullopt));
+
+  c.store_backend = r.one_of("store.backend", "sqlite", {"sqlite"});
+  const std::string sqlite_file = r.text("store.sqlite.file", std::string("store.db"));
+  c.sqlite.file = fs::path(sqlite_file).is_relative() ? c.data_dir / sqlite_file : fs::path(sqlite_file);
+  c.sqlite.synchronous = r.one_of("store.sqlite.synchronous", "full", {"full", "normal"});
+  c.sqlite.busy_timeout =
+      std::chrono::milliseconds(r.integer("store.sqlite.busy-timeout-ms", 10000, 0, 600000));
+
+  c.spool_poll_interval =
+      std::chrono::milliseconds(r.integer("spool.poll-interval-ms", 500, 10, 3600000));
+  c.batch_size = static_cast<std::size_t>(r.integer("spool.batch-size", 500, 1, 100000));
+
+  if (!r.has("systems") || r.children("systems").empty()) {
+    r.fail("systems", "at least one system must be configured");
+  }
+  for (const auto& name : r.children("systems")) {
+    const std::string key = "systems." + name;
+    if (!valid_system_name(name)) {
+      r.fail(key, "system names use a-z, 0-9 and _ only");
+    }
+    SystemConfig s;
+    s.name = name;
+    s.adapter = r.text(key + ".adapter", std::nullopt);
+    s.mapping = resolve(c.mapping_dir, r.text(key + ".mapping", std::nullopt));
+    s.enabled = r.boolean(key + ".enabled", true);
+    for (const auto& setting : r.children(key + ".settings")) {
+      s.settings[setting] = r.text(key + ".settings." + setting, std::string());
+    }
+    c.systems.push_back(std::move(s));
+  }
+
+  c.log_level = r.one_of("logging.level", "information",
+                         {"fatal", "critical", "error", "warning", "notice", "information", "debug",
+                          "trace"});
+  c.log_format = r.one_of("logging.format", "text", {"text", "json"});
+  return c;
+}
+
+fs::path default_config_file(const fs::path& executable_dir) {
+  if (const char* env = std::getenv("TSUNAGU_CONFIG"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  const fs::path candidates[] = {
+      fs::current_path() / "config" / "tsunagu.xml",
+      executable_dir / ".." / ".." / "config" / "tsunagu.xml",
+      "/etc/tsunagu/tsunagu.xml",
+  };
+  std::error_code ec;
+  for (const auto& c : candidates) {
+    if (fs::is_regular_file(c, ec)) return c.lexically_normal();
+  }
+  return candidates[0];
+}
+
+void prepare_data_dir(const HubConfig& config) {
+  try {
+    fs::create_directories(config.data_dir / "keys");
+    fs::create_directories(config.data_dir / "logs");
+    for (const auto& s : config.systems) {
+      for (const char* sub : {"work", "done", "failed"}) {
+        fs::create_directories(config.spool_dir(s.name) / sub);
+      }
+    }
+  } catch (const fs::filesystem_error& e) {
+    throw ConfigError(config.data_dir.string() + ": cannot create the data directory: " +
+                      e.code().message());
+  }
+}
+
+}  // namespace tsunagu::config

@@ -1,0 +1,73 @@
+// The daemon's configuration (config/tsunagu.xml), validated once at start-up.
+//
+// Every element is known: an unknown element, a missing required one, or a bad value throws
+// ConfigError naming the file, the element path and the reason, and the hub does not start.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <tsunagu/plugin.hpp>
+
+namespace tsunagu::config {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SystemConfig {
+  std::string name;                 // system id, e.g. public_assistance (the element name)
+  std::string adapter;              // name of the adapter plugin that decodes its format
+  std::filesystem::path mapping;    // absolute path of mappings/<system>.xml
+  bool enabled = true;
+  PluginSettings settings;          // free-form <settings> children, passed to the adapter factory
+};
+
+struct SqliteConfig {
+  std::filesystem::path file;       // absolute; relative values are under the data directory
+  std::string synchronous = "full"; // full | normal (full: every commit is fsync-durable)
+  std::chrono::milliseconds busy_timeout{10000};
+};
+
+struct HubConfig {
+  std::filesystem::path file;       // the configuration file this was read from
+  std::string instance_name;
+  std::filesystem::path data_dir;   // store, spool/, keys/, logs/ live here
+  std::filesystem::path plugin_dir;
+  std::filesystem::path mapping_dir;  // holds mapping.xsd and the mappings named by systems
+  std::string store_backend = "sqlite";
+  SqliteConfig sqlite;
+  std::chrono::milliseconds spool_poll_interval{500};
+  std::size_t batch_size = 500;     // records per store transaction during ingest
+  std::vector<SystemConfig> systems;
+  std::string log_level = "information";
+  std::string log_format = "text";  // text | json
+
+  std::filesystem::path spool_dir(const std::string& system) const {
+    return data_dir / "spool" / system;
+  }
+  std::filesystem::path mapping_schema() const { return mapping_dir / "mapping.xsd"; }
+  const SystemConfig* find_system(const std::string& name) const;
+};
+
+struct LoadOptions {
+  std::optional<std::filesystem::path> data_dir;  // --data-dir: overrides <data-dir>
+  std::filesystem::path executable_dir;           // where the running program lives
+};
+
+// Reads and validates `file`. Relative paths in the file are relative to the file's directory.
+HubConfig load(const std::filesystem::path& file, const LoadOptions& options);
+
+// The config file to use when none is given: $TSUNAGU_CONFIG, ./config/tsunagu.xml (a checkout),
+// <exe>/../../config/tsunagu.xml (the build tree of a checkout), /etc/tsunagu/tsunagu.xml.
+std::filesystem::path default_config_file(const std::filesystem::path& executable_dir);
+
+// Creates the data directory layout (spool/<system>/{,work,done,failed}, keys, logs).
+void prepare_data_dir(const HubConfig& config);
+
+}  // namespace tsunagu::config

@@ -1,0 +1,65 @@
+// The running hub, without any Poco::Util::Application: tsunagud wires it to signals, tests
+// construct it directly.
+//
+// Construction validates everything (plugins, mappings, store schema) and throws on the first
+// problem, so a misconfigured hub never starts half-way. start() runs the spool watcher on its own
+// thread; stop() asks it to finish the current batch and joins it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "config/hub_config.hpp"
+#include "ingest/spool_ingestor.hpp"
+#include "plugin/plugin_registry.hpp"
+#include "store/store.hpp"
+
+namespace tsunagu {
+
+class HubError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Loads each enabled system's mapping and creates its adapter from the loaded plugins.
+// Throws HubError naming the system and what is wrong.
+std::vector<ingest::SystemPipeline> build_pipelines(const config::HubConfig& config,
+                                                    const plugin::PluginRegistry& plugins);
+
+std::unique_ptr<store::Store> open_store(const config::HubConfig& config);
+
+class Hub {
+ public:
+  explicit Hub(config::HubConfig config);
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  void start();
+  // Idempotent. Returns once the watcher has committed or abandoned its current batch.
+  void stop();
+
+  const config::HubConfig& config() const { return config_; }
+  const plugin::PluginRegistry& plugins() const { return *plugins_; }
+
+ private:
+  void run();
+
+  config::HubConfig config_;
+  // Declaration order is destruction order in reverse: the ingestor and pipelines (objects made
+  // by plugins) go before the registry that holds the libraries.
+  std::unique_ptr<plugin::PluginRegistry> plugins_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ingest::SpoolIngestor> ingestor_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::thread watcher_;
+};
+
+}  // namespace tsunagu

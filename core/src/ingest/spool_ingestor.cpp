@@ -1,0 +1,283 @@
+#include "ingest/spool_ingestor.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <fcntl.h>
+#include <fstream>
+#include <unistd.h>
+
+#include <Poco/DigestEngine.h>
+#include <Poco/Logger.h>
+#include <Poco/SHA2Engine.h>
+
+namespace tsunagu::ingest {
+namespace fs = std::filesystem;
+namespace {
+
+Poco::Logger& log() { return Poco::Logger::get("tsunagu.ingest"); }
+
+std::string join_errors(const std::vector<mapping::FieldError>& errors) {
+  std::string out;
+  for (const auto& e : errors) {
+    if (!out.empty()) out += "; ";
+    out += e.field.empty() ? e.reason : e.field + ": " + e.reason;
+  }
+  return out;
+}
+
+fs::path free_name(const fs::path& dir, const fs::path& name, std::int64_t input_id) {
+  fs::path target = dir / name;
+  std::error_code ec;
+  if (!fs::exists(target, ec)) return target;
+  return dir / (name.stem().string() + "." + std::to_string(input_id) + name.extension().string());
+}
+
+// Receives records from the adapter; never throws into the plugin.
+class StoringSink final : public RecordSink {
+ public:
+  StoringSink(store::Store& store, const SystemPipeline& pipeline, const std::string& origin,
+              const std::string& sha256, std::int64_t input_id, std::size_t batch_size,
+              const std::atomic<bool>& stop)
+      : store_(store), pipeline_(pipeline), origin_(origin), sha256_(sha256),
+        input_id_(input_id), batch_size_(batch_size), stop_(stop) {}
+
+  bool accept(NativeRecord&& record) noexcept override {
+    if (failure_) return false;
+    try {
+      if (!tx_) tx_ = std::make_unique<store::Transaction>(store_);
+      handle(record);
+      if (++in_batch_ >= batch_size_) flush();
+      return !stop_.load(std::memory_order_relaxed);
+    } catch (const std::exception& e) {
+      failure_ = std::string("store error at record ") + std::to_string(record.number) + ": " +
+                 e.what();
+    } catch (...) {
+      failure_ = "unknown error at record " + std::to_string(record.number);
+    }
+    tx_.reset();  // rolls back the batch; the file stays in work/ and is retried
+    return false;
+  }
+
+  void flush() {
+    if (tx_) {
+      tx_->commit();
+      tx_.reset();
+    }
+    in_batch_ = 0;
+  }
+
+  const std::optional<std::string>& failure() const { return failure_; }
+
+ private:
+  void handle(const NativeRecord& record) {
+    if (!record.error.empty()) {
+      quarantine(record, record.error_field, record.error);
+      return;
+    }
+    mapping::MapResult mapped = pipeline_.mapping->map(record.fields);
+    if (!mapped.ok()) {
+      quarantine(record, mapped.errors.front().field, join_errors(mapped.errors));
+      return;
+    }
+    mapped.event.source = pipeline_.system;
+    store_.insert_event(mapped.event, input_id_, static_cast<std::int64_t>(record.number),
+                        record.raw);
+  }
+
+  void quarantine(const NativeRecord& record, const std::string& field, const std::string& reason) {
+    store::QuarantineEntry q;
+    q.system = pipeline_.system;
+    q.origin = origin_;
+    q.input_sha256 = sha256_;
+    q.record_no = static_cast<std::int64_t>(record.number);
+    q.line = static_cast<std::int64_t>(record.line);
+    q.field = field;
+    q.reason = reason;
+    q.raw = record.raw;
+    store_.insert_quarantine(q);
+  }
+
+  store::Store& store_;
+  const SystemPipeline& pipeline_;
+  const std::string& origin_;
+  const std::string& sha256_;
+  std::int64_t input_id_;
+  std::size_t batch_size_;
+  const std::atomic<bool>& stop_;
+  std::unique_ptr<store::Transaction> tx_;
+  std::size_t in_batch_ = 0;
+  std::optional<std::string> failure_;
+};
+
+void write_error_report(const fs::path& report, const std::string& header,
+                        const std::vector<store::QuarantineEntry>& rejected) {
+  const fs::path tmp = report.parent_path() / ("." + report.filename().string() + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << header << "\n";
+    for (const auto& q : rejected) {
+      out << q.origin << ": record " << q.record_no;
+      if (q.line > 0) out << " (line " << q.line << ")";
+      out << ": " << q.reason << "\n";
+    }
+  }
+  fs::rename(tmp, report);
+}
+
+}  // namespace
+
+bool claim_file(const fs::path& src, const fs::path& dst) {
+  if (::renameat2(AT_FDCWD, src.c_str(), AT_FDCWD, dst.c_str(), RENAME_NOREPLACE) == 0) return true;
+  if (errno != EINVAL && errno != ENOSYS) return false;  // EEXIST: wait; ENOENT: claimed by another
+  // File systems without RENAME_NOREPLACE: link fails if dst exists, which is just as atomic.
+  if (::link(src.c_str(), dst.c_str()) != 0) return false;
+  ::unlink(src.c_str());
+  return true;
+}
+
+std::string file_sha256(const fs::path& file, std::int64_t& size) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(file.string() + ": cannot open for reading");
+  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  std::vector<char> buf(1 << 16);
+  size = 0;
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto n = in.gcount();
+    if (n > 0) {
+      sha.update(buf.data(), static_cast<unsigned>(n));
+      size += n;
+    }
+  }
+  return Poco::DigestEngine::digestToHex(sha.digest());
+}
+
+SpoolIngestor::SpoolIngestor(const config::HubConfig& config, store::Store& store,
+                             std::vector<SystemPipeline> pipelines, const std::atomic<bool>& stop)
+    : config_(config), store_(store), pipelines_(std::move(pipelines)), stop_(stop) {}
+
+std::size_t SpoolIngestor::poll_once() {
+  std::size_t processed = 0;
+  for (const auto& p : pipelines_) {
+    const fs::path spool = config_.spool_dir(p.system);
+    for (const char* stage : {"work", ""}) {
+      const fs::path dir = *stage ? spool / stage : spool;
+      std::error_code ec;
+      std::vector<fs::path> files;
+      for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || name[0] == '.') continue;
+        if (!entry.is_regular_file(ec)) continue;
+        files.push_back(entry.path());
+      }
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) {
+        if (stop_) return processed;
+        const FileOutcome o = *stage ? ingest_claimed_file(p, f) : ingest_new_file(p, f);
+        if (o.input_id != 0) ++processed;
+      }
+    }
+  }
+  return processed;
+}
+
+FileOutcome SpoolIngestor::ingest_new_file(const SystemPipeline& pipeline, const fs::path& file) {
+  const fs::path claimed = config_.spool_dir(pipeline.system) / "work" / file.filename();
+  if (!claim_file(file, claimed)) {
+    FileOutcome o;
+    o.final_path = file;
+    o.message = "not claimed (a file of that name is still in work/, or another instance took it)";
+    return o;
+  }
+  return ingest_claimed_file(pipeline, claimed);
+}
+
+FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
+                                               const fs::path& claimed) {
+  FileOutcome o;
+  o.final_path = claimed;
+  const std::string origin = claimed.filename().string();
+  std::int64_t size = 0;
+  std::string sha256;
+  try {
+    sha256 = file_sha256(claimed, size);
+  } catch (const std::exception& e) {
+    o.message = e.what();
+    log().error("%s", o.message);
+    return o;
+  }
+  o.input_id = store_.open_input(pipeline.system, origin, sha256, size);
+  log().information("ingesting %s/%s (input %Ld, %Ld bytes, sha256 %s)", pipeline.system, origin,
+                    static_cast<long long>(o.input_id), static_cast<long long>(size), sha256);
+
+  std::ifstream in(claimed, std::ios::binary);
+  StoringSink sink(store_, pipeline, origin, sha256, o.input_id, config_.batch_size, stop_);
+  DecodeResult decoded;
+  if (!in) {
+    decoded.ok = false;
+    decoded.message = claimed.string() + ": cannot open for reading";
+  } else {
+    decoded = pipeline.adapter->decode(in, origin, sink);
+  }
+  if (sink.failure()) {
+    o.message = *sink.failure();
+    log().error("%s/%s: %s; the file stays in work/ and is retried", pipeline.system, origin,
+                o.message);
+    return o;
+  }
+  sink.flush();
+  o.records = static_cast<std::int64_t>(decoded.records);
+  if (decoded.stopped || stop_) {
+    o.interrupted = true;
+    log().information("%s/%s: stopped after %Ld records; resumes on next start", pipeline.system,
+                      origin, static_cast<long long>(o.records));
+    return o;
+  }
+
+  const fs::path spool = config_.spool_dir(pipeline.system);
+  const std::vector<store::QuarantineEntry> rejected =
+      store_.quarantine_of_input(pipeline.system, sha256);
+  store::InputRecord outcome;
+  outcome.id = o.input_id;
+  outcome.records = o.records;
+  outcome.events = store_.count_events_of_input(o.input_id);
+  outcome.quarantined = static_cast<std::int64_t>(rejected.size());
+  outcome.duplicates = std::max<std::int64_t>(0, o.records - outcome.events - outcome.quarantined);
+  o.failed = !decoded.ok;
+  o.message = decoded.message;
+  outcome.status = o.failed ? "failed" : "done";
+  outcome.message = o.message;
+
+  const fs::path target_dir = spool / (o.failed ? "failed" : "done");
+  const fs::path target = free_name(target_dir, claimed.filename(), o.input_id);
+  if (o.failed || !rejected.empty()) {
+    std::string header = origin + ": " + std::to_string(o.records) + " records, " +
+                         std::to_string(outcome.events) + " stored, " +
+                         std::to_string(outcome.duplicates) + " already stored, " +
+                         std::to_string(rejected.size()) + " rejected";
+    if (o.failed) header = origin + ": the file was rejected as a whole: " + o.message;
+    write_error_report(target.string() + ".errors", header, rejected);
+  }
+  {
+    store::Transaction tx(store_);
+    store_.close_input(outcome);
+    tx.commit();
+  }
+  fs::rename(claimed, target);
+  o.final_path = target;
+  o.events = outcome.events;
+  o.duplicates = outcome.duplicates;
+  o.quarantined = outcome.quarantined;
+  if (o.failed) {
+    log().error("%s/%s rejected as a whole: %s (moved to %s)", pipeline.system, origin, o.message,
+                target.string());
+  } else {
+    log().information("%s/%s: %Ld records, %Ld stored, %Ld already stored, %Ld quarantined",
+                      pipeline.system, origin, static_cast<long long>(o.records),
+                      static_cast<long long>(o.events), static_cast<long long>(o.duplicates),
+                      static_cast<long long>(o.quarantined));
+  }
+  return o;
+}
+
+}  // namespace tsunagu::ingest

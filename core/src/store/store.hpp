@@ -1,0 +1,156 @@
+// The hub's durable state, through Poco::Data. SQLite (WAL) is the embedded default.
+//
+// A Store wraps one database session and is used by one thread at a time; open one per thread.
+// Writes that belong together go inside one Transaction, so a crash leaves either all or none.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <tsunagu/event.hpp>
+
+namespace Poco::Data {
+class Session;
+}
+
+namespace tsunagu::store {
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SqliteOptions {
+  bool synchronous_full = true;  // every commit fsync-durable (false: NORMAL, durable at checkpoints)
+  int busy_timeout_ms = 10000;
+};
+
+// One file (or push) received from a system.
+struct InputRecord {
+  std::int64_t id = 0;
+  std::string system;
+  std::string origin;   // file name or push id
+  std::string sha256;   // of the raw bytes, hex
+  std::int64_t size = 0;
+  std::string status;   // processing | done | failed
+  std::string received_at;
+  std::string completed_at;
+  std::int64_t records = 0, events = 0, duplicates = 0, quarantined = 0;
+  std::string message;  // why a file failed as a whole
+};
+
+struct StoredEvent {
+  CaseEvent event;
+  std::int64_t input_id = 0;
+  std::int64_t record_no = 0;
+  std::string stored_at;
+};
+
+// A record that could not become an event, kept raw with why.
+struct QuarantineEntry {
+  std::int64_t id = 0;
+  std::string system;
+  std::string origin;
+  std::string input_sha256;
+  std::int64_t record_no = 0;
+  std::int64_t line = 0;
+  std::string field;   // native field the first error concerns (may be empty)
+  std::string reason;  // all errors of the record, "field: reason; field: reason"
+  std::string raw;
+  std::string status;  // open | resolved
+  std::string created_at;
+};
+
+struct EventQuery {
+  std::string source;  // empty: any
+  std::string kind;    // empty: any
+  std::size_t limit = 100;
+  std::size_t offset = 0;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) an SQLite store and applies pending migrations.
+  static std::unique_ptr<Store> open_sqlite(const std::filesystem::path& file,
+                                            const SqliteOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // The schema version this build knows; a store at a newer version is refused.
+  static int known_schema_version();
+  int schema_version();
+
+  void begin();
+  void commit();
+  void rollback();
+  bool in_transaction() const;
+
+  // Registers a received input. If the same input (system, origin, sha256) is still 'processing'
+  // from an interrupted run, that row is returned so the resumed run continues it.
+  std::int64_t open_input(const std::string& system, const std::string& origin,
+                          const std::string& sha256, std::int64_t size);
+  void close_input(const InputRecord& outcome);  // by outcome.id: status, counts, message
+  std::vector<InputRecord> inputs(std::size_t limit);
+
+  // Inserts the event unless (source, source_ref, source_version) is already stored. Assigns
+  // event.id when inserted. Returns true if inserted, false if it was a duplicate.
+  bool insert_event(CaseEvent& event, std::int64_t input_id, std::int64_t record_no,
+                    const std::string& raw);
+  std::vector<StoredEvent> events(const EventQuery& query);
+  std::optional<StoredEvent> event(const std::string& id);
+  std::int64_t count_events(const std::string& source = "");
+  std::int64_t count_events_of_input(std::int64_t input_id);
+
+  // Quarantines a record unless the same record of the same input is already there.
+  bool insert_quarantine(const QuarantineEntry& entry);
+  std::vector<QuarantineEntry> quarantine(const std::string& system, std::size_t limit,
+                                          bool open_only = true);
+  std::optional<QuarantineEntry> quarantine_entry(std::int64_t id);
+  // Every quarantined record of one input, by record number.
+  std::vector<QuarantineEntry> quarantine_of_input(const std::string& system,
+                                                   const std::string& input_sha256);
+  std::int64_t count_quarantine(const std::string& system = "");
+
+  Poco::Data::Session& session();
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  void migrate();
+  std::unique_ptr<Impl> impl_;
+};
+
+// RAII: begins on construction, rolls back on destruction unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Store& store) : store_(store) { store_.begin(); }
+  ~Transaction() {
+    if (!done_) {
+      try {
+        store_.rollback();
+      } catch (...) {  // NOLINT(bugprone-empty-catch): destructor must not throw
+      }
+    }
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit() {
+    store_.commit();
+    done_ = true;
+  }
+
+ private:
+  Store& store_;
+  bool done_ = false;
+};
+
+// Current UTC time, ISO-8601 with milliseconds.
+std::string utc_now();
+
+}  // namespace tsunagu::store

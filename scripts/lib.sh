@@ -1,0 +1,50 @@
+# Shared by scripts/demo.sh and scripts/test.sh: install what is missing, configure, build.
+# Sourced, not run.
+
+TSUNAGU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Debian 12 packages the build, the tests and the demo need.
+TSUNAGU_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libpoco-dev libboost-dev libboost-filesystem-dev libxml2-dev libxml2-utils libssl-dev openssl
+  libicu-dev libpq-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+log() { printf '\033[1m[tsunagu]\033[0m %s\n' "$*" >&2; }
+
+# install_packages [extra packages…]: apt-get installs whatever is not installed yet.
+install_packages() {
+  local missing=()
+  local p
+  for p in "${TSUNAGU_PACKAGES[@]}" "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$p")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { log "need root (or sudo) to install: ${missing[*]}"; exit 1; }
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+# configure_and_build <build dir> [cmake -D options…]
+configure_and_build() {
+  local dir="$1"
+  shift
+  export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+  export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+  log "configuring $dir"
+  cmake -S "$TSUNAGU_ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+    -DCMAKE_C_COMPILER_LAUNCHER=ccache "$@" >/dev/null
+  log "building $dir"
+  cmake --build "$dir" -j "$(nproc)"
+}
