@@ -43,8 +43,8 @@ trap 'kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null || true' EXIT
 
 # Wait until every dropped file has left the spool (done/ or failed/).
 for _ in $(seq 1 600); do
-  pending=$(find "$data_dir/spool" -mindepth 2 -maxdepth 3 -type f \
-              \( -path '*/work/*' -o -regex '.*/spool/[^/]*/[^/.][^/]*' \) | wc -l)
+  pending=$( (find "$data_dir"/spool/*/ -maxdepth 1 -type f ! -name '.*';
+              find "$data_dir"/spool/*/work/ -type f) | wc -l)
   [ "$pending" -eq 0 ] && break
   sleep 0.2
 done

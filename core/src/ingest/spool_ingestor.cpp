@@ -71,7 +71,8 @@ class StoringSink final : public RecordSink {
  private:
   void handle(const NativeRecord& record) {
     if (!record.error.empty()) {
-      quarantine(record, record.error_field, record.error);
+      quarantine(record, record.error_field,
+                 record.error_field.empty() ? record.error : record.error_field + ": " + record.error);
       return;
     }
     mapping::MapResult mapped = pipeline_.mapping->map(record.fields);
@@ -207,7 +208,7 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
     return o;
   }
   o.input_id = store_.open_input(pipeline.system, origin, sha256, size);
-  log().information("ingesting %s/%s (input %Ld, %Ld bytes, sha256 %s)", pipeline.system, origin,
+  log().information("ingesting %s/%s (input %?d, %?d bytes, sha256 %s)", pipeline.system, origin,
                     static_cast<long long>(o.input_id), static_cast<long long>(size), sha256);
 
   std::ifstream in(claimed, std::ios::binary);
@@ -229,7 +230,7 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
   o.records = static_cast<std::int64_t>(decoded.records);
   if (decoded.stopped || stop_) {
     o.interrupted = true;
-    log().information("%s/%s: stopped after %Ld records; resumes on next start", pipeline.system,
+    log().information("%s/%s: stopped after %?d records; resumes on next start", pipeline.system,
                       origin, static_cast<long long>(o.records));
     return o;
   }
@@ -272,7 +273,7 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
     log().error("%s/%s rejected as a whole: %s (moved to %s)", pipeline.system, origin, o.message,
                 target.string());
   } else {
-    log().information("%s/%s: %Ld records, %Ld stored, %Ld already stored, %Ld quarantined",
+    log().information("%s/%s: %?d records, %?d stored, %?d already stored, %?d quarantined",
                       pipeline.system, origin, static_cast<long long>(o.records),
                       static_cast<long long>(o.events), static_cast<long long>(o.duplicates),
                       static_cast<long long>(o.quarantined));

@@ -140,6 +140,9 @@ void Store::migrate() {
   for (const auto& m : sqlite_migrations()) {
     if (m.version <= current) continue;
     Transaction tx(*this);
+    // Another process (a second instance, the CLI) may have applied it while we waited for the
+    // write lock.
+    if (schema_version() >= m.version) continue;
     try {
       for (const auto& sql : m.statements) s << sql, now;
       std::string description = m.description;

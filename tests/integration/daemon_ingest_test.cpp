@@ -1,0 +1,191 @@
+// The real daemon ingests CP932 exports dropped into its spool: once, idempotently, and without
+// loss across kill -9 and SIGTERM.
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include <Poco/Data/Session.h>
+
+#include "codec/cp932.hpp"
+#include "store/store.hpp"
+#include "support/daemon.hpp"
+
+namespace {
+
+using namespace tsunagu_test;
+namespace fs = std::filesystem;
+
+const fs::path kSample = kSourceDir / "tests/data/public_assistance/PA_EVENTS_20190605.csv";
+const fs::path kBadSample = kSourceDir / "tests/data/public_assistance/PA_EVENTS_20190606_bad.csv";
+
+const char* kHeader =
+    "処理番号,版,異動区分,発生日,世帯番号,宛名番号,氏名,氏名カナ,生年月日,性別,続柄,区コード,住所,担当CW,備考";
+
+// A large, valid export: `rows` records across all ten wards, in CP932.
+std::string large_export(int rows) {
+  const char* family[] = {"佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村"};
+  const char* family_kana[] = {"サトウ", "スズキ", "タカハシ", "タナカ", "イトウ", "ワタナベ", "ヤマモト", "ナカムラ"};
+  std::string utf8 = std::string(kHeader) + "\r\n";
+  for (int i = 0; i < rows; ++i) {
+    const int ward = 1 + i % 10;
+    char ref[32];
+    std::snprintf(ref, sizeof ref, "PA2019%09d", i);
+    char household[16];
+    std::snprintf(household, sizeof household, "%08d", 10000000 + i / 3);
+    char resident[16];
+    std::snprintf(resident, sizeof resident, "%010d", 100000000 + i);
+    char ward_code[8];
+    std::snprintf(ward_code, sizeof ward_code, "011%02d", ward);
+    utf8 += std::string(ref) + ",1,0" + std::to_string(1 + i % 6) + ",R1.06.05," + household + "," +
+            resident + "," + family[i % 8] + "　太郎" + std::to_string(i % 7) + "," +
+            family_kana[i % 8] + " タロウ,H29.11.30," + std::to_string(1 + i % 2) + ",子," +
+            ward_code + ",\"札幌市, " + std::to_string(i) + "番地\",CW" + std::to_string(1000 + i % 50) +
+            ",\"備考 " + std::to_string(i) + "\r\n二行目\"\r\n";
+  }
+  tsunagu::codec::Cp932Encoder encoder;
+  std::string cp932, error;
+  if (!encoder.encode(utf8, cp932, error)) throw std::runtime_error(error);
+  return cp932;
+}
+
+std::int64_t count_events(const fs::path& data) {
+  auto store = tsunagu::store::Store::open_sqlite(data / "store.db", {});
+  return store->count_events("public_assistance");
+}
+
+std::int64_t count_quarantine(const fs::path& data) {
+  auto store = tsunagu::store::Store::open_sqlite(data / "store.db", {});
+  return store->count_quarantine("public_assistance");
+}
+
+std::int64_t count_events_by_query(const fs::path& data, const std::string& sql) {
+  auto store = tsunagu::store::Store::open_sqlite(data / "store.db", {});
+  Poco::Int64 n = 0;
+  using namespace Poco::Data::Keywords;
+  store->session() << sql, into(n), now;
+  return n;
+}
+
+class DaemonIngest : public ::testing::Test {
+ protected:
+  fs::path data() const { return dir_ / "data"; }
+  fs::path spool() const { return data() / "spool" / "public_assistance"; }
+  bool done(const std::string& name) const { return fs::exists(spool() / "done" / name); }
+
+  TempDir dir_;
+};
+
+TEST_F(DaemonIngest, StoresADroppedCp932ExportAndADuplicateDropAddsNothing) {
+  const auto config = write_test_config(dir_);
+  Daemon daemon(config, data());
+  daemon.start();
+  const std::string bytes = read_file(kSample);
+  drop_into_spool(spool(), "PA_EVENTS_20190605.csv", bytes);
+  ASSERT_TRUE(wait_until([&] { return done("PA_EVENTS_20190605.csv"); }));
+  const auto stored = count_events(data());
+  EXPECT_GT(stored, 30);
+  EXPECT_EQ(count_quarantine(data()), 0);
+  EXPECT_FALSE(fs::exists(spool() / "done" / "PA_EVENTS_20190605.csv.errors"));
+
+  // The same export dropped again (same name): accepted, moved to done/, no new event.
+  drop_into_spool(spool(), "PA_EVENTS_20190605.csv", bytes);
+  ASSERT_TRUE(wait_until([&] {
+    return !fs::exists(spool() / "PA_EVENTS_20190605.csv") &&
+           fs::is_empty(spool() / "work") &&
+           std::distance(fs::directory_iterator(spool() / "done"), fs::directory_iterator{}) == 2;
+  }));
+  EXPECT_EQ(count_events(data()), stored);
+  EXPECT_EQ(daemon.terminate(), 0);
+
+  std::string out;
+  EXPECT_EQ(run_cli({"--config", config.string(), "--data-dir", data().string(), "inputs", "list"}, out), 0);
+  EXPECT_NE(out.find("0 stored, " + std::to_string(stored) + " already stored"), std::string::npos) << out;
+}
+
+TEST_F(DaemonIngest, BadRecordsAreQuarantinedWithReasonsAndGoodOnesStored) {
+  const auto config = write_test_config(dir_);
+  Daemon daemon(config, data());
+  daemon.start();
+  drop_into_spool(spool(), "PA_EVENTS_20190606.csv", read_file(kBadSample));
+  ASSERT_TRUE(wait_until([&] { return done("PA_EVENTS_20190606.csv.errors"); }));
+  EXPECT_EQ(daemon.terminate(), 0);
+  EXPECT_GT(count_events(data()), 0);
+  EXPECT_GT(count_quarantine(data()), 0);
+  const std::string report = read_file(spool() / "done" / "PA_EVENTS_20190606.csv.errors");
+  EXPECT_NE(report.find("PA_EVENTS_20190606.csv: record "), std::string::npos) << report;
+  EXPECT_NE(report.find("区コード"), std::string::npos) << report;
+  EXPECT_NE(report.find("発生日"), std::string::npos) << report;
+
+  std::string out;
+  EXPECT_EQ(run_cli({"--config", config.string(), "--data-dir", data().string(), "quarantine", "list"}, out), 0);
+  EXPECT_NE(out.find("01199"), std::string::npos) << out;
+}
+
+TEST_F(DaemonIngest, KillNineMidFileThenRestartStoresEveryRecordExactlyOnce) {
+  constexpr int kRows = 40000;
+  const auto config = write_test_config(dir_, 200);
+  drop_into_spool(spool(), "PA_EVENTS_20190701.csv", large_export(kRows));
+
+  std::mt19937 random(20190605);  // seeded: the same kill points every run
+  int kills_mid_file = 0;
+  for (int round = 0; round < 3; ++round) {
+    Daemon daemon(config, data());
+    daemon.start();
+    const std::int64_t before = fs::exists(data() / "store.db") ? count_events(data()) : 0;
+    const std::int64_t target = before + 500 + static_cast<std::int64_t>(random() % 3000);
+    wait_until([&] { return fs::exists(data() / "store.db") && count_events(data()) >= target; });
+    if (done("PA_EVENTS_20190701.csv")) break;
+    daemon.kill9();
+    if (count_events(data()) < kRows) ++kills_mid_file;
+  }
+  ASSERT_GE(kills_mid_file, 1) << "the test must interrupt the file at least once";
+  Daemon daemon(config, data());
+  daemon.start();
+  ASSERT_TRUE(wait_until([&] { return done("PA_EVENTS_20190701.csv"); }, std::chrono::minutes(5)));
+  EXPECT_EQ(daemon.terminate(), 0);
+
+  EXPECT_EQ(count_events(data()), kRows);
+  EXPECT_EQ(count_events_by_query(data(), "SELECT COUNT(DISTINCT source_ref) FROM events"), kRows);
+  EXPECT_EQ(count_quarantine(data()), 0);
+  EXPECT_TRUE(fs::is_empty(spool() / "work"));
+}
+
+TEST_F(DaemonIngest, SigtermMidFileExitsZeroAndTheFileResumesOnRestart) {
+  constexpr int kRows = 20000;
+  const auto config = write_test_config(dir_, 100);
+  drop_into_spool(spool(), "PA_EVENTS_20190702.csv", large_export(kRows));
+  {
+    Daemon daemon(config, data());
+    daemon.start();
+    wait_until([&] { return fs::exists(data() / "store.db") && count_events(data()) >= 1000; });
+    EXPECT_EQ(daemon.terminate(), 0);
+  }
+  ASSERT_LT(count_events(data()), kRows) << "SIGTERM must arrive mid-file for this test to mean anything";
+  EXPECT_TRUE(fs::exists(spool() / "work" / "PA_EVENTS_20190702.csv"));
+  Daemon daemon(config, data());
+  daemon.start();
+  ASSERT_TRUE(wait_until([&] { return done("PA_EVENTS_20190702.csv"); }, std::chrono::minutes(5)));
+  EXPECT_EQ(daemon.terminate(), 0);
+  EXPECT_EQ(count_events(data()), kRows);
+}
+
+TEST_F(DaemonIngest, ConfigErrorStopsStartUpWithTheReason) {
+  const auto config = dir_.write("tsunagu.xml", "<tsunagu><data-dir>d</data-dir><bogus/></tsunagu>");
+  std::string out;
+  Poco::Pipe pipe;
+  std::vector<std::string> args{"--config", config.string()};
+  auto handle = Poco::Process::launch((kBinDir / "tsunagud").string(), args, nullptr, &pipe, &pipe);
+  Poco::PipeInputStream in(pipe);
+  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  EXPECT_EQ(handle.wait(), 78);
+  EXPECT_NE(out.find("<tsunagu/bogus>: unknown element"), std::string::npos) << out;
+}
+
+TEST_F(DaemonIngest, PluginsListShowsTheAdapterWithVersions) {
+  const auto config = write_test_config(dir_);
+  std::string out;
+  EXPECT_EQ(run_cli({"--config", config.string(), "plugins", "list"}, out), 0) << out;
+  EXPECT_NE(out.find("adapter   public_assistance     1.0.0     1"), std::string::npos) << out;
+}
+
+}  // namespace
