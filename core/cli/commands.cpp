@@ -192,11 +192,7 @@ class DryRunSink final : public RecordSink {
       }
       auto mapped = p_.mapping->map(r.fields);
       if (!mapped.ok()) {
-        std::string reason;
-        for (const auto& e : mapped.errors) {
-          reason += (reason.empty() ? "" : "; ") + (e.field.empty() ? e.reason : e.field + ": " + e.reason);
-        }
-        reject(r, reason);
+        reject(r, ingest::join_errors(mapped.errors));
         return true;
       }
       const auto& e = mapped.event;

@@ -16,99 +16,13 @@ namespace {
 
 Poco::Logger& log() { return Poco::Logger::get("tsunagu.ingest"); }
 
-std::string join_errors(const std::vector<mapping::FieldError>& errors) {
-  std::string out;
-  for (const auto& e : errors) {
-    if (!out.empty()) out += "; ";
-    out += e.field.empty() ? e.reason : e.field + ": " + e.reason;
-  }
-  return out;
-}
-
+// done/<name>, or done/<stem>.<input id><ext> when a file of that name was processed before.
 fs::path free_name(const fs::path& dir, const fs::path& name, std::int64_t input_id) {
   fs::path target = dir / name;
   std::error_code ec;
   if (!fs::exists(target, ec)) return target;
   return dir / (name.stem().string() + "." + std::to_string(input_id) + name.extension().string());
 }
-
-// Receives records from the adapter; never throws into the plugin.
-class StoringSink final : public RecordSink {
- public:
-  StoringSink(store::Store& store, const SystemPipeline& pipeline, const std::string& origin,
-              const std::string& sha256, std::int64_t input_id, std::size_t batch_size,
-              const std::atomic<bool>& stop)
-      : store_(store), pipeline_(pipeline), origin_(origin), sha256_(sha256),
-        input_id_(input_id), batch_size_(batch_size), stop_(stop) {}
-
-  bool accept(NativeRecord&& record) noexcept override {
-    if (failure_) return false;
-    try {
-      if (!tx_) tx_ = std::make_unique<store::Transaction>(store_);
-      handle(record);
-      if (++in_batch_ >= batch_size_) flush();
-      return !stop_.load(std::memory_order_relaxed);
-    } catch (const std::exception& e) {
-      failure_ = std::string("store error at record ") + std::to_string(record.number) + ": " +
-                 e.what();
-    } catch (...) {
-      failure_ = "unknown error at record " + std::to_string(record.number);
-    }
-    tx_.reset();  // rolls back the batch; the file stays in work/ and is retried
-    return false;
-  }
-
-  void flush() {
-    if (tx_) {
-      tx_->commit();
-      tx_.reset();
-    }
-    in_batch_ = 0;
-  }
-
-  const std::optional<std::string>& failure() const { return failure_; }
-
- private:
-  void handle(const NativeRecord& record) {
-    if (!record.error.empty()) {
-      quarantine(record, record.error_field,
-                 record.error_field.empty() ? record.error : record.error_field + ": " + record.error);
-      return;
-    }
-    mapping::MapResult mapped = pipeline_.mapping->map(record.fields);
-    if (!mapped.ok()) {
-      quarantine(record, mapped.errors.front().field, join_errors(mapped.errors));
-      return;
-    }
-    mapped.event.source = pipeline_.system;
-    store_.insert_event(mapped.event, input_id_, static_cast<std::int64_t>(record.number),
-                        record.raw);
-  }
-
-  void quarantine(const NativeRecord& record, const std::string& field, const std::string& reason) {
-    store::QuarantineEntry q;
-    q.system = pipeline_.system;
-    q.origin = origin_;
-    q.input_sha256 = sha256_;
-    q.record_no = static_cast<std::int64_t>(record.number);
-    q.line = static_cast<std::int64_t>(record.line);
-    q.field = field;
-    q.reason = reason;
-    q.raw = record.raw;
-    store_.insert_quarantine(q);
-  }
-
-  store::Store& store_;
-  const SystemPipeline& pipeline_;
-  const std::string& origin_;
-  const std::string& sha256_;
-  std::int64_t input_id_;
-  std::size_t batch_size_;
-  const std::atomic<bool>& stop_;
-  std::unique_ptr<store::Transaction> tx_;
-  std::size_t in_batch_ = 0;
-  std::optional<std::string> failure_;
-};
 
 void write_error_report(const fs::path& report, const std::string& header,
                         const std::vector<store::QuarantineEntry>& rejected) {
@@ -212,7 +126,8 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
                     static_cast<long long>(o.input_id), static_cast<long long>(size), sha256);
 
   std::ifstream in(claimed, std::ios::binary);
-  StoringSink sink(store_, pipeline, origin, sha256, o.input_id, config_.batch_size, stop_);
+  RecordStorer sink(store_, pipeline, InputRef{pipeline.system, origin, sha256, o.input_id},
+                    config_.batch_size, stop_);
   DecodeResult decoded;
   if (!in) {
     decoded.ok = false;

@@ -23,17 +23,11 @@
 #include <tsunagu/adapter.hpp>
 
 #include "config/hub_config.hpp"
+#include "ingest/record_storer.hpp"
 #include "mapping/mapping.hpp"
 #include "store/store.hpp"
 
 namespace tsunagu::ingest {
-
-// What turns one system's native records into events.
-struct SystemPipeline {
-  std::string system;
-  std::shared_ptr<Adapter> adapter;
-  std::shared_ptr<const mapping::Mapping> mapping;
-};
 
 struct FileOutcome {
   std::filesystem::path final_path;  // where the file ended up (done/, failed/, or work/ if stopped)

@@ -1,0 +1,80 @@
+#include "ingest/record_storer.hpp"
+
+namespace tsunagu::ingest {
+
+std::string join_errors(const std::vector<mapping::FieldError>& errors) {
+  std::string out;
+  for (const auto& e : errors) {
+    if (!out.empty()) out += "; ";
+    out += mapping::to_string(e);
+  }
+  return out;
+}
+
+RecordStorer::RecordStorer(store::Store& store, const SystemPipeline& pipeline, InputRef input,
+                           std::size_t batch_size, const std::atomic<bool>& stop)
+    : store_(store), pipeline_(pipeline), input_(std::move(input)), batch_size_(batch_size),
+      stop_(stop) {}
+
+RecordStorer::~RecordStorer() = default;
+
+bool RecordStorer::accept(NativeRecord&& record) noexcept {
+  if (failure_) return false;
+  try {
+    if (!tx_) tx_ = std::make_unique<store::Transaction>(store_);
+    handle(record);
+    if (++in_batch_ >= batch_size_) flush();
+    return !stop_.load(std::memory_order_relaxed);
+  } catch (const std::exception& e) {
+    failure_ = "store error at record " + std::to_string(record.number) + ": " + e.what();
+  } catch (...) {
+    failure_ = "unknown error at record " + std::to_string(record.number);
+  }
+  tx_.reset();  // rolls back the open batch; the caller retries the whole input later
+  return false;
+}
+
+void RecordStorer::flush() {
+  if (tx_) {
+    tx_->commit();
+    tx_.reset();
+  }
+  in_batch_ = 0;
+}
+
+void RecordStorer::handle(const NativeRecord& record) {
+  if (!record.error.empty()) {
+    quarantine(record, record.error_field,
+               record.error_field.empty() ? record.error : record.error_field + ": " + record.error);
+    return;
+  }
+  mapping::MapResult mapped = pipeline_.mapping->map(record.fields);
+  if (!mapped.ok()) {
+    quarantine(record, mapped.errors.front().field, join_errors(mapped.errors));
+    return;
+  }
+  mapped.event.source = pipeline_.system;
+  if (store_.insert_event(mapped.event, input_.input_id, static_cast<std::int64_t>(record.number),
+                          record.raw)) {
+    ++stored_;
+  } else {
+    ++duplicates_;
+  }
+}
+
+void RecordStorer::quarantine(const NativeRecord& record, const std::string& field,
+                              const std::string& reason) {
+  store::QuarantineEntry q;
+  q.system = input_.system;
+  q.origin = input_.origin;
+  q.input_sha256 = input_.sha256;
+  q.record_no = static_cast<std::int64_t>(record.number);
+  q.line = static_cast<std::int64_t>(record.line);
+  q.field = field;
+  q.reason = reason;
+  q.raw = record.raw;
+  store_.insert_quarantine(q);
+  rejections_.push_back({record.number, record.line, field, reason});
+}
+
+}  // namespace tsunagu::ingest

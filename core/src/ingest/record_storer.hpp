@@ -1,0 +1,83 @@
+// The one place where decoded native records become stored events or quarantined records,
+// shared by every transport (spool files, HTTPS pushes).
+//
+// It is the RecordSink an adapter writes into: each record is mapped, then stored (idempotently)
+// or quarantined with the field and reason, and every `batch_size` records are committed as one
+// transaction. It never throws into the plugin: a store failure rolls back the open batch, is kept
+// in failure(), and stops the adapter.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tsunagu/adapter.hpp>
+
+#include "mapping/mapping.hpp"
+#include "store/store.hpp"
+
+namespace tsunagu::ingest {
+
+// What turns one system's native records into events.
+struct SystemPipeline {
+  std::string system;
+  std::shared_ptr<Adapter> adapter;
+  std::shared_ptr<const mapping::Mapping> mapping;
+};
+
+// Where a received input came from; the record digests and quarantine rows refer to it.
+struct InputRef {
+  std::string system;
+  std::string origin;  // file name or push id
+  std::string sha256;  // of the input's raw bytes
+  std::int64_t input_id = 0;
+};
+
+struct RecordRejection {
+  std::uint64_t record_no = 0;
+  std::uint64_t line = 0;
+  std::string field;   // native field of the first error; may be empty
+  std::string reason;  // every error of the record, "field: reason; field: reason"
+};
+
+class RecordStorer final : public RecordSink {
+ public:
+  RecordStorer(store::Store& store, const SystemPipeline& pipeline, InputRef input,
+               std::size_t batch_size, const std::atomic<bool>& stop);
+  ~RecordStorer() override;
+
+  bool accept(NativeRecord&& record) noexcept override;
+
+  // Commits the open batch. Throws on a store error.
+  void flush();
+
+  const std::optional<std::string>& failure() const { return failure_; }
+  std::int64_t stored() const { return stored_; }          // events inserted by this run
+  std::int64_t duplicates() const { return duplicates_; }  // events that were already stored
+  // Rejections seen by this run (the store has them too; this is for an immediate answer).
+  const std::vector<RecordRejection>& rejections() const { return rejections_; }
+
+ private:
+  void handle(const NativeRecord& record);
+  void quarantine(const NativeRecord& record, const std::string& field, const std::string& reason);
+
+  store::Store& store_;
+  const SystemPipeline& pipeline_;
+  InputRef input_;
+  std::size_t batch_size_;
+  const std::atomic<bool>& stop_;
+  std::unique_ptr<store::Transaction> tx_;
+  std::size_t in_batch_ = 0;
+  std::int64_t stored_ = 0;
+  std::int64_t duplicates_ = 0;
+  std::vector<RecordRejection> rejections_;
+  std::optional<std::string> failure_;
+};
+
+// "field: reason; field: reason"
+std::string join_errors(const std::vector<mapping::FieldError>& errors);
+
+}  // namespace tsunagu::ingest
