@@ -61,7 +61,9 @@ constexpr char kLeafPrefix[1] = {'\x00'};
 constexpr char kNodePrefix[1] = {'\x01'};
 
 // Largest power of two strictly below n (n >= 2): the RFC's split point k.
-std::uint64_t split_point(std::uint64_t n) { return std::bit_floor(n - 1); }
+std::uint64_t split_point(std::uint64_t n) {
+  return std::bit_floor(n - 1);
+}
 
 // RFC 9162 §2.1.3.1 PATH(m, D[n]); appends bottom-up, hence the push after the recursion.
 void path(std::span<const Hash> leaves, std::uint64_t m, std::vector<Hash>& out) {
@@ -96,7 +98,9 @@ void subproof(std::span<const Hash> leaves, std::uint64_t m, bool whole_old_tree
   }
 }
 
-bool is_set(std::uint64_t value) { return (value & 1U) != 0; }
+bool is_set(std::uint64_t value) {
+  return (value & 1U) != 0;
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -109,7 +113,9 @@ constexpr std::string_view kFrontierTag = "mf1";
 
 }  // namespace
 
-Hash sha256(std::string_view data) { return digest(std::array{data}); }
+Hash sha256(std::string_view data) {
+  return digest(std::array{data});
+}
 
 Hash leaf_hash(std::string_view entry) {
   return digest(std::array{std::string_view(kLeafPrefix, 1), entry});

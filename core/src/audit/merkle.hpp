@@ -1,5 +1,6 @@
 // The Merkle tree behind the tamper-evident exchange log: RFC 6962 / RFC 9162 hashing, audit
-// (inclusion) and consistency proofs, and an incremental frontier so appenders never rescan the log.
+// (inclusion) and consistency proofs, and an incremental frontier so that appenders never have to
+// read the log back.
 //
 // Everything here is pure: no I/O, no global state beyond OpenSSL's SHA-256. The functions are
 // thread-safe. Sizes and indices are 64-bit because the log's sequence numbers are.

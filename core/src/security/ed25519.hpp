@@ -2,7 +2,8 @@
 //
 // The signing key lives in one PEM file (PKCS#8 "PRIVATE KEY", unencrypted, mode 0600) under the
 // data directory's keys/. Auditors get the public key as PEM (SubjectPublicKeyInfo "PUBLIC KEY") or
-// as the raw 32 bytes, and name it by its key id, so a signed tree head records which key signed it.
+// as the raw 32 bytes, and name it by its key id, so that each signed tree head can record its
+// signer.
 //
 // Both classes are cheap to copy (they share one immutable OpenSSL key) and safe to use from
 // several threads at once.

@@ -18,7 +18,9 @@ std::string take_openssl_error() {
   return text;
 }
 
-void clear_openssl_errors() { ERR_clear_error(); }
+void clear_openssl_errors() {
+  ERR_clear_error();
+}
 
 std::string bio_contents(BIO* bio) {
   char* data = nullptr;

@@ -17,7 +17,9 @@
 namespace tsunagu::security {
 namespace {
 
-std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
+std::string quoted(const std::filesystem::path& path) {
+  return "'" + path.string() + "'";
+}
 
 [[noreturn]] void fail(const std::filesystem::path& path, const std::string& what, int error) {
   throw KeyError(what + " " + quoted(path) + ": " + std::strerror(error));
@@ -130,12 +132,13 @@ std::string read_secret_file(const std::filesystem::path& path, std::size_t max_
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw KeyError("refusing to use " + quoted(path) + ": it is accessible by group or others (mode " +
-                   mode + "); run chmod 600 " + quoted(path));
+    throw KeyError("refusing to use " + quoted(path) +
+                   ": it is accessible by group or others (mode " + mode + "); run chmod 600 " +
+                   quoted(path));
   }
   if (static_cast<std::uint64_t>(st.st_size) > max_size) {
-    throw KeyError("too large to be a key (" + std::to_string(st.st_size) + " bytes): " +
-                   quoted(path));
+    throw KeyError("too large to be a key (" + std::to_string(st.st_size) +
+                   " bytes): " + quoted(path));
   }
   // Sized up front so the secret is never copied by a growing buffer and left behind unwiped.
   std::string contents(max_size + 1, '\0');
@@ -164,6 +167,8 @@ void wipe(std::span<char> bytes) {
   if (!bytes.empty()) OPENSSL_cleanse(bytes.data(), bytes.size());
 }
 
-void wipe(std::string& secret) { wipe(std::span(secret.data(), secret.size())); }
+void wipe(std::string& secret) {
+  wipe(std::span(secret.data(), secret.size()));
+}
 
 }  // namespace tsunagu::security

@@ -1,5 +1,5 @@
-// Files that hold secrets (the audit signing key, the master key): created 0600 and atomically, read
-// only when no one but the owner can read them. Used by ed25519 and aead; public because other
+// Files that hold secrets (the audit signing key, the master key): created 0600 and atomically,
+// read only when no one but the owner can read them. Used by ed25519 and aead; public because other
 // secret files (e.g. a session secret) should follow the same rules.
 #pragma once
 

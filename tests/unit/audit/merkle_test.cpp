@@ -33,9 +33,13 @@ Hash naive_sha256(const std::string& bytes) {
   return out;
 }
 
-std::string as_bytes(const Hash& h) { return std::string(h.begin(), h.end()); }
+std::string as_bytes(const Hash& h) {
+  return std::string(h.begin(), h.end());
+}
 
-Hash naive_leaf(const std::string& entry) { return naive_sha256(std::string(1, '\0') + entry); }
+Hash naive_leaf(const std::string& entry) {
+  return naive_sha256(std::string(1, '\0') + entry);
+}
 
 Hash naive_node(const Hash& l, const Hash& r) {
   return naive_sha256(std::string(1, '\1') + as_bytes(l) + as_bytes(r));
@@ -171,7 +175,7 @@ bool naive_verify_consistency(std::uint64_t m, std::uint64_t n, const Hash& old_
   return rebuilt && rebuilt->old_hash == old_root && rebuilt->new_hash == new_root;
 }
 
-// ---- fixtures -------------------------------------------------------------------------------------
+// ---- fixtures -----------------------------------------------------------------------------------
 
 Leaves make_leaves(std::uint64_t n) {
   Leaves leaves;
@@ -194,7 +198,7 @@ Hash from_hex(std::string_view hex) {
 
 const std::vector<std::uint64_t> kProofSizes = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 32, 33};
 
-// ---- known answers --------------------------------------------------------------------------------
+// ---- known answers ------------------------------------------------------------------------------
 
 TEST(MerkleHashing, KnownAnswers) {
   EXPECT_EQ(audit::to_hex(audit::empty_root()),
@@ -258,7 +262,7 @@ TEST(MerkleHashing, RootMatchesNaiveRecursion) {
   }
 }
 
-// ---- inclusion ------------------------------------------------------------------------------------
+// ---- inclusion ----------------------------------------------------------------------------------
 
 TEST(MerkleInclusion, EveryIndexVerifiesAndEveryTamperingFails) {
   const Leaves all = make_leaves(40);
@@ -336,7 +340,7 @@ TEST(MerkleInclusion, OutOfRangeIndexThrows) {
   EXPECT_FALSE(audit::verify_inclusion(d[0], 0, 0, {}, audit::empty_root()));
 }
 
-// ---- consistency ----------------------------------------------------------------------------------
+// ---- consistency --------------------------------------------------------------------------------
 
 TEST(MerkleConsistency, EveryPairVerifiesAndEveryTamperingFails) {
   constexpr std::uint64_t kMax = 33;
@@ -419,7 +423,7 @@ TEST(MerkleConsistency, ForkedHistoryIsRejected) {
                                         audit::root(forked), proof));
 }
 
-// ---- frontier -------------------------------------------------------------------------------------
+// ---- frontier -----------------------------------------------------------------------------------
 
 TEST(MerkleFrontier, RootEqualsFullRecomputationAtEverySize) {
   const Leaves all = make_leaves(100);
@@ -469,12 +473,26 @@ TEST(MerkleFrontier, RejectsMalformedState) {
   EXPECT_TRUE(audit::MerkleFrontier::deserialize("mf1 1 " + h).has_value());
   EXPECT_TRUE(audit::MerkleFrontier::deserialize("mf1 3 " + h + " " + h).has_value());
 
-  for (const std::string& bad : std::vector<std::string>{
-           "", "mf1", "mf1 ", "mf2 0", "MF1 0", "mf1 1", "mf1 0 " + h, "mf1 2 " + h + " " + h,
-           "mf1 3 " + h, "mf1 01 " + h, "mf1 +1 " + h, "mf1 -1", "mf1 1 " + h + " ",
-           "mf1  1 " + h, "mf1 1  " + h, " mf1 0", "mf1 1 " + h.substr(1),
-           "mf1 1 " + h.substr(0, 63) + "g", "mf1 18446744073709551616",
-           "mf1 1x " + h}) {
+  for (const std::string& bad : std::vector<std::string>{"",
+                                                         "mf1",
+                                                         "mf1 ",
+                                                         "mf2 0",
+                                                         "MF1 0",
+                                                         "mf1 1",
+                                                         "mf1 0 " + h,
+                                                         "mf1 2 " + h + " " + h,
+                                                         "mf1 3 " + h,
+                                                         "mf1 01 " + h,
+                                                         "mf1 +1 " + h,
+                                                         "mf1 -1",
+                                                         "mf1 1 " + h + " ",
+                                                         "mf1  1 " + h,
+                                                         "mf1 1  " + h,
+                                                         " mf1 0",
+                                                         "mf1 1 " + h.substr(1),
+                                                         "mf1 1 " + h.substr(0, 63) + "g",
+                                                         "mf1 18446744073709551616",
+                                                         "mf1 1x " + h}) {
     EXPECT_FALSE(audit::MerkleFrontier::deserialize(bad).has_value()) << '"' << bad << '"';
   }
   const Leaves two = make_leaves(2);
@@ -483,7 +501,7 @@ TEST(MerkleFrontier, RejectsMalformedState) {
   EXPECT_TRUE(audit::MerkleFrontier::restore(UINT64_MAX, make_leaves(64)).has_value());
 }
 
-// ---- hex ------------------------------------------------------------------------------------------
+// ---- hex ----------------------------------------------------------------------------------------
 
 TEST(MerkleHex, RoundTripAndErrors) {
   const Hash h = audit::leaf_hash("hex");
@@ -506,7 +524,7 @@ TEST(MerkleHex, RoundTripAndErrors) {
   EXPECT_EQ(audit::to_hex(from_hex(std::string(64, 'F'))), std::string(64, 'f'));
 }
 
-// ---- scale ----------------------------------------------------------------------------------------
+// ---- scale --------------------------------------------------------------------------------------
 
 // The CLI verifies the whole log by recomputing the root; a million entries must stay cheap.
 TEST(MerkleScale, MillionLeaves) {
@@ -526,8 +544,8 @@ TEST(MerkleScale, MillionLeaves) {
   // Generous bound (shared CI machines); a naive quadratic approach would take far longer.
   EXPECT_LT(std::chrono::duration_cast<std::chrono::seconds>(elapsed).count(), 20);
 
-  for (std::uint64_t i : {std::uint64_t{0}, std::uint64_t{524'287}, std::uint64_t{524'288},
-                          kLeaves - 1}) {
+  for (std::uint64_t i :
+       {std::uint64_t{0}, std::uint64_t{524'287}, std::uint64_t{524'288}, kLeaves - 1}) {
     const Leaves proof = audit::inclusion_proof(leaves, i);
     // 2^19 < n < 2^20: the left half is a perfect tree 19 levels deep below the root's split, and
     // so is the first leaf of the right half; the last leaf sits just 8 splits down.
