@@ -8,35 +8,13 @@
 #include <Poco/Logger.h>
 #include <Poco/NullChannel.h>
 
+#include "cli/audit_commands.hpp"
+#include "cli/cli_support.hpp"
 #include "hub/hub.hpp"
 #include "plugin/plugin_registry.hpp"
 
 namespace tsunagu::cli {
 namespace {
-
-// Parses "--name value" pairs; anything else is positional. Unknown names are usage errors.
-struct ParsedArgs {
-  std::map<std::string, std::string> named;
-  std::vector<std::string> positional;
-};
-
-ParsedArgs parse(const Args& args, const std::vector<std::string>& allowed) {
-  ParsedArgs out;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.rfind("--", 0) == 0) {
-      const std::string name = a.substr(2);
-      if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        throw std::invalid_argument("unknown option " + a);
-      }
-      if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
-      out.named[name] = args[++i];
-    } else {
-      out.positional.push_back(a);
-    }
-  }
-  return out;
-}
 
 std::size_t number(const ParsedArgs& p, const std::string& name, std::size_t fallback) {
   auto it = p.named.find(name);
@@ -48,13 +26,7 @@ std::size_t number(const ParsedArgs& p, const std::string& name, std::size_t fal
   }
 }
 
-std::string opt(const ParsedArgs& p, const std::string& name) {
-  auto it = p.named.find(name);
-  return it == p.named.end() ? std::string() : it->second;
-}
-
-// The CLI prints its own results; library logging would only interleave with them.
-void quiet_logging() { Poco::Logger::root().setLevel(Poco::Message::PRIO_ERROR); }
+std::string opt(const ParsedArgs& p, const std::string& name) { return p.get(name); }
 
 int plugins_list(const runtime::CommonOptions& options, const Args& args) {
   parse(args, {});
@@ -124,7 +96,7 @@ int events_list(const runtime::CommonOptions& options, const Args& args) {
     const auto& e = se.event;
     std::cout << e.id << "  " << e.source << "  " << e.source_ref << " v" << e.source_version
               << "  " << e.kind << "  " << e.occurred_at << "  ward " << e.subject.ward_code
-              << "  " << to_string(e.sensitivity) << "\n";
+              << "  " << to_string(e.sensitivity) << (se.readable ? "" : "  [sealed]") << "\n";
   }
   std::cout << "イベント (events): " << store->count_events(q.source) << " 件 stored, "
             << events.size() << " shown\n";
@@ -175,8 +147,12 @@ int quarantine_show(const runtime::CommonOptions& options, const Args& args) {
             << "\nrecord:   " << q->record_no << "\nline:     " << q->line
             << "\nfield:    " << q->field << "\nreason:   " << q->reason
             << "\nstatus:   " << q->status << "\nsince:    " << q->created_at
-            << "\nraw (" << q->raw.size() << " bytes, as received):\n"
-            << q->raw << "\n";
+            << "\nsubject:  " << q->subject_id << "\n";
+  if (q->readable) {
+    std::cout << "raw (" << q->raw.size() << " bytes, as received):\n" << q->raw << "\n";
+  } else {
+    std::cout << "raw:      (sealed: no master key here, or purged by retention)\n";
+  }
   return kExitOk;
 }
 
@@ -247,6 +223,36 @@ int mapping_test(const runtime::CommonOptions& options, const Args& args) {
 
 }  // namespace
 
+ParsedArgs parse(const Args& args, const std::vector<std::string>& allowed,
+                 const std::vector<std::string>& flags) {
+  ParsedArgs out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) == 0) {
+      const std::string name = a.substr(2);
+      if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
+        out.named[name] = "true";
+        continue;
+      }
+      if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+        throw std::invalid_argument("unknown option " + a);
+      }
+      if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
+      out.named[name] = args[++i];
+    } else {
+      out.positional.push_back(a);
+    }
+  }
+  return out;
+}
+
+void quiet_logging() { Poco::Logger::root().setLevel(Poco::Message::PRIO_ERROR); }
+
+std::string cli_actor() {
+  const char* user = std::getenv("USER");
+  return std::string("cli:") + (user != nullptr && *user != '\0' ? user : "unknown");
+}
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> table{
       {"plugins", "list", "plugins list", "loaded and refused plugins, with versions", plugins_list},
@@ -263,6 +269,21 @@ const std::vector<Command>& commands() {
        "dry run: the events a sample would produce and every rejected record; the store is not "
        "touched",
        mapping_test},
+      {"audit", "verify", "audit verify [--public-key FILE] [--head FILE]",
+       "recompute every hash, check every signed head and their consistency; names the first "
+       "bad entry. Give the public key you keep yourself (default: keys/audit-ed25519.pub.pem)",
+       audit_verify},
+      {"audit", "sign", "audit sign", "sign a tree head over the log now", audit_sign},
+      {"audit", "head", "audit head", "the latest signed tree head, as JSON (keep it to pin "
+       "later verifications with --head)", audit_head},
+      {"audit", "prove", "audit prove <seq>",
+       "inclusion proof of one entry against the latest signed head, as JSON", audit_prove},
+      {"audit", "check-proof", "audit check-proof <proof.json> --public-key FILE",
+       "check a proof without any store", audit_check_proof},
+      {"audit", "export", "audit export --subject <subject id | event id> [--json FILE] [--html FILE]",
+       "one child's exchange history with a proof per entry, for a case conference", audit_export},
+      {"retention", "purge", "retention purge [--as-of YYYY-MM-DD] [--dry-run]",
+       "destroy the data keys of subjects past their retention period", retention_purge},
   };
   return table;
 }

@@ -1,5 +1,6 @@
 #include "config/hub_config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -20,7 +21,11 @@ using Poco::Util::AbstractConfiguration;
 // child name (the free-form <settings> of a plugin, the systems by name).
 const std::map<std::string, std::set<std::string>>& allowed_children() {
   static const std::map<std::string, std::set<std::string>> table{
-      {"", {"instance", "data-dir", "plugins", "mappings", "store", "spool", "systems", "logging"}},
+      {"", {"instance", "data-dir", "plugins", "mappings", "store", "spool", "systems", "audit",
+            "retention", "logging"}},
+      {"audit", {"sign-interval-seconds"}},
+      {"retention", {"default-days", "rule"}},
+      {"retention.rule", {"system", "kind", "days"}},
       {"instance", {"name"}},
       {"plugins", {"directory"}},
       {"mappings", {"directory"}},
@@ -51,21 +56,23 @@ class Reader {
     auto allowed = table.find(schema_key);
     for (const auto& child : children) {
       const std::string child_key = key.empty() ? child : key + "." + child;
-      if (child.find('[') != std::string::npos) {
+      const std::string base = child.substr(0, child.find('['));
+      const bool repeatable = schema_key == "retention" && base == "rule";
+      if (base != child && !repeatable) {
         fail(child_key, "appears more than once; each element may be given once");
       }
       if (allowed == table.end()) {
         fail(key, "takes a value, not child elements (found <" + child + ">)");
       }
       const bool any = allowed->second.count("*") > 0;
-      if (!any && allowed->second.count(child) == 0) {
+      if (!any && allowed->second.count(base) == 0) {
         std::string names;
         for (const auto& n : allowed->second) names += (names.empty() ? "" : ", ") + n;
         fail(child_key, "unknown element (allowed here: " + names + ")");
       }
       const std::string child_schema =
           (any ? (schema_key.empty() ? "*" : schema_key + ".*")
-               : (schema_key.empty() ? child : schema_key + "." + child));
+               : (schema_key.empty() ? base : schema_key + "." + base));
       // Free-form settings are leaves; everything else is checked recursively.
       if (schema_key != "systems.*.settings") check_keys(child_key, child_schema);
     }
@@ -165,6 +172,22 @@ bool valid_system_name(const std::string& name) {
 
 }  // namespace
 
+int RetentionConfig::days_for(const std::string& system, const std::string& kind) const {
+  // Most specific wins: system and kind, then system alone, then kind alone, then the default.
+  int best_score = 0, days = default_days;
+  for (const auto& rule : rules) {
+    if ((!rule.system.empty() && rule.system != system) || (!rule.kind.empty() && rule.kind != kind)) {
+      continue;
+    }
+    const int score = (rule.system.empty() ? 0 : 2) + (rule.kind.empty() ? 0 : 1);
+    if (score > best_score) {
+      best_score = score;
+      days = rule.days;
+    }
+  }
+  return days;
+}
+
 const SystemConfig* HubConfig::find_system(const std::string& name) const {
   for (const auto& s : systems) {
     if (s.name == name) return &s;
@@ -231,6 +254,24 @@ HubConfig load(const fs::path& file, const LoadOptions& options) {
       s.settings[setting] = r.text(key + ".settings." + setting, std::string());
     }
     c.systems.push_back(std::move(s));
+  }
+
+  c.audit_sign_interval =
+      std::chrono::seconds(r.integer("audit.sign-interval-seconds", 60, 1, 86400));
+  c.retention.default_days = static_cast<int>(r.integer("retention.default-days", 3650, 1, 36500));
+  for (const auto& child : r.children("retention")) {
+    if (child.rfind("rule", 0) != 0) continue;
+    const std::string key = "retention." + child;
+    RetentionRule rule;
+    rule.system = r.text(key + ".system", std::string());
+    rule.kind = r.text(key + ".kind", std::string());
+    if (!r.has(key + ".days")) r.fail(key + ".days", "required element is missing");
+    rule.days = static_cast<int>(r.integer(key + ".days", 0, 1, 36500));
+    if (!rule.system.empty() && std::none_of(c.systems.begin(), c.systems.end(),
+                                             [&](const SystemConfig& s) { return s.name == rule.system; })) {
+      r.fail(key + ".system", "'" + rule.system + "' is not a configured system");
+    }
+    c.retention.rules.push_back(rule);
   }
 
   c.log_level = r.one_of("logging.level", "information",

@@ -34,6 +34,20 @@ struct SqliteConfig {
   std::chrono::milliseconds busy_timeout{10000};
 };
 
+// How long a subject's personal data is kept after its latest record, by system and event kind.
+struct RetentionRule {
+  std::string system;  // empty: any system
+  std::string kind;    // empty: any kind
+  int days = 0;
+};
+
+struct RetentionConfig {
+  int default_days = 3650;
+  std::vector<RetentionRule> rules;
+  // The most specific rule for (system, kind): system+kind, then system, then the default.
+  int days_for(const std::string& system, const std::string& kind) const;
+};
+
 struct HubConfig {
   std::filesystem::path file;       // the configuration file this was read from
   std::string instance_name;
@@ -45,6 +59,8 @@ struct HubConfig {
   std::chrono::milliseconds spool_poll_interval{500};
   std::size_t batch_size = 500;     // records per store transaction during ingest
   std::vector<SystemConfig> systems;
+  std::chrono::seconds audit_sign_interval{60};  // how often a new tree head is signed
+  RetentionConfig retention;
   std::string log_level = "information";
   std::string log_format = "text";  // text | json
 
@@ -52,6 +68,10 @@ struct HubConfig {
     return data_dir / "spool" / system;
   }
   std::filesystem::path mapping_schema() const { return mapping_dir / "mapping.xsd"; }
+  std::filesystem::path keys_dir() const { return data_dir / "keys"; }
+  std::filesystem::path audit_private_key() const { return keys_dir() / "audit-ed25519.pem"; }
+  // The public key auditors verify heads with; copy it somewhere the hub cannot write.
+  std::filesystem::path audit_public_key() const { return keys_dir() / "audit-ed25519.pub.pem"; }
   const SystemConfig* find_system(const std::string& name) const;
 };
 

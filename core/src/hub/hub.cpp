@@ -1,5 +1,7 @@
 #include "hub/hub.hpp"
 
+#include <fstream>
+
 #include <Poco/Logger.h>
 
 namespace tsunagu {
@@ -36,11 +38,42 @@ std::vector<ingest::SystemPipeline> build_pipelines(const config::HubConfig& con
   return pipelines;
 }
 
-std::unique_ptr<store::Store> open_store(const config::HubConfig& config) {
+std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool create_keys) {
   store::SqliteOptions options;
   options.synchronous_full = config.sqlite.synchronous == "full";
   options.busy_timeout_ms = static_cast<int>(config.sqlite.busy_timeout.count());
-  return store::Store::open_sqlite(config.sqlite.file, options);
+  auto store = store::Store::open_sqlite(config.sqlite.file, options);
+  try {
+    store->set_keyring(security::Keyring::open(config.keys_dir(), create_keys));
+  } catch (const security::KeyError& e) {
+    if (create_keys) throw;
+    // The CLI still lists metadata without the master key; payloads stay sealed.
+    log().warning("%s", std::string(e.what()));
+  }
+  return store;
+}
+
+security::SigningKey load_or_create_signing_key(const config::HubConfig& config) {
+  const auto private_file = config.audit_private_key();
+  std::error_code ec;
+  security::SigningKey key = std::filesystem::exists(private_file, ec)
+                                 ? security::SigningKey::load_pem_file(private_file)
+                                 : security::SigningKey::generate();
+  if (!std::filesystem::exists(private_file, ec)) {
+    std::filesystem::create_directories(private_file.parent_path());
+    key.save_pem_file(private_file);
+    log().notice("created the audit signing key %s (key id %s)", private_file.string(), key.key_id());
+  }
+  const auto public_file = config.audit_public_key();
+  const std::string pem = key.public_key_pem();
+  std::ifstream existing(public_file);
+  const std::string current((std::istreambuf_iterator<char>(existing)), std::istreambuf_iterator<char>());
+  if (current != pem) {
+    const auto tmp = public_file.parent_path() / ".audit-ed25519.pub.pem.tmp";
+    std::ofstream(tmp, std::ios::trunc) << pem;
+    std::filesystem::rename(tmp, public_file);
+  }
+  return key;
 }
 
 Hub::Hub(config::HubConfig config) : config_(std::move(config)) {
@@ -48,15 +81,45 @@ Hub::Hub(config::HubConfig config) : config_(std::move(config)) {
   plugins_ = std::make_unique<plugin::PluginRegistry>();
   plugins_->load_directory(config_.plugin_dir);
   auto pipelines = build_pipelines(config_, *plugins_);
-  store_ = open_store(config_);
-  ingestor_ = std::make_unique<ingest::SpoolIngestor>(config_, *store_, std::move(pipelines),
-                                                      stopping_);
+  store_ = open_store(config_, true);
+  signing_key_ = load_or_create_signing_key(config_);
+  audit_ = std::make_unique<audit::AuditLog>(*store_);
+  record_start();
+  ingestor_ = std::make_unique<ingest::SpoolIngestor>(config_, *store_, *audit_,
+                                                      std::move(pipelines), stopping_);
+}
+
+void Hub::record_start() {
+  std::int64_t config_size = 0;
+  const std::string config_sha256 = ingest::file_sha256(config_.file, config_size);
+  store::Transaction tx(*store_);
+  audit_->append({audit::entry_type::kHubStarted, "hub", "",
+                  {{"instance", config_.instance_name},
+                   {"config_file", config_.file.string()},
+                   {"config_sha256", config_sha256},
+                   {"audit_key_id", signing_key_->key_id()}}});
+  for (const auto& p : plugins_->plugins()) {
+    std::int64_t size = 0;
+    audit_->append({audit::entry_type::kPluginLoaded, "hub", "",
+                    {{"kind", to_string(p.kind)},
+                     {"name", p.name},
+                     {"version", p.version},
+                     {"api_version", std::to_string(p.api_version)},
+                     {"file", p.path.string()},
+                     {"sha256", ingest::file_sha256(p.path, size)}}});
+  }
+  for (const auto& r : plugins_->refusals()) {
+    audit_->append({audit::entry_type::kPluginRefused, "hub", "",
+                    {{"file", r.path.string()}, {"reason", r.reason}}});
+  }
+  tx.commit();
 }
 
 Hub::~Hub() { stop(); }
 
 void Hub::start() {
   watcher_ = std::thread([this] { run(); });
+  signer_ = std::thread([this] { run_signer(); });
   log().information("hub '%s' started: data directory %s, spool %s", config_.instance_name,
                     config_.data_dir.string(), (config_.data_dir / "spool").string());
 }
@@ -67,9 +130,41 @@ void Hub::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  if (signer_.joinable()) signer_.join();
   if (watcher_.joinable()) {
     watcher_.join();
+    try {
+      // The last word: a signed head that covers everything this run wrote.
+      audit_->append_now({audit::entry_type::kHubStopped, "hub", "", {{"instance", config_.instance_name}}});
+      audit_->sign_head(*signing_key_);
+    } catch (const std::exception& e) {
+      log().error("could not sign the final tree head: %s", std::string(e.what()));
+    }
     log().information("hub '%s' stopped", config_.instance_name);
+  }
+}
+
+void Hub::run_signer() {
+  // Its own store session: a Poco::Data session belongs to one thread.
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<audit::AuditLog> log_of_signer;
+  while (!stopping_) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait_for(lock, config_.audit_sign_interval, [this] { return stopping_.load(); });
+    }
+    if (stopping_) break;
+    try {
+      if (!store) {
+        store = open_store(config_);
+        log_of_signer = std::make_unique<audit::AuditLog>(*store);
+      }
+      if (auto head = log_of_signer->sign_head(*signing_key_)) {
+        log().information("signed tree head: size %?d", static_cast<long long>(head->tree_size));
+      }
+    } catch (const std::exception& e) {
+      log().error("signing a tree head failed, retrying: %s", std::string(e.what()));
+    }
   }
 }
 

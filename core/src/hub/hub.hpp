@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "audit/audit_log.hpp"
 #include "config/hub_config.hpp"
 #include "ingest/spool_ingestor.hpp"
 #include "plugin/plugin_registry.hpp"
@@ -31,7 +32,13 @@ class HubError : public std::runtime_error {
 std::vector<ingest::SystemPipeline> build_pipelines(const config::HubConfig& config,
                                                     const plugin::PluginRegistry& plugins);
 
-std::unique_ptr<store::Store> open_store(const config::HubConfig& config);
+// Opens the instance's store with its keyring (master key from TSUNAGU_MASTER_KEY or keys/), so
+// sealed payloads can be read. `create_keys`: make a master key if there is none (the daemon).
+std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool create_keys = false);
+
+// The instance's audit signing key: keys/audit-ed25519.pem, created on first start together with
+// the public key auditors use (keys/audit-ed25519.pub.pem).
+security::SigningKey load_or_create_signing_key(const config::HubConfig& config);
 
 class Hub {
  public:
@@ -49,17 +56,22 @@ class Hub {
 
  private:
   void run();
+  void run_signer();
+  void record_start();
 
   config::HubConfig config_;
   // Declaration order is destruction order in reverse: the ingestor and pipelines (objects made
   // by plugins) go before the registry that holds the libraries.
   std::unique_ptr<plugin::PluginRegistry> plugins_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::optional<security::SigningKey> signing_key_;
   std::unique_ptr<ingest::SpoolIngestor> ingestor_;
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
   std::thread watcher_;
+  std::thread signer_;
 };
 
 }  // namespace tsunagu

@@ -11,9 +11,10 @@ std::string join_errors(const std::vector<mapping::FieldError>& errors) {
   return out;
 }
 
-RecordStorer::RecordStorer(store::Store& store, const SystemPipeline& pipeline, InputRef input,
-                           std::size_t batch_size, const std::atomic<bool>& stop)
-    : store_(store), pipeline_(pipeline), input_(std::move(input)), batch_size_(batch_size),
+RecordStorer::RecordStorer(store::Store& store, audit::AuditLog& audit,
+                           const SystemPipeline& pipeline, InputRef input, std::size_t batch_size,
+                           const std::atomic<bool>& stop)
+    : store_(store), audit_(audit), pipeline_(pipeline), input_(std::move(input)), batch_size_(batch_size),
       stop_(stop) {}
 
 RecordStorer::~RecordStorer() = default;
@@ -54,12 +55,24 @@ void RecordStorer::handle(const NativeRecord& record) {
     return;
   }
   mapped.event.source = pipeline_.system;
-  if (store_.insert_event(mapped.event, input_.input_id, static_cast<std::int64_t>(record.number),
-                          record.raw)) {
-    ++stored_;
-  } else {
+  std::string subject;
+  if (!store_.insert_event(mapped.event, input_.input_id, static_cast<std::int64_t>(record.number),
+                           record.raw, &subject)) {
     ++duplicates_;
+    return;
   }
+  ++stored_;
+  const auto& e = mapped.event;
+  audit_.append({audit::entry_type::kEventStored, "system:" + input_.system, subject,
+                 {{"event_id", e.id},
+                  {"system", e.source},
+                  {"source_ref", e.source_ref},
+                  {"source_version", std::to_string(e.source_version)},
+                  {"kind", e.kind},
+                  {"sensitivity", std::string(to_string(e.sensitivity))},
+                  {"record_sha256", audit::to_hex(audit::sha256(record.raw))},
+                  {"input_sha256", input_.sha256},
+                  {"record_no", std::to_string(record.number)}}});
 }
 
 void RecordStorer::quarantine(const NativeRecord& record, const std::string& field,
@@ -73,7 +86,17 @@ void RecordStorer::quarantine(const NativeRecord& record, const std::string& fie
   q.field = field;
   q.reason = reason;
   q.raw = record.raw;
-  store_.insert_quarantine(q);
+  std::string subject;
+  if (store_.insert_quarantine(q, &subject)) {
+    // The reason may quote a value (a date, a code): the entry names only the field.
+    audit_.append({audit::entry_type::kRecordQuarantined, "system:" + input_.system, subject,
+                   {{"system", input_.system},
+                    {"origin", input_.origin},
+                    {"input_sha256", input_.sha256},
+                    {"record_no", std::to_string(record.number)},
+                    {"field", field},
+                    {"record_sha256", audit::to_hex(audit::sha256(record.raw))}}});
+  }
   rejections_.push_back({record.number, record.line, field, reason});
 }
 

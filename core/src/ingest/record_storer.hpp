@@ -16,6 +16,7 @@
 
 #include <tsunagu/adapter.hpp>
 
+#include "audit/audit_log.hpp"
 #include "mapping/mapping.hpp"
 #include "store/store.hpp"
 
@@ -45,8 +46,9 @@ struct RecordRejection {
 
 class RecordStorer final : public RecordSink {
  public:
-  RecordStorer(store::Store& store, const SystemPipeline& pipeline, InputRef input,
-               std::size_t batch_size, const std::atomic<bool>& stop);
+  // Every stored event and quarantined record gets its audit entry in the same transaction.
+  RecordStorer(store::Store& store, audit::AuditLog& audit, const SystemPipeline& pipeline,
+               InputRef input, std::size_t batch_size, const std::atomic<bool>& stop);
   ~RecordStorer() override;
 
   bool accept(NativeRecord&& record) noexcept override;
@@ -65,6 +67,7 @@ class RecordStorer final : public RecordSink {
   void quarantine(const NativeRecord& record, const std::string& field, const std::string& reason);
 
   store::Store& store_;
+  audit::AuditLog& audit_;
   const SystemPipeline& pipeline_;
   InputRef input_;
   std::size_t batch_size_;

@@ -68,8 +68,10 @@ std::string file_sha256(const fs::path& file, std::int64_t& size) {
 }
 
 SpoolIngestor::SpoolIngestor(const config::HubConfig& config, store::Store& store,
-                             std::vector<SystemPipeline> pipelines, const std::atomic<bool>& stop)
-    : config_(config), store_(store), pipelines_(std::move(pipelines)), stop_(stop) {}
+                             audit::AuditLog& audit, std::vector<SystemPipeline> pipelines,
+                             const std::atomic<bool>& stop)
+    : config_(config), store_(store), audit_(audit), pipelines_(std::move(pipelines)),
+      stop_(stop) {}
 
 std::size_t SpoolIngestor::poll_once() {
   std::size_t processed = 0;
@@ -121,13 +123,28 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
     log().error("%s", o.message);
     return o;
   }
-  o.input_id = store_.open_input(pipeline.system, origin, sha256, size);
+  {
+    store::Transaction tx(store_);
+    bool created = false;
+    o.input_id = store_.open_input(pipeline.system, origin, sha256, size, &created);
+    if (created) {  // a resumed input was recorded as received the first time
+      audit_.append({audit::entry_type::kInputReceived, "system:" + pipeline.system, "",
+                     {{"system", pipeline.system},
+                      {"origin", origin},
+                      {"transport", "spool"},
+                      {"input_id", std::to_string(o.input_id)},
+                      {"sha256", sha256},
+                      {"size", std::to_string(size)}}});
+    }
+    tx.commit();
+  }
   log().information("ingesting %s/%s (input %?d, %?d bytes, sha256 %s)", pipeline.system, origin,
                     static_cast<long long>(o.input_id), static_cast<long long>(size), sha256);
 
   std::ifstream in(claimed, std::ios::binary);
-  RecordStorer sink(store_, pipeline, InputRef{pipeline.system, origin, sha256, o.input_id},
-                    config_.batch_size, stop_);
+  RecordStorer sink(store_, audit_, pipeline,
+                    InputRef{pipeline.system, origin, sha256, o.input_id}, config_.batch_size,
+                    stop_);
   DecodeResult decoded;
   if (!in) {
     decoded.ok = false;
@@ -177,6 +194,15 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
   {
     store::Transaction tx(store_);
     store_.close_input(outcome);
+    audit_.append({audit::entry_type::kInputCompleted, "hub", "",
+                   {{"system", pipeline.system},
+                    {"input_id", std::to_string(o.input_id)},
+                    {"sha256", sha256},
+                    {"status", outcome.status},
+                    {"records", std::to_string(outcome.records)},
+                    {"events", std::to_string(outcome.events)},
+                    {"duplicates", std::to_string(outcome.duplicates)},
+                    {"quarantined", std::to_string(outcome.quarantined)}}});
     tx.commit();
   }
   fs::rename(claimed, target);

@@ -45,7 +45,7 @@ class SpoolIngestor {
  public:
   // `stop` is polled between records; when it becomes true the current batch is committed and
   // the file is left in work/ to be resumed.
-  SpoolIngestor(const config::HubConfig& config, store::Store& store,
+  SpoolIngestor(const config::HubConfig& config, store::Store& store, audit::AuditLog& audit,
                 std::vector<SystemPipeline> pipelines, const std::atomic<bool>& stop);
 
   // One pass over every system's spool: first files left in work/ by an interrupted run, then
@@ -63,6 +63,7 @@ class SpoolIngestor {
  private:
   const config::HubConfig& config_;
   store::Store& store_;
+  audit::AuditLog& audit_;
   std::vector<SystemPipeline> pipelines_;
   const std::atomic<bool>& stop_;
 };

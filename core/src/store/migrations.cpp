@@ -32,7 +32,7 @@ const std::vector<Migration>& sqlite_migrations() {
                 occurred_at TEXT NOT NULL,
                 sensitivity TEXT NOT NULL,
                 ward_code TEXT NOT NULL,
-                payload TEXT NOT NULL,
+                payload BLOB NOT NULL,  -- sealed (AES-256-GCM) JSON of subject, household, attributes
                 raw BLOB,  -- NULL when the record had no bytes
                 input_id INTEGER NOT NULL REFERENCES inputs (id),
                 record_no INTEGER NOT NULL,
@@ -53,6 +53,45 @@ const std::vector<Migration>& sqlite_migrations() {
                 status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
                 created_at TEXT NOT NULL,
                 UNIQUE (system, input_sha256, record_no)))",
+       }},
+      {2,
+       "exchange log (Merkle tree, signed heads), subjects with their data keys, sealed payloads",
+       {
+           // One row per log entry; `entry` is the exact byte string the leaf hash covers.
+           R"(CREATE TABLE audit_entries (
+                seq INTEGER PRIMARY KEY,
+                time TEXT NOT NULL,
+                type TEXT NOT NULL,
+                subject TEXT NOT NULL DEFAULT '',
+                entry TEXT NOT NULL,
+                leaf_hash TEXT NOT NULL))",
+           "CREATE INDEX audit_by_subject ON audit_entries (subject, seq)",
+           "CREATE INDEX audit_by_type ON audit_entries (type, seq)",
+           // The compact Merkle frontier after the last entry, so appending never rescans the log.
+           R"(CREATE TABLE audit_frontier (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                size INTEGER NOT NULL,
+                state TEXT NOT NULL))",
+           "INSERT INTO audit_frontier (id, size, state) VALUES (1, 0, '')",
+           R"(CREATE TABLE audit_heads (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                tree_size INTEGER NOT NULL,
+                root TEXT NOT NULL,
+                time TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                signature TEXT NOT NULL))",
+           // A subject is whoever a source record is about, as that source identifies them; its
+           // data key seals the subject's payloads. lookup is an HMAC token, never the identifier.
+           R"(CREATE TABLE subjects (
+                id TEXT PRIMARY KEY,
+                source TEXT NOT NULL,
+                lookup TEXT NOT NULL UNIQUE,
+                wrapped_key BLOB,
+                created_at TEXT NOT NULL,
+                purged_at TEXT))",
+           "ALTER TABLE events ADD COLUMN subject_id TEXT NOT NULL DEFAULT ''",
+           "CREATE INDEX events_by_subject ON events (subject_id)",
+           "ALTER TABLE quarantine ADD COLUMN subject_id TEXT NOT NULL DEFAULT ''",
        }},
   };
   return migrations;

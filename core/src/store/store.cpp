@@ -1,5 +1,7 @@
 #include "store/store.hpp"
 
+#include <functional>
+#include <map>
 #include <mutex>
 
 #include <Poco/Data/LOB.h>
@@ -15,6 +17,7 @@
 #include <Poco/Timestamp.h>
 #include <Poco/UUIDGenerator.h>
 
+#include "security/aead.hpp"
 #include "store/migrations.hpp"
 
 namespace tsunagu::store {
@@ -80,12 +83,32 @@ std::string utc_now() {
                                          0);
 }
 
+struct Store::SubjectKey {
+  std::string id;
+  security::DataKey key;
+};
+
 struct Store::Impl {
   explicit Impl(Session s) : session(std::move(s)) {}
   Session session;
   fs::path file;
   bool in_tx = false;
+  std::uint64_t generation = 0;
+  std::shared_ptr<const security::Keyring> keyring;
+  // Unwrapped data keys by lookup token and by subject id. Bounded: cleared when it grows large.
+  std::map<std::string, SubjectKey> by_lookup;
+  std::map<std::string, security::DataKey> by_id;
+  // Subjects created by the open transaction: forgotten again if it rolls back.
+  std::vector<std::string> created_lookups;
 };
+
+namespace {
+constexpr std::size_t kKeyCacheLimit = 100000;
+
+std::string quarantine_ad(const std::string& system, const std::string& sha256, std::int64_t record) {
+  return "quarantine:" + system + ":" + sha256 + ":" + std::to_string(record);
+}
+}  // namespace
 
 std::unique_ptr<Store> Store::open_sqlite(const fs::path& file, const SqliteOptions& options) {
   static std::once_flag registered;
@@ -163,6 +186,8 @@ void Store::begin() {
   // to upgrade a read lock half-way through a batch.
   impl_->session << "BEGIN IMMEDIATE", now;
   impl_->in_tx = true;
+  ++impl_->generation;
+  impl_->created_lookups.clear();
 }
 
 void Store::commit() {
@@ -172,14 +197,124 @@ void Store::commit() {
 
 void Store::rollback() {
   impl_->in_tx = false;
+  for (const auto& lookup : impl_->created_lookups) {
+    auto it = impl_->by_lookup.find(lookup);
+    if (it != impl_->by_lookup.end()) {
+      impl_->by_id.erase(it->second.id);
+      impl_->by_lookup.erase(it);
+    }
+  }
+  impl_->created_lookups.clear();
+  ++impl_->generation;
   impl_->session << "ROLLBACK", now;
 }
 
 bool Store::in_transaction() const { return impl_->in_tx; }
 
+std::uint64_t Store::transaction_generation() const { return impl_->generation; }
+
+void Store::set_keyring(std::shared_ptr<const security::Keyring> keyring) {
+  impl_->keyring = std::move(keyring);
+  impl_->by_lookup.clear();
+  impl_->by_id.clear();
+}
+
+bool Store::has_keyring() const { return impl_->keyring != nullptr; }
+
+Store::SubjectKey Store::subject_for(const std::string& source, const std::string& identity) {
+  if (!impl_->keyring) throw StoreError("no keyring: personal data cannot be sealed");
+  std::string lookup = impl_->keyring->lookup_token(source + '\x1f' + identity);
+  if (auto it = impl_->by_lookup.find(lookup); it != impl_->by_lookup.end()) return it->second;
+  if (impl_->by_lookup.size() > kKeyCacheLimit) {
+    impl_->by_lookup.clear();
+    impl_->by_id.clear();
+  }
+  std::vector<std::string> ids;
+  std::vector<BLOB> wrapped;
+  impl_->session << "SELECT id, wrapped_key FROM subjects WHERE lookup = ?", use(lookup), into(ids),
+      into(wrapped), now;
+  SubjectKey subject{"", security::DataKey::generate()};
+  if (!ids.empty()) {
+    subject.id = ids.front();
+    auto key = security::unwrap_key(impl_->keyring->master(), from_blob(wrapped.front()), subject.id);
+    if (!key) {
+      throw StoreError("subject " + subject.id +
+                       ": its data key does not unwrap with this master key (wrong master key?)");
+    }
+    subject.key = std::move(*key);
+  } else {
+    subject.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    BLOB blob = to_blob(security::wrap_key(impl_->keyring->master(), subject.key, subject.id));
+    std::string src = source, created = utc_now();
+    impl_->session << "INSERT INTO subjects (id, source, lookup, wrapped_key, created_at) "
+                      "VALUES (?, ?, ?, ?, ?)",
+        use(subject.id), use(src), use(lookup), use(blob), use(created), now;
+    impl_->created_lookups.push_back(lookup);
+  }
+  impl_->by_id.insert_or_assign(subject.id, subject.key);
+  impl_->by_lookup.insert_or_assign(lookup, subject);
+  return subject;
+}
+
+std::optional<security::DataKey> Store::key_of(const std::string& subject_id) {
+  if (!impl_->keyring || subject_id.empty()) return std::nullopt;
+  if (auto it = impl_->by_id.find(subject_id); it != impl_->by_id.end()) return it->second;
+  std::vector<BLOB> wrapped;
+  std::string id = subject_id;
+  impl_->session << "SELECT wrapped_key FROM subjects WHERE id = ? AND wrapped_key IS NOT NULL",
+      use(id), into(wrapped), now;
+  if (wrapped.empty()) return std::nullopt;
+  auto key = security::unwrap_key(impl_->keyring->master(), from_blob(wrapped.front()), subject_id);
+  if (key) impl_->by_id.insert_or_assign(subject_id, *key);
+  return key;
+}
+
+std::vector<SubjectActivity> Store::subject_activity() {
+  std::vector<SubjectActivity> out;
+  Statement select(impl_->session);
+  select << "SELECT e.subject_id, e.source, e.kind, MAX(e.stored_at) FROM events e "
+            "JOIN subjects s ON s.id = e.subject_id WHERE s.purged_at IS NULL "
+            "GROUP BY e.subject_id, e.source, e.kind "
+            "UNION ALL "
+            "SELECT q.subject_id, q.system, '', MAX(q.created_at) FROM quarantine q "
+            "JOIN subjects s ON s.id = q.subject_id WHERE s.purged_at IS NULL "
+            "GROUP BY q.subject_id, q.system";
+  select.execute();
+  Poco::Data::RecordSet rs(select);
+  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+    out.push_back({rs[0].convert<std::string>(), rs[1].convert<std::string>(),
+                   rs[2].convert<std::string>(), rs[3].convert<std::string>()});
+  }
+  return out;
+}
+
+bool Store::purge_subject(const std::string& subject_id) {
+  std::string id = subject_id, purged = utc_now();
+  Statement update(impl_->session);
+  // The lookup token is freed too: later records about the same person get a new subject and key.
+  update << "UPDATE subjects SET wrapped_key = NULL, purged_at = ?, lookup = 'purged:' || id "
+            "WHERE id = ? AND purged_at IS NULL",
+      use(purged), use(id);
+  const bool changed = update.execute() > 0;
+  impl_->by_id.erase(subject_id);
+  for (auto it = impl_->by_lookup.begin(); it != impl_->by_lookup.end();) {
+    it = it->second.id == subject_id ? impl_->by_lookup.erase(it) : std::next(it);
+  }
+  return changed;
+}
+
+bool Store::subject_purged(const std::string& subject_id) {
+  std::string id = subject_id;
+  Poco::Int64 n = 0;
+  impl_->session << "SELECT COUNT(*) FROM subjects WHERE id = ? AND purged_at IS NOT NULL", use(id),
+      into(n), now;
+  return n > 0;
+}
+
 std::int64_t Store::open_input(const std::string& system, const std::string& origin,
-                               const std::string& sha256, std::int64_t size) {
+                               const std::string& sha256, std::int64_t size, bool* created) {
   Session& s = impl_->session;
+  if (created != nullptr) *created = false;
   std::string sys = system, org = origin, digest = sha256;
   std::vector<Poco::Int64> existing;
   s << "SELECT id FROM inputs WHERE system = ? AND origin = ? AND sha256 = ? AND status = "
@@ -193,6 +328,7 @@ std::int64_t Store::open_input(const std::string& system, const std::string& ori
       use(sys), use(org), use(digest), use(sz), use(received), now;
   Poco::Int64 id = 0;
   s << "SELECT last_insert_rowid()", into(id), now;
+  if (created != nullptr) *created = true;
   return id;
 }
 
@@ -234,30 +370,59 @@ std::vector<InputRecord> Store::inputs(std::size_t limit) {
   return out;
 }
 
+namespace {
+
+// Who a record is about, as its source identifies them: the 宛名番号 where the source has it,
+// otherwise kana, birth date and name. Identity linking across sources comes later; this only
+// decides whose data key seals the record.
+std::string source_identity(const CaseEvent& e) {
+  if (!e.subject.resident_id.empty()) return "rid\x1f" + e.subject.resident_id;
+  return "name\x1f" + e.subject.name_kana + '\x1f' + e.subject.birth_date + '\x1f' + e.subject.name;
+}
+
+}  // namespace
+
 bool Store::insert_event(CaseEvent& event, std::int64_t input_id, std::int64_t record_no,
-                         const std::string& raw) {
+                         const std::string& raw, std::string* subject_id_out) {
   std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+  const SubjectKey subject = subject_for(event.source, source_identity(event));
+  std::string subject_id = subject.id;
   std::string sensitivity(to_string(event.sensitivity));
-  std::string payload = subject_payload(event);
-  BLOB raw_blob = to_blob(raw);
+  // The event id is the associated data: a sealed payload cannot be moved to another event.
+  BLOB payload = to_blob(security::seal(subject.key, subject_payload(event), id));
+  BLOB raw_blob = to_blob(security::seal(subject.key, raw, id + ":raw"));
   std::string stored = utc_now();
   Poco::Int64 version = event.source_version, input = input_id, record = record_no;
   Statement insert(impl_->session);
   insert << "INSERT INTO events (id, source, source_ref, source_version, kind, "
-                         "occurred_at, sensitivity, ward_code, payload, raw, input_id, record_no, "
-                         "stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                         "ON CONFLICT (source, source_ref, source_version) DO NOTHING",
-       use(id), bind(event.source), bind(event.source_ref), use(version), bind(event.kind),
-       bind(event.occurred_at), use(sensitivity), bind(event.subject.ward_code), use(payload),
-      use(raw_blob), use(input), use(record), use(stored);
+            "occurred_at, sensitivity, ward_code, payload, raw, input_id, record_no, "
+            "stored_at, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (source, source_ref, source_version) DO NOTHING",
+      use(id), bind(event.source), bind(event.source_ref), use(version), bind(event.kind),
+      bind(event.occurred_at), use(sensitivity), bind(event.subject.ward_code), use(payload),
+      use(raw_blob), use(input), use(record), use(stored), use(subject_id);
+  if (subject_id_out != nullptr) *subject_id_out = subject_id;
   if (insert.execute() == 0) return false;
   event.id = id;
   return true;
 }
 
+std::optional<std::string> Store::event_raw(const std::string& id) {
+  std::string key = id;
+  std::vector<std::string> subjects;
+  std::vector<BLOB> raws;
+  impl_->session << "SELECT subject_id, raw FROM events WHERE id = ?", use(key), into(subjects),
+      into(raws), now;
+  if (subjects.empty()) return std::nullopt;
+  auto data_key = key_of(subjects.front());
+  if (!data_key) return std::nullopt;
+  return security::open(*data_key, from_blob(raws.front()), id + ":raw");
+}
+
 namespace {
 
-StoredEvent read_event(Poco::Data::RecordSet& rs) {
+StoredEvent read_event(Poco::Data::RecordSet& rs,
+                       const std::function<std::optional<security::DataKey>(const std::string&)>& key_of) {
   StoredEvent se;
   CaseEvent& e = se.event;
   e.id = rs[0].convert<std::string>();
@@ -268,16 +433,22 @@ StoredEvent read_event(Poco::Data::RecordSet& rs) {
   e.occurred_at = rs[5].convert<std::string>();
   e.sensitivity = sensitivity_from_string(rs[6].convert<std::string>());
   e.subject.ward_code = rs[7].convert<std::string>();
-  read_payload(rs[8].convert<std::string>(), e);
   se.input_id = rs[9].convert<Poco::Int64>();
   se.record_no = rs[10].convert<Poco::Int64>();
   se.stored_at = rs[11].convert<std::string>();
+  se.subject_id = rs[12].convert<std::string>();
+  if (auto key = key_of(se.subject_id); key && !rs[8].isEmpty()) {
+    if (auto clear = security::open(*key, from_blob(rs[8].extract<BLOB>()), e.id)) {
+      read_payload(*clear, e);
+      se.readable = true;
+    }
+  }
   return se;
 }
 
 constexpr const char* kEventColumns =
     "SELECT id, source, source_ref, source_version, kind, occurred_at, sensitivity, ward_code, "
-    "payload, input_id, record_no, stored_at FROM events ";
+    "payload, input_id, record_no, stored_at, subject_id FROM events ";
 
 }  // namespace
 
@@ -292,7 +463,8 @@ std::vector<StoredEvent> Store::events(const EventQuery& q) {
   select.execute();
   Poco::Data::RecordSet rs(select);
   std::vector<StoredEvent> out;
-  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) out.push_back(read_event(rs));
+  auto keys = [this](const std::string& id) { return key_of(id); };
+  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) out.push_back(read_event(rs, keys));
   return out;
 }
 
@@ -303,7 +475,7 @@ std::optional<StoredEvent> Store::event(const std::string& id) {
   select.execute();
   Poco::Data::RecordSet rs(select);
   if (!rs.moveFirst()) return std::nullopt;
-  return read_event(rs);
+  return read_event(rs, [this](const std::string& subject) { return key_of(subject); });
 }
 
 std::int64_t Store::count_events(const std::string& source) {
@@ -320,22 +492,27 @@ std::int64_t Store::count_events_of_input(std::int64_t input_id) {
   return n;
 }
 
-bool Store::insert_quarantine(const QuarantineEntry& q) {
-  BLOB raw = to_blob(q.raw);
+bool Store::insert_quarantine(const QuarantineEntry& q, std::string* subject_id_out) {
+  // A rejected record may not say whom it is about: it is sealed under a subject of its input.
+  const SubjectKey subject = subject_for(q.system, "input\x1f" + q.input_sha256);
+  std::string subject_id = subject.id;
+  if (subject_id_out != nullptr) *subject_id_out = subject_id;
+  BLOB raw = to_blob(security::seal(subject.key, q.raw, quarantine_ad(q.system, q.input_sha256, q.record_no)));
   std::string created = utc_now();
   Poco::Int64 record = q.record_no, line = q.line;
   Statement insert(impl_->session);
   insert << "INSERT INTO quarantine (system, origin, input_sha256, record_no, line, "
-                         "field, reason, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                         "field, reason, raw, created_at, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                          "ON CONFLICT (system, input_sha256, record_no) DO NOTHING",
        bind(q.system), bind(q.origin), bind(q.input_sha256), use(record), use(line),
-      bind(q.field), bind(q.reason), use(raw), use(created);
+      bind(q.field), bind(q.reason), use(raw), use(created), use(subject_id);
   return insert.execute() > 0;
 }
 
 namespace {
 
-QuarantineEntry read_quarantine(Poco::Data::RecordSet& rs) {
+QuarantineEntry read_quarantine(Poco::Data::RecordSet& rs,
+                                const std::function<std::optional<security::DataKey>(const std::string&)>& key_of) {
   QuarantineEntry q;
   q.id = rs[0].convert<Poco::Int64>();
   q.system = rs[1].convert<std::string>();
@@ -345,15 +522,22 @@ QuarantineEntry read_quarantine(Poco::Data::RecordSet& rs) {
   q.line = rs[5].convert<Poco::Int64>();
   q.field = rs[6].convert<std::string>();
   q.reason = rs[7].convert<std::string>();
-  if (!rs[8].isEmpty()) q.raw = from_blob(rs[8].extract<BLOB>());
   q.status = rs[9].convert<std::string>();
   q.created_at = rs[10].convert<std::string>();
+  q.subject_id = rs[11].convert<std::string>();
+  if (auto key = key_of(q.subject_id); key && !rs[8].isEmpty()) {
+    if (auto clear = security::open(*key, from_blob(rs[8].extract<BLOB>()),
+                                    quarantine_ad(q.system, q.input_sha256, q.record_no))) {
+      q.raw = std::move(*clear);
+      q.readable = true;
+    }
+  }
   return q;
 }
 
 constexpr const char* kQuarantineColumns =
     "SELECT id, system, origin, input_sha256, record_no, line, field, reason, raw, status, "
-    "created_at FROM quarantine ";
+    "created_at, subject_id FROM quarantine ";
 
 }  // namespace
 
@@ -369,7 +553,8 @@ std::vector<QuarantineEntry> Store::quarantine(const std::string& system, std::s
   select.execute();
   Poco::Data::RecordSet rs(select);
   std::vector<QuarantineEntry> out;
-  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) out.push_back(read_quarantine(rs));
+  auto keys = [this](const std::string& id) { return key_of(id); };
+  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) out.push_back(read_quarantine(rs, keys));
   return out;
 }
 
@@ -380,7 +565,7 @@ std::optional<QuarantineEntry> Store::quarantine_entry(std::int64_t id) {
   select.execute();
   Poco::Data::RecordSet rs(select);
   if (!rs.moveFirst()) return std::nullopt;
-  return read_quarantine(rs);
+  return read_quarantine(rs, [this](const std::string& subject) { return key_of(subject); });
 }
 
 std::vector<QuarantineEntry> Store::quarantine_of_input(const std::string& system,
@@ -393,7 +578,8 @@ std::vector<QuarantineEntry> Store::quarantine_of_input(const std::string& syste
   select.execute();
   Poco::Data::RecordSet rs(select);
   std::vector<QuarantineEntry> out;
-  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) out.push_back(read_quarantine(rs));
+  auto keys = [this](const std::string& id) { return key_of(id); };
+  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) out.push_back(read_quarantine(rs, keys));
   return out;
 }
 

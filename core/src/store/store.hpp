@@ -14,6 +14,8 @@
 
 #include <tsunagu/event.hpp>
 
+#include "security/keyring.hpp"
+
 namespace Poco::Data {
 class Session;
 }
@@ -45,7 +47,9 @@ struct InputRecord {
 };
 
 struct StoredEvent {
-  CaseEvent event;
+  CaseEvent event;              // subject, household and attributes only if `readable`
+  std::string subject_id;       // the source subject whose data key seals the payload
+  bool readable = false;        // false: no keyring, or the subject's key was purged
   std::int64_t input_id = 0;
   std::int64_t record_no = 0;
   std::string stored_at;
@@ -61,9 +65,19 @@ struct QuarantineEntry {
   std::int64_t line = 0;
   std::string field;   // native field the first error concerns (may be empty)
   std::string reason;  // all errors of the record, "field: reason; field: reason"
-  std::string raw;
+  std::string raw;     // empty unless `readable`
+  bool readable = false;
+  std::string subject_id;
   std::string status;  // open | resolved
   std::string created_at;
+};
+
+// What a retention rule needs to know of a subject: its latest record per source and kind.
+struct SubjectActivity {
+  std::string subject_id;
+  std::string source;
+  std::string kind;    // empty for quarantined records
+  std::string latest;  // ISO-8601 UTC time the latest such record was stored
 };
 
 struct EventQuery {
@@ -86,29 +100,41 @@ class Store {
   static int known_schema_version();
   int schema_version();
 
+  // Personal data (event payloads, raw records) is sealed with AES-256-GCM under per-subject data
+  // keys wrapped by the keyring's master key. Without a keyring nothing can be written or read
+  // back in clear.
+  void set_keyring(std::shared_ptr<const security::Keyring> keyring);
+  bool has_keyring() const;
+
   void begin();
   void commit();
   void rollback();
   bool in_transaction() const;
+  // Changes whenever a transaction begins: state cached for one transaction is stale after it.
+  std::uint64_t transaction_generation() const;
 
   // Registers a received input. If the same input (system, origin, sha256) is still 'processing'
   // from an interrupted run, that row is returned so the resumed run continues it.
   std::int64_t open_input(const std::string& system, const std::string& origin,
-                          const std::string& sha256, std::int64_t size);
+                          const std::string& sha256, std::int64_t size,
+                          bool* created = nullptr);
   void close_input(const InputRecord& outcome);  // by outcome.id: status, counts, message
   std::vector<InputRecord> inputs(std::size_t limit);
 
   // Inserts the event unless (source, source_ref, source_version) is already stored. Assigns
   // event.id when inserted. Returns true if inserted, false if it was a duplicate.
+  // `subject_id`, if given, receives the id of the subject the event was sealed under.
   bool insert_event(CaseEvent& event, std::int64_t input_id, std::int64_t record_no,
-                    const std::string& raw);
+                    const std::string& raw, std::string* subject_id = nullptr);
   std::vector<StoredEvent> events(const EventQuery& query);
   std::optional<StoredEvent> event(const std::string& id);
+  // The raw record an event came from, decrypted; nullopt if unknown or purged.
+  std::optional<std::string> event_raw(const std::string& id);
   std::int64_t count_events(const std::string& source = "");
   std::int64_t count_events_of_input(std::int64_t input_id);
 
   // Quarantines a record unless the same record of the same input is already there.
-  bool insert_quarantine(const QuarantineEntry& entry);
+  bool insert_quarantine(const QuarantineEntry& entry, std::string* subject_id = nullptr);
   std::vector<QuarantineEntry> quarantine(const std::string& system, std::size_t limit,
                                           bool open_only = true);
   std::optional<QuarantineEntry> quarantine_entry(std::int64_t id);
@@ -117,12 +143,22 @@ class Store {
                                                    const std::string& input_sha256);
   std::int64_t count_quarantine(const std::string& system = "");
 
+  // Retention: the latest record of every live subject, per source and kind.
+  std::vector<SubjectActivity> subject_activity();
+  // Destroys the subject's data key; its payloads can never be read again. Returns false if it
+  // was already purged or does not exist.
+  bool purge_subject(const std::string& subject_id);
+  bool subject_purged(const std::string& subject_id);
+
   Poco::Data::Session& session();
 
  private:
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
   void migrate();
+  struct SubjectKey;
+  SubjectKey subject_for(const std::string& source, const std::string& identity);
+  std::optional<security::DataKey> key_of(const std::string& subject_id);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,5 +1,6 @@
 #include "store/store.hpp"
 
+#include <Poco/Data/LOB.h>
 #include <Poco/Data/Session.h>
 #include <gtest/gtest.h>
 
@@ -27,9 +28,13 @@ CaseEvent sample_event(const std::string& ref, std::int64_t version) {
 class StoreTest : public ::testing::Test {
  protected:
   std::unique_ptr<store::Store> open() {
-    return store::Store::open_sqlite(dir_ / "store.db", store::SqliteOptions{});
+    auto s = store::Store::open_sqlite(dir_ / "store.db", store::SqliteOptions{});
+    s->set_keyring(keyring_);
+    return s;
   }
   tsunagu_test::TempDir dir_;
+  std::shared_ptr<const security::Keyring> keyring_ =
+      std::make_shared<const security::Keyring>(security::DataKey::generate());
 };
 
 TEST_F(StoreTest, MigratesToTheKnownVersionAndReopens) {
@@ -120,6 +125,79 @@ TEST_F(StoreTest, AnInterruptedInputIsResumedNotDuplicated) {
   done.status = "done";
   s->close_input(done);
   EXPECT_NE(s->open_input("public_assistance", "PA.csv", "abc", 10), first);
+}
+
+TEST_F(StoreTest, PersonalDataIsSealedAtRest) {
+  auto s = open();
+  const auto input = s->open_input("public_assistance", "PA.csv", "abc", 10);
+  auto e = sample_event("PA1", 1);
+  s->insert_event(e, input, 1, "PA1,1,01,山田　花子");
+  std::string payload, raw;
+  Poco::Data::BLOB payload_blob, raw_blob;
+  s->session() << "SELECT payload, raw FROM events", into(payload_blob), into(raw_blob), now;
+  payload.assign(reinterpret_cast<const char*>(payload_blob.rawContent()), payload_blob.size());
+  raw.assign(reinterpret_cast<const char*>(raw_blob.rawContent()), raw_blob.size());
+  EXPECT_EQ(payload.find("山田"), std::string::npos);
+  EXPECT_EQ(payload.find("0012345678"), std::string::npos);
+  EXPECT_EQ(raw.find("山田"), std::string::npos);
+  EXPECT_EQ(s->event_raw(e.id), "PA1,1,01,山田　花子");
+
+  // Another master key reads nothing.
+  auto other = store::Store::open_sqlite(dir_ / "store.db", store::SqliteOptions{});
+  other->set_keyring(std::make_shared<const security::Keyring>(security::DataKey::generate()));
+  const auto unreadable = other->event(e.id);
+  ASSERT_TRUE(unreadable.has_value());
+  EXPECT_FALSE(unreadable->readable);
+  EXPECT_TRUE(unreadable->event.subject.name.empty());
+}
+
+TEST_F(StoreTest, EventsOfOneSourceSubjectShareASubjectAndPurgeMakesThemUnreadable) {
+  auto s = open();
+  const auto input = s->open_input("public_assistance", "PA.csv", "abc", 10);
+  auto a = sample_event("PA1", 1);
+  auto b = sample_event("PA2", 1);
+  auto c = sample_event("PA3", 1);
+  c.subject.resident_id = "0099999999";
+  std::string sa, sb, sc;
+  s->insert_event(a, input, 1, "a", &sa);
+  s->insert_event(b, input, 2, "b", &sb);
+  s->insert_event(c, input, 3, "c", &sc);
+  EXPECT_EQ(sa, sb);
+  EXPECT_NE(sa, sc);
+  EXPECT_TRUE(s->purge_subject(sa));
+  EXPECT_FALSE(s->purge_subject(sa));
+  EXPECT_TRUE(s->subject_purged(sa));
+  auto reopened = open();  // no cached keys
+  const auto purged = reopened->event(a.id);
+  ASSERT_TRUE(purged.has_value());
+  EXPECT_FALSE(purged->readable);
+  EXPECT_TRUE(purged->event.subject.name.empty());
+  EXPECT_EQ(purged->event.kind, a.kind);  // metadata stays
+  EXPECT_FALSE(reopened->event_raw(a.id).has_value());
+  EXPECT_TRUE(reopened->event(c.id)->readable);
+  // A later record about the same person gets a fresh subject and key.
+  auto d = sample_event("PA4", 1);
+  std::string sd;
+  reopened->insert_event(d, input, 4, "d", &sd);
+  EXPECT_NE(sd, sa);
+  EXPECT_TRUE(reopened->event(d.id)->readable);
+}
+
+TEST_F(StoreTest, ASubjectCreatedInARolledBackTransactionIsForgotten) {
+  auto s = open();
+  const auto input = s->open_input("public_assistance", "PA.csv", "abc", 10);
+  std::string first, second;
+  {
+    store::Transaction tx(*s);
+    auto e = sample_event("PA1", 1);
+    s->insert_event(e, input, 1, "", &first);
+  }
+  auto e = sample_event("PA1", 1);
+  s->insert_event(e, input, 1, "", &second);
+  Poco::Int64 n = 0;
+  s->session() << "SELECT COUNT(*) FROM subjects WHERE id = ?", use(second), into(n), now;
+  EXPECT_EQ(n, 1) << "the event's subject must exist, not a cached one that was rolled back";
+  EXPECT_TRUE(s->event(e.id)->readable);
 }
 
 TEST_F(StoreTest, RolledBackTransactionLeavesNothing) {

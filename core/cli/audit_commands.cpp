@@ -1,0 +1,262 @@
+#include "cli/audit_commands.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <Poco/Data/Session.h>
+
+#include "audit/audit_log.hpp"
+#include "cli/cli_support.hpp"
+#include "hub/hub.hpp"
+
+namespace tsunagu::cli {
+namespace {
+
+using namespace Poco::Data::Keywords;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument(path + ": cannot open");
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+security::VerifyingKey trusted_key(const ParsedArgs& p, const config::HubConfig* config) {
+  if (p.has("public-key")) return security::VerifyingKey::load_pem_file(p.get("public-key"));
+  if (config == nullptr) throw std::invalid_argument("--public-key FILE is required");
+  return security::VerifyingKey::load_pem_file(config->audit_public_key());
+}
+
+// Japanese labels for the entry types auditors read.
+const char* type_label(const std::string& type) {
+  static const std::map<std::string, const char*> labels{
+      {audit::entry_type::kHubStarted, "ハブ起動"},
+      {audit::entry_type::kHubStopped, "ハブ停止"},
+      {audit::entry_type::kPluginLoaded, "プラグイン読込"},
+      {audit::entry_type::kPluginRefused, "プラグイン拒否"},
+      {audit::entry_type::kInputReceived, "ファイル受信"},
+      {audit::entry_type::kInputCompleted, "ファイル処理完了"},
+      {audit::entry_type::kEventStored, "記録受領・保存"},
+      {audit::entry_type::kRecordQuarantined, "記録隔離"},
+      {audit::entry_type::kQuarantineRetried, "隔離記録の再処理"},
+      {audit::entry_type::kRetentionPurged, "保存期間満了による鍵破棄"},
+      {audit::entry_type::kAuditExported, "監査記録の出力"},
+      {audit::entry_type::kAuditProved, "包含証明の発行"},
+  };
+  auto it = labels.find(type);
+  return it == labels.end() ? "" : it->second;
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// Days since 1970-01-01 of an ISO date or date-time's date part; nullopt if malformed.
+std::optional<int> day_number(const std::string& iso) {
+  int y = 0;
+  unsigned m = 0, d = 0;
+  if (iso.size() < 10 || std::sscanf(iso.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
+  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+  if (!ymd.ok()) return std::nullopt;
+  return std::chrono::sys_days(ymd).time_since_epoch().count();
+}
+
+}  // namespace
+
+int audit_verify(const runtime::CommonOptions& options, const Args& args) {
+  const auto p = parse(args, {"public-key", "head"});
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  const auto key = trusted_key(p, &config);
+  std::optional<audit::TreeHead> pinned;
+  if (p.has("head")) pinned = audit::TreeHead::from_json(read_text(p.get("head")));
+  auto store = store::Store::open_sqlite(config.sqlite.file, {});
+  const auto report = audit::verify(*store, key, pinned);
+  std::cout << "監査ログ検証 (audit verify): " << report.entries << " entries, " << report.heads
+            << " signed heads, trusted key " << key.key_id() << "\n";
+  for (const auto& problem : report.problems) std::cout << "NG  " << problem << "\n";
+  for (const auto& note : report.notes) std::cout << "--  " << note << "\n";
+  std::cout << (report.ok ? "OK  改ざんは検出されませんでした (no tampering found)\n"
+                          : "改ざんまたは欠落を検出しました (tampering or loss detected)\n");
+  return report.ok ? kExitOk : kExitFailure;
+}
+
+int audit_sign(const runtime::CommonOptions& options, const Args& args) {
+  parse(args, {});
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  const auto key = load_or_create_signing_key(config);
+  auto store = open_store(config);
+  audit::AuditLog log(*store);
+  auto head = log.sign_head(key, true);
+  std::cout << head->to_json() << "\n";
+  return kExitOk;
+}
+
+int audit_head(const runtime::CommonOptions& options, const Args& args) {
+  parse(args, {});
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  auto store = store::Store::open_sqlite(config.sqlite.file, {});
+  audit::AuditLog log(*store);
+  const auto head = log.latest_head();
+  if (!head) {
+    std::cerr << "no signed tree head yet\n";
+    return kExitFailure;
+  }
+  std::cout << head->to_json() << "\n";
+  return kExitOk;
+}
+
+int audit_prove(const runtime::CommonOptions& options, const Args& args) {
+  const auto p = parse(args, {});
+  if (p.positional.size() != 1) throw std::invalid_argument("usage: audit prove <seq>");
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  auto store = store::Store::open_sqlite(config.sqlite.file, {});
+  audit::AuditLog log(*store);
+  const auto proof = audit::prove(log, std::stoll(p.positional[0]));
+  std::cout << proof.to_json() << "\n";
+  return kExitOk;
+}
+
+int audit_check_proof(const runtime::CommonOptions&, const Args& args) {
+  const auto p = parse(args, {"public-key"});
+  if (p.positional.size() != 1 || !p.has("public-key")) {
+    throw std::invalid_argument("usage: audit check-proof <proof.json> --public-key FILE");
+  }
+  const auto proof = audit::InclusionProof::from_json(read_text(p.positional[0]));
+  const auto key = security::VerifyingKey::load_pem_file(p.get("public-key"));
+  std::string why;
+  if (!audit::check_proof(proof, key, why)) {
+    std::cout << "NG  entry " << proof.seq << ": " << why << "\n";
+    return kExitFailure;
+  }
+  std::cout << "OK  entry " << proof.seq << " is in the log signed at tree size "
+            << proof.head.tree_size << " (" << proof.head.time << ", key " << key.key_id() << ")\n";
+  return kExitOk;
+}
+
+int audit_export(const runtime::CommonOptions& options, const Args& args) {
+  const auto p = parse(args, {"subject", "json", "html"});
+  if (!p.has("subject")) throw std::invalid_argument("usage: audit export --subject <id> [--json FILE] [--html FILE]");
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  auto store = open_store(config);
+  audit::AuditLog log(*store);
+  std::string subject = p.get("subject");
+  if (auto event = store->event(subject)) subject = event->subject_id;  // an event id was given
+
+  auto entries = log.entries_of_subject(subject);
+  if (entries.empty()) {
+    std::cerr << "no audit entries for subject " << subject << "\n";
+    return kExitFailure;
+  }
+  // Record the export first, so that the history it prints includes it; then sign, so that every
+  // entry printed is covered by the head the proofs refer to.
+  log.append_now({audit::entry_type::kAuditExported, cli_actor(), subject,
+                  {{"entries", std::to_string(entries.size())}}});
+  const auto key = load_or_create_signing_key(config);
+  log.sign_head(key);
+  entries = log.entries_of_subject(subject);
+  const auto head = *log.latest_head();
+  const auto leaves = log.leaf_hashes(head.tree_size);
+
+  std::ostringstream json;
+  json << "{\"subject\":\"" << subject << "\",\"head\":" << head.to_json() << ",\"entries\":[";
+  std::ostringstream rows;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    const auto path = audit::inclusion_proof(leaves, static_cast<std::uint64_t>(e.seq - 1));
+    audit::InclusionProof proof{e.seq, e.entry, head, path};
+    json << (i ? "," : "") << proof.to_json();
+    const std::string& details = e.entry;  // as recorded: metadata and digests only
+    rows << "<tr><td>" << e.seq << "</td><td>" << html_escape(e.time) << "</td><td>"
+         << type_label(e.type) << "<br><code>" << html_escape(e.type) << "</code></td><td><code>"
+         << html_escape(details) << "</code></td><td><code>" << audit::to_hex(audit::leaf_hash(e.entry)).substr(0, 16)
+         << "…</code></td></tr>\n";
+  }
+  json << "]}";
+  if (p.has("json")) {
+    std::ofstream(p.get("json"), std::ios::trunc) << json.str() << "\n";
+  } else if (!p.has("html")) {
+    std::cout << json.str() << "\n";
+  }
+  if (p.has("html")) {
+    std::ofstream html(p.get("html"), std::ios::trunc);
+    html << "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
+         << "<title>情報連携の記録 — 対象 " << html_escape(subject) << "</title>"
+         << "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+            "td,th{border:1px solid #999;padding:4px 8px;vertical-align:top}"
+            "code{font-size:85%;word-break:break-all}</style></head><body>\n"
+         << "<h1>情報連携の記録（ケース会議用）</h1>\n"
+         << "<p>対象 (subject): <code>" << html_escape(subject) << "</code>　記録件数: " << entries.size()
+         << "</p>\n<p>署名済みツリーヘッド: サイズ " << head.tree_size << "、時刻 " << html_escape(head.time)
+         << "、ルート <code>" << audit::to_hex(head.root) << "</code>、鍵 <code>" << html_escape(head.key_id)
+         << "</code></p>\n<p>各記録の包含証明は JSON 出力にあり、<code>tsunagu audit check-proof</code> "
+            "と監査用公開鍵で、ストアなしに検証できます。記録には個人情報の本文は含まれません"
+            "（メタデータとハッシュのみ）。</p>\n"
+         << "<table><tr><th>番号</th><th>時刻 (UTC)</th><th>種別</th><th>内容（メタデータ）</th>"
+            "<th>葉ハッシュ</th></tr>\n"
+         << rows.str() << "</table>\n</body></html>\n";
+  }
+  std::cerr << entries.size() << " 件の記録を出力しました (entries exported), head size "
+            << head.tree_size << "\n";
+  return kExitOk;
+}
+
+int retention_purge(const runtime::CommonOptions& options, const Args& args) {
+  const auto p = parse(args, {"as-of"}, {"dry-run"});
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  auto store = open_store(config);
+  audit::AuditLog log(*store);
+  std::string as_of_text = p.has("as-of") ? p.get("as-of") : store::utc_now();
+  const auto as_of = day_number(as_of_text);
+  if (!as_of) throw std::invalid_argument("--as-of takes a date YYYY-MM-DD, not '" + as_of_text + "'");
+
+  // A subject is purged only when every one of its records is past its retention period.
+  std::map<std::string, int> keep_until;  // subject → last day its data must be kept
+  for (const auto& a : store->subject_activity()) {
+    const auto latest = day_number(a.latest);
+    if (!latest) continue;
+    const int until = *latest + config.retention.days_for(a.source, a.kind);
+    auto [it, inserted] = keep_until.emplace(a.subject_id, until);
+    if (!inserted) it->second = std::max(it->second, until);
+  }
+  std::size_t purged = 0;
+  for (const auto& [subject, until] : keep_until) {
+    if (until >= *as_of) continue;
+    if (p.has("dry-run")) {
+      std::cout << "would purge " << subject << "\n";
+      ++purged;
+      continue;
+    }
+    store::Transaction tx(*store);
+    if (store->purge_subject(subject)) {
+      log.append({audit::entry_type::kRetentionPurged, cli_actor(), subject,
+                  {{"as_of", as_of_text.substr(0, 10)}}});
+      ++purged;
+    }
+    tx.commit();
+    std::cout << "purged " << subject << "\n";
+  }
+  std::cout << purged << " 件の対象のデータ鍵を破棄しました (subjects purged"
+            << (p.has("dry-run") ? ", dry run" : "") << ") as of " << as_of_text.substr(0, 10) << "\n";
+  return kExitOk;
+}
+
+}  // namespace tsunagu::cli

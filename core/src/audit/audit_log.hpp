@@ -1,0 +1,131 @@
+// The exchange log: every step of the hub is an entry, appended in the same transaction as the
+// change it records, in an RFC 6962-style Merkle tree whose heads are signed with Ed25519.
+//
+// Entries hold metadata and digests only — never a name, address or payload field in clear.
+// `subject` is an opaque subject id (a UUID), never an identifier from a source system.
+//
+// Entry bytes are canonical JSON (keys sorted, no spaces) and the leaf hash covers exactly them:
+//   {"actor":"…","details":{…},"seq":N,"subject":"…","time":"…","type":"…","v":1}
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/merkle.hpp"
+#include "security/ed25519.hpp"
+#include "store/store.hpp"
+
+namespace tsunagu::audit {
+
+// Entry types (DESIGN.md "Audit log"); later capabilities add theirs here.
+namespace entry_type {
+inline constexpr const char* kHubStarted = "hub.started";
+inline constexpr const char* kHubStopped = "hub.stopped";
+inline constexpr const char* kPluginLoaded = "plugin.loaded";
+inline constexpr const char* kPluginRefused = "plugin.refused";
+inline constexpr const char* kInputReceived = "input.received";
+inline constexpr const char* kInputCompleted = "input.completed";
+inline constexpr const char* kEventStored = "event.stored";
+inline constexpr const char* kRecordQuarantined = "record.quarantined";
+inline constexpr const char* kQuarantineRetried = "quarantine.retried";
+inline constexpr const char* kRetentionPurged = "retention.purged";
+inline constexpr const char* kAuditExported = "audit.exported";
+inline constexpr const char* kAuditProved = "audit.proved";
+}  // namespace entry_type
+
+struct EntryDraft {
+  std::string type;
+  std::string actor;    // "hub", "system:<name>", "user:<login>", "cli:<os user>"
+  std::string subject;  // subject id, or empty
+  std::map<std::string, std::string> details;
+};
+
+struct StoredEntry {
+  std::int64_t seq = 0;
+  std::string time;
+  std::string type;
+  std::string subject;
+  std::string entry;      // the exact bytes the leaf hash covers
+  std::string leaf_hash;  // hex, as recorded
+};
+
+struct TreeHead {
+  std::int64_t id = 0;  // row id in audit_heads (0 for a head not from a store)
+  std::uint64_t tree_size = 0;
+  Hash root{};
+  std::string time;
+  std::string key_id;
+  std::string signature_hex;
+
+  // The bytes the signature covers.
+  std::string signed_message() const;
+  std::string to_json() const;
+  // Throws std::invalid_argument naming what is wrong.
+  static TreeHead from_json(const std::string& json);
+};
+
+class AuditLog {
+ public:
+  explicit AuditLog(store::Store& store) : store_(store) {}
+
+  // Appends an entry inside the store's open transaction (throws std::logic_error if none is
+  // open). Returns its sequence number.
+  std::int64_t append(const EntryDraft& draft);
+  // Opens a transaction, appends, commits.
+  std::int64_t append_now(const EntryDraft& draft);
+
+  // Signs the current tree head and stores it (own transaction). Skips when nothing was appended
+  // since the latest head unless `always`. Returns the new head, if one was made.
+  std::optional<TreeHead> sign_head(const security::SigningKey& key, bool always = false);
+  std::optional<TreeHead> latest_head();
+  std::vector<TreeHead> heads();
+  std::uint64_t size();
+
+  std::vector<StoredEntry> entries_of_subject(const std::string& subject);
+  std::optional<StoredEntry> entry(std::int64_t seq);
+  // Leaf hashes recomputed from the entries' bytes, 1..n.
+  std::vector<Hash> leaf_hashes(std::uint64_t n);
+
+ private:
+  store::Store& store_;
+  std::optional<MerkleFrontier> frontier_;
+  std::uint64_t frontier_generation_ = 0;
+};
+
+std::string canonical_entry(std::int64_t seq, const std::string& time, const EntryDraft& draft);
+
+// An inclusion proof of one entry against a signed head: everything an auditor needs to check it
+// without the store.
+struct InclusionProof {
+  std::int64_t seq = 0;
+  std::string entry;
+  TreeHead head;
+  std::vector<Hash> path;
+
+  std::string to_json() const;
+  static InclusionProof from_json(const std::string& json);
+};
+
+// Throws std::runtime_error if the entry is unknown or not yet covered by a signed head.
+InclusionProof prove(AuditLog& log, std::int64_t seq);
+// Checks the entry hash, the audit path and the head's signature. On failure `why` says which.
+bool check_proof(const InclusionProof& proof, const security::VerifyingKey& trusted, std::string& why);
+
+struct VerifyReport {
+  bool ok = true;
+  std::uint64_t entries = 0;
+  std::uint64_t heads = 0;
+  std::vector<std::string> problems;  // each names the entry or head and what is wrong
+  std::vector<std::string> notes;     // not failures (e.g. entries after the latest head)
+};
+
+// Recomputes every leaf hash from the entry bytes, checks the sequence, every signed head's
+// signature (against `trusted`) and root, consistency between successive heads, and `pinned`
+// (a head the auditor kept from an earlier check) if given. Reads only; works on a copy.
+VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
+                    const std::optional<TreeHead>& pinned = std::nullopt);
+
+}  // namespace tsunagu::audit
