@@ -1,6 +1,7 @@
 #include "public_assistance/pa_events_decoder.hpp"
 
 #include <charconv>
+#include <sstream>
 #include <exception>
 #include <string>
 #include <system_error>
@@ -200,6 +201,27 @@ DecodeResult PaEventsDecoder::decode(std::istream& in, const std::string& origin
     return failure(origin + ": decoding stopped after data record " + std::to_string(number) +
                        ": unknown exception",
                    result);
+  }
+}
+
+DecodeResult PaEventsDecoder::decode_record(const std::string& raw, RecordSink& sink) noexcept {
+  try {
+    // Re-frame the record as a one-record export, so it is split and checked exactly as before.
+    codec::Cp932Encoder encoder;
+    std::string header, error;
+    if (!encoder.encode(header_row_text(), header, error)) {
+      DecodeResult result;
+      result.ok = false;
+      result.message = "cannot encode the header row: " + error;
+      return result;
+    }
+    std::istringstream in(header + "\r\n" + raw + "\r\n");
+    return decode(in, "quarantined record", sink);
+  } catch (const std::exception& e) {
+    DecodeResult result;
+    result.ok = false;
+    result.message = e.what();
+    return result;
   }
 }
 

@@ -53,6 +53,8 @@ class PaEventsDecoder final : public Adapter {
   // threads at once: each call has its own converter.
   DecodeResult decode(std::istream& in, const std::string& origin,
                       RecordSink& sink) noexcept override;
+  // `raw` is one record's CP932 bytes as decode() handed them out (no header, no line break).
+  DecodeResult decode_record(const std::string& raw, RecordSink& sink) noexcept override;
 
  private:
   PaEventsDecoderOptions options_;

@@ -11,6 +11,7 @@
 #include "cli/audit_commands.hpp"
 #include "cli/cli_support.hpp"
 #include "hub/hub.hpp"
+#include "ingest/quarantine_retry.hpp"
 #include "plugin/plugin_registry.hpp"
 
 namespace tsunagu::cli {
@@ -156,6 +157,30 @@ int quarantine_show(const runtime::CommonOptions& options, const Args& args) {
   return kExitOk;
 }
 
+int quarantine_retry(const runtime::CommonOptions& options, const Args& args) {
+  const auto p = parse(args, {"system", "id"});
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  plugin::PluginRegistry registry;
+  registry.load_directory(config.plugin_dir);
+  const auto pipelines = build_pipelines(config, registry);
+  auto store = open_store(config);
+  audit::AuditLog log(*store);
+  std::optional<std::int64_t> id;
+  if (p.has("id")) id = static_cast<std::int64_t>(number(p, "id", 0));
+  const auto outcomes =
+      ingest::retry_quarantine(*store, log, pipelines, p.get("system"), id, cli_actor());
+  std::size_t resolved = 0;
+  for (const auto& o : outcomes) {
+    std::cout << o.quarantine_id << "  " << o.system << "  " << o.origin << "  record "
+              << o.record_no << "  " << o.outcome << "  " << o.detail << "\n";
+    if (o.outcome == "stored" || o.outcome == "duplicate") ++resolved;
+  }
+  std::cout << resolved << " 件を取り込みました (resolved), " << outcomes.size() - resolved
+            << " 件は隔離のまま (still quarantined)\n";
+  return resolved == outcomes.size() ? kExitOk : kExitFailure;
+}
+
 // Decodes and maps a sample without touching the store: what IT staff run after editing a mapping.
 class DryRunSink final : public RecordSink {
  public:
@@ -265,6 +290,10 @@ const std::vector<Command>& commands() {
        "records that could not become events, with file, record, field and reason",
        quarantine_list},
       {"quarantine", "show", "quarantine show <id>", "one quarantined record, raw", quarantine_show},
+      {"quarantine", "retry", "quarantine retry [--system S] [--id N]",
+       "after a mapping is fixed: decode and map quarantined records again; those that now map "
+       "are stored and leave quarantine",
+       quarantine_retry},
       {"mapping", "test", "mapping test <system> <file>",
        "dry run: the events a sample would produce and every rejected record; the store is not "
        "touched",

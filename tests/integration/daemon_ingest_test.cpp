@@ -189,3 +189,51 @@ TEST_F(DaemonIngest, PluginsListShowsTheAdapterWithVersions) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(DaemonIngest, QuarantineRetryAfterTheMappingIsFixedStoresTheRecordsOnce) {
+  // A copy of the mappings that the test can "fix".
+  const fs::path mappings = dir_ / "mappings";
+  fs::create_directories(mappings);
+  for (const char* f : {"mapping.xsd", "public_assistance.xml"}) {
+    fs::copy_file(kSourceDir / "mappings" / f, mappings / f);
+  }
+  std::string config_text = read_file(write_test_config(dir_));
+  const std::string source_mappings = (kSourceDir / "mappings").string();
+  config_text.replace(config_text.find(source_mappings), source_mappings.size(), mappings.string());
+  const auto config = dir_.write("tsunagu.xml", config_text);
+  {
+    Daemon daemon(config, data());
+    daemon.start();
+    drop_into_spool(spool(), "PA_EVENTS_20190606.csv", read_file(kBadSample));
+    ASSERT_TRUE(wait_until([&] { return done("PA_EVENTS_20190606.csv"); }));
+    EXPECT_EQ(daemon.terminate(), 0);
+  }
+  const auto events_before = count_events(data());
+  const auto quarantined_before = count_quarantine(data());
+
+  // Retrying before any fix changes nothing.
+  std::string out;
+  EXPECT_EQ(run_cli({"--config", config.string(), "quarantine", "retry"}, out), 1) << out;
+  EXPECT_EQ(count_quarantine(data()), quarantined_before);
+
+  // The city adds a ward code (say, a new ward): the record quarantined for 01199 now maps.
+  std::string mapping = read_file(mappings / "public_assistance.xml");
+  const std::string anchor = "<code value=\"01110\"";
+  ASSERT_NE(mapping.find(anchor), std::string::npos);
+  mapping.insert(mapping.find(anchor), "<code value=\"01199\" label=\"試験区\"/>\n      ");
+  std::ofstream(mappings / "public_assistance.xml", std::ios::trunc) << mapping;
+
+  EXPECT_EQ(run_cli({"--config", config.string(), "quarantine", "retry"}, out), 1) << out;
+  EXPECT_NE(out.find("stored"), std::string::npos) << out;
+  EXPECT_EQ(count_events(data()), events_before + 1);
+  EXPECT_EQ(count_quarantine(data()), quarantined_before - 1);
+  // Idempotent: again changes nothing.
+  run_cli({"--config", config.string(), "quarantine", "retry"}, out);
+  EXPECT_EQ(count_events(data()), events_before + 1);
+  EXPECT_EQ(count_quarantine(data()), quarantined_before - 1);
+  EXPECT_EQ(run_cli({"--config", config.string(), "audit", "verify"}, out), 0) << out;
+}
+
+}  // namespace

@@ -49,6 +49,17 @@ class BOOST_SYMBOL_VISIBLE Adapter {
   // Must not hold the whole input in memory.
   virtual DecodeResult decode(std::istream& in, const std::string& origin,
                               RecordSink& sink) noexcept = 0;
+  // Decodes one record again from the exact bytes it was handed out with (NativeRecord::raw), so
+  // that `tsunagu quarantine retry` can re-process a quarantined record after its mapping was
+  // fixed. Hands at most one record to `sink`. An adapter that cannot returns ok = false.
+  virtual DecodeResult decode_record(const std::string& raw, RecordSink& sink) noexcept {
+    static_cast<void>(raw);
+    static_cast<void>(sink);
+    DecodeResult result;
+    result.ok = false;
+    result.message = "this adapter cannot decode a single record again";
+    return result;
+  }
 };
 
 // The factory every adapter plugin exports as tsunagu_create_adapter. On failure it returns null

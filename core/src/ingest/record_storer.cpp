@@ -11,6 +11,21 @@ std::string join_errors(const std::vector<mapping::FieldError>& errors) {
   return out;
 }
 
+audit::EntryDraft event_stored_entry(const CaseEvent& e, const std::string& actor,
+                                     const std::string& subject, const std::string& raw,
+                                     const std::string& input_sha256, std::int64_t record_no) {
+  return {audit::entry_type::kEventStored, actor, subject,
+          {{"event_id", e.id},
+           {"system", e.source},
+           {"source_ref", e.source_ref},
+           {"source_version", std::to_string(e.source_version)},
+           {"kind", e.kind},
+           {"sensitivity", std::string(to_string(e.sensitivity))},
+           {"record_sha256", audit::to_hex(audit::sha256(raw))},
+           {"input_sha256", input_sha256},
+           {"record_no", std::to_string(record_no)}}};
+}
+
 RecordStorer::RecordStorer(store::Store& store, audit::AuditLog& audit,
                            const SystemPipeline& pipeline, InputRef input, std::size_t batch_size,
                            const std::atomic<bool>& stop)
@@ -62,17 +77,8 @@ void RecordStorer::handle(const NativeRecord& record) {
     return;
   }
   ++stored_;
-  const auto& e = mapped.event;
-  audit_.append({audit::entry_type::kEventStored, "system:" + input_.system, subject,
-                 {{"event_id", e.id},
-                  {"system", e.source},
-                  {"source_ref", e.source_ref},
-                  {"source_version", std::to_string(e.source_version)},
-                  {"kind", e.kind},
-                  {"sensitivity", std::string(to_string(e.sensitivity))},
-                  {"record_sha256", audit::to_hex(audit::sha256(record.raw))},
-                  {"input_sha256", input_.sha256},
-                  {"record_no", std::to_string(record.number)}}});
+  audit_.append(event_stored_entry(mapped.event, "system:" + input_.system, subject, record.raw,
+                                   input_.sha256, static_cast<std::int64_t>(record.number)));
 }
 
 void RecordStorer::quarantine(const NativeRecord& record, const std::string& field,

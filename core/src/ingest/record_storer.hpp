@@ -80,6 +80,11 @@ class RecordStorer final : public RecordSink {
   std::optional<std::string> failure_;
 };
 
+// The audit entry of a stored event (metadata and digests only).
+audit::EntryDraft event_stored_entry(const CaseEvent& event, const std::string& actor,
+                                     const std::string& subject, const std::string& raw,
+                                     const std::string& input_sha256, std::int64_t record_no);
+
 // "field: reason; field: reason"
 std::string join_errors(const std::vector<mapping::FieldError>& errors);
 

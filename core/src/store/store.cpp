@@ -591,4 +591,27 @@ std::int64_t Store::count_quarantine(const std::string& system) {
   return n;
 }
 
+void Store::resolve_quarantine(std::int64_t id) {
+  Poco::Int64 key = id;
+  impl_->session << "UPDATE quarantine SET status = 'resolved' WHERE id = ?", use(key), now;
+}
+
+void Store::update_quarantine_reason(std::int64_t id, const std::string& field,
+                                     const std::string& reason) {
+  Poco::Int64 key = id;
+  std::string f = field, r = reason;
+  impl_->session << "UPDATE quarantine SET field = ?, reason = ? WHERE id = ?", use(f), use(r),
+      use(key), now;
+}
+
+std::optional<std::int64_t> Store::input_by_digest(const std::string& system,
+                                                   const std::string& sha256) {
+  std::string sys = system, digest = sha256;
+  std::vector<Poco::Int64> ids;
+  impl_->session << "SELECT id FROM inputs WHERE system = ? AND sha256 = ? ORDER BY id LIMIT 1",
+      use(sys), use(digest), into(ids), now;
+  if (ids.empty()) return std::nullopt;
+  return ids.front();
+}
+
 }  // namespace tsunagu::store

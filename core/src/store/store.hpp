@@ -142,6 +142,11 @@ class Store {
   std::vector<QuarantineEntry> quarantine_of_input(const std::string& system,
                                                    const std::string& input_sha256);
   std::int64_t count_quarantine(const std::string& system = "");
+  // After a retry: the record became an event (resolved), or is still rejected with a new reason.
+  void resolve_quarantine(std::int64_t id);
+  void update_quarantine_reason(std::int64_t id, const std::string& field, const std::string& reason);
+  // The first input with this digest (a quarantined record's events belong to it).
+  std::optional<std::int64_t> input_by_digest(const std::string& system, const std::string& sha256);
 
   // Retention: the latest record of every live subject, per source and kind.
   std::vector<SubjectActivity> subject_activity();
