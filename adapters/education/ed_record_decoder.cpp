@@ -233,7 +233,7 @@ class RecordBuilder {
     std::vector<std::string> framing;
     if (length != layout_.record_length) framing.push_back(length_problem(length, record.raw));
     if (line.has_lf && !ends_in_cr) {
-      framing.emplace_back("its line ends in LF without CR (every record ends in CR LF)");
+      framing.emplace_back("the line ends in LF without CR (every record ends in CR LF)");
     }
     if (!framing.empty()) {
       // No fields: with a byte too many or too few every position after it is off, and a value

@@ -83,7 +83,7 @@ class EdRecordDecoder final : public Adapter {
   // of the input goes on, when:
   //   - its length before CR LF is not record_length (no fields then: every position would be
   //     off);
-  //   - its line ends in LF without CR;
+  //   - the line ends in LF without CR;
   //   - a two-byte CP932 character straddles a field boundary (error_field is the field it starts
   //     in; neither field is emitted) or the end of the record;
   //   - a field is not CP932 (error_field is that field; the fields that decode are still given).

@@ -103,7 +103,7 @@ TEST_F(EducationIngest, BadRecordsAreQuarantinedWithFieldAndReason) {
                            {"name_kana",
                             "name_kana: invalid CP932 byte sequence 0xA0 at byte "
                             "offset 3 of bytes 64–93"}},
-                          {7, {"", "its line ends in LF without CR (every record ends in CR LF)"}},
+                          {7, {"", "the line ends in LF without CR (every record ends in CR LF)"}},
                           {8,
                            {"ward_code",
                             "ward_code: unknown ward code '01199' (code table "

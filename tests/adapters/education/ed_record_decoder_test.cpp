@@ -300,7 +300,7 @@ TEST_F(EdDecoderBadNight, InvalidCp932NamesTheField) {
 
 TEST_F(EdDecoderBadNight, LineEndingInLfWithoutCrIsRejected) {
   const NativeRecord& bare_lf = record(7);
-  EXPECT_EQ(bare_lf.error, "its line ends in LF without CR (every record ends in CR LF)");
+  EXPECT_EQ(bare_lf.error, "the line ends in LF without CR (every record ends in CR LF)");
   EXPECT_EQ(bare_lf.error_field, "");
   EXPECT_EQ(bare_lf.raw.size(), 200u);
   expect_the_others_decode();
@@ -348,7 +348,7 @@ TEST(EdDecoderBadRecords, EmptyLinesAreRecordsInError) {
   EXPECT_EQ(sink.at(2).error, "the line is empty; expected a record of 200 bytes");
   EXPECT_EQ(sink.at(3).error, "");
   EXPECT_EQ(sink.at(4).error,
-            "the line is empty; expected a record of 200 bytes; its line ends in LF without CR "
+            "the line is empty; expected a record of 200 bytes; the line ends in LF without CR "
             "(every record ends in CR LF)");
 }
 
@@ -357,7 +357,7 @@ TEST(EdDecoderBadRecords, ShortAndWithoutCrBothSaid) {
   ASSERT_TRUE(decode(good_record().substr(0, 198) + "\n", sink).ok);
   ASSERT_EQ(sink.records.size(), 1u);
   EXPECT_EQ(sink.at(1).error,
-            "the record is 198 bytes long, expected 200 (2 short, counted before CR LF); its line "
+            "the record is 198 bytes long, expected 200 (2 short, counted before CR LF); the line "
             "ends in LF without CR (every record ends in CR LF)");
 }
 
