@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 #include <exception>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -234,6 +235,8 @@ class RecordBuilder {
     if (length != layout_.record_length) framing.push_back(length_problem(length, record.raw));
     if (line.has_lf && !ends_in_cr) {
       framing.emplace_back("the line ends in LF without CR (every record ends in CR LF)");
+      // Kept as evidence, and so that decode_record() judges the record as it came.
+      if (record.raw.size() == length) record.raw += '\n';
     }
     if (!framing.empty()) {
       // No fields: with a byte too many or too few every position after it is off, and a value
@@ -450,6 +453,20 @@ DecodeResult EdRecordDecoder::decode(std::istream& in, const std::string& origin
     return failure(origin + ": decoding stopped after record " + std::to_string(number) +
                        ": unknown exception",
                    result);
+  }
+}
+
+DecodeResult EdRecordDecoder::decode_record(const std::string& raw, RecordSink& sink) noexcept {
+  try {
+    // raw never holds an LF except the bare one it keeps at its end: re-framed with the line
+    // break it came with, it is one line, decoded as in its file.
+    std::istringstream in(raw.ends_with('\n') ? raw : raw + "\r\n");
+    return decode(in, "quarantined record", sink);
+  } catch (const std::exception& e) {
+    DecodeResult result;
+    result.ok = false;
+    result.message = std::string("quarantined record: ") + e.what();
+    return result;
   }
 }
 

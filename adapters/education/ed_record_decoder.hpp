@@ -76,8 +76,9 @@ class EdRecordDecoder final : public Adapter {
   const RecordLayout& layout() const noexcept { return layout_; }
 
   // Hands every line of `in` to `sink` as one NativeRecord: number and line both count lines from
-  // 1 (an empty line is a record too, and a wrong one); raw is the line's bytes without its line
-  // break; fields maps each layout field name to its UTF-8 text, padding included.
+  // 1 (an empty line is a record too, and a wrong one); raw is the line's bytes without its CR LF
+  // (a line that ended in a bare LF keeps it: that LF is what is wrong with it); fields maps each
+  // layout field name to its UTF-8 text, padding included.
   //
   // A record is rejected (error set, and error_field where one field is to blame), while the rest
   // of the input goes on, when:
@@ -93,6 +94,12 @@ class EdRecordDecoder final : public Adapter {
   // call from several threads at once: each call has its own converter and buffer.
   DecodeResult decode(std::istream& in, const std::string& origin,
                       RecordSink& sink) noexcept override;
+
+  // Decodes one record again from the raw bytes decode() handed out (for `tsunagu quarantine
+  // retry`), judged exactly as in its file: a record that was rejected for its framing (length,
+  // bare LF) is rejected again. Only a line longer than max_raw_bytes differs: just its kept
+  // beginning is there, so the length given is that of the beginning.
+  DecodeResult decode_record(const std::string& raw, RecordSink& sink) noexcept override;
 
  private:
   RecordLayout layout_;

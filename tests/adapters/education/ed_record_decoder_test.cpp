@@ -302,7 +302,9 @@ TEST_F(EdDecoderBadNight, LineEndingInLfWithoutCrIsRejected) {
   const NativeRecord& bare_lf = record(7);
   EXPECT_EQ(bare_lf.error, "the line ends in LF without CR (every record ends in CR LF)");
   EXPECT_EQ(bare_lf.error_field, "");
-  EXPECT_EQ(bare_lf.raw.size(), 200u);
+  // The 200 bytes and the bare LF that is wrong with them.
+  EXPECT_EQ(bare_lf.raw.size(), 201u);
+  EXPECT_EQ(bare_lf.raw.back(), '\n');
   expect_the_others_decode();
 }
 
@@ -434,6 +436,35 @@ TEST(EdDecoderBadRecords, VeryLongLineKeepsOnlyItsBeginning) {
   EXPECT_EQ(sink.at(1).raw, joined.substr(0, 4096));
   EXPECT_EQ(sink.at(2).error, "");
   EXPECT_EQ(sink.at(2).line, 2u);
+}
+
+// ---- one record again (quarantine retry) -----------------------------------------------------
+
+TEST(EdDecoderRecordAgain, EveryRecordOfBothNightsDecodesAsInItsFile) {
+  EdRecordDecoder decoder(shipped_layout());
+  for (const char* night : {"ED_20190605.dat", "ED_20190606_bad.dat"}) {
+    CollectingSink file;
+    ASSERT_TRUE(decode_file(night, file).ok);
+    for (const NativeRecord& original : file.records) {
+      SCOPED_TRACE(std::string(night) + " record " + std::to_string(original.number));
+      CollectingSink again;
+      const DecodeResult result = decoder.decode_record(original.raw, again);
+      ASSERT_TRUE(result.ok) << result.message;
+      ASSERT_EQ(again.records.size(), 1u);
+      EXPECT_EQ(again.at(1).number, 1u);
+      EXPECT_EQ(again.at(1).raw, original.raw);
+      EXPECT_EQ(again.at(1).error, original.error);
+      EXPECT_EQ(again.at(1).error_field, original.error_field);
+      EXPECT_EQ(again.at(1).fields, original.fields);
+    }
+  }
+}
+
+TEST(EdDecoderRecordAgain, EmptyRawIsAnEmptyLine) {
+  CollectingSink sink;
+  ASSERT_TRUE(EdRecordDecoder(shipped_layout()).decode_record("", sink).ok);
+  ASSERT_EQ(sink.records.size(), 1u);
+  EXPECT_EQ(sink.at(1).error, "the line is empty; expected a record of 200 bytes");
 }
 
 // ---- streaming and control -------------------------------------------------------------------
