@@ -3,6 +3,7 @@
 // events, the bad night's bad records are quarantined with field and reason.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -134,6 +135,46 @@ TEST_F(EducationIngest, BadRecordsAreQuarantinedWithFieldAndReason) {
               out),
       0);
   EXPECT_NE(out.find("01199"), std::string::npos) << out;
+}
+
+TEST_F(EducationIngest, QuarantineRetryAfterAMappingFixStoresOnlyWhatNowMaps) {
+  // A copy of the mappings that the test can "fix".
+  const fs::path mappings = dir_ / "mappings";
+  fs::create_directories(mappings);
+  for (const char* f : {"mapping.xsd", "public_assistance.xml", "education.xml"}) {
+    fs::copy_file(kSourceDir / "mappings" / f, mappings / f);
+  }
+  std::string config_text = read_file(write_test_config(dir_, 50, kEducationSystem));
+  const std::string source_mappings = (kSourceDir / "mappings").string();
+  config_text.replace(config_text.find(source_mappings), source_mappings.size(), mappings.string());
+  const auto config = dir_.write("tsunagu.xml", config_text);
+  {
+    Daemon daemon(config, data());
+    daemon.start();
+    drop_into_spool(spool(), "ED_20190606.dat", read_file(kBadSample));
+    ASSERT_TRUE(wait_until([&] { return done("ED_20190606.dat"); }));
+    EXPECT_EQ(daemon.terminate(), 0);
+  }
+  ASSERT_EQ(store()->count_events("education"), 4);
+  ASSERT_EQ(store()->count_quarantine("education"), 8);
+
+  // The city adds ward 01199: the record quarantined for it now maps. The records rejected by the
+  // adapter (length, bare LF, split character, invalid byte) are judged as before and stay.
+  std::string mapping = read_file(mappings / "education.xml");
+  const std::string anchor = "<code value=\"01110\"";
+  ASSERT_NE(mapping.find(anchor), std::string::npos);
+  mapping.insert(mapping.find(anchor), "<code value=\"01199\" label=\"試験区\"/>\n      ");
+  std::ofstream(mappings / "education.xml", std::ios::trunc) << mapping;
+
+  std::string out;
+  run_cli({"--config", config.string(), "quarantine", "retry"}, out);
+  EXPECT_EQ(store()->count_events("education"), 5) << out;
+  std::vector<std::int64_t> still_quarantined;
+  for (const auto& q : store()->quarantine("education", 100)) {
+    still_quarantined.push_back(q.record_no);
+  }
+  std::sort(still_quarantined.begin(), still_quarantined.end());
+  EXPECT_EQ(still_quarantined, (std::vector<std::int64_t>{3, 4, 5, 6, 7, 9, 10})) << out;
 }
 
 TEST_F(EducationIngest, MappingDryRunShowsEventsAndRejections) {
