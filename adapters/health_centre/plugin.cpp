@@ -1,0 +1,35 @@
+// The health_centre adapter plugin: its descriptor and factory. The decoding itself is in
+// hc_export_decoder.cpp.
+#include <exception>
+#include <string>
+
+#include <tsunagu/adapter.hpp>
+
+#include "health_centre/hc_export_decoder.hpp"
+
+namespace {
+
+// Nothing may be thrown across the plugin boundary: every failure becomes `error` and a null.
+tsunagu::Adapter* create_health_centre_adapter(const tsunagu::PluginSettings& settings,
+                                               std::string& error) {
+  try {
+    tsunagu::health_centre::HcDecoderOptions options;
+    if (!tsunagu::health_centre::options_from_settings(settings, options, error)) return nullptr;
+    return new tsunagu::health_centre::HcExportDecoder(options);
+  } catch (const std::exception& e) {
+    try {
+      error = std::string("health_centre adapter: cannot be created: ") + e.what();
+    } catch (...) {
+    }
+  } catch (...) {
+    try {
+      error = "health_centre adapter: cannot be created: unknown exception";
+    } catch (...) {
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TSUNAGU_ADAPTER_PLUGIN("health_centre", "1.0.0", create_health_centre_adapter)
