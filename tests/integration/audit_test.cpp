@@ -25,10 +25,10 @@ std::string export_rows(int rows, int bad_every) {
     char line[512];
     const bool bad = bad_every > 0 && i % bad_every == bad_every - 1;
     std::snprintf(line, sizeof line,
-                  "PA2019%09d,1,0%d,R1.06.05,%08d,%010d,試験　花子%d,シケン ハナコ,H29.11.30,2,子,%s,"
+                  "PA2019%09d,1,0%d,R1.06.05,%08d,%010d,試験　花子%d,シケン ハナコ,H%d.%02d.%02d,2,子,%s,"
                   "札幌市北区,CW0001,\r\n",
-                  i, 1 + i % 6, 20000000 + i / 2, 200000000 + i / 2, i % 9,
-                  bad ? "01199" : "01102");
+                  i, 1 + i % 6, 20000000 + i / 2, 200000000 + i / 2, i % 9, 20 + i / 2 % 11,
+                  1 + i / 22 % 12, 1 + i / 264 % 28, bad ? "01199" : "01102");
     utf8 += line;
   }
   tsunagu::codec::Cp932Encoder encoder;

@@ -38,7 +38,9 @@ std::string large_export(int rows) {
     std::snprintf(ward_code, sizeof ward_code, "011%02d", ward);
     utf8 += std::string(ref) + ",1,0" + std::to_string(1 + i % 6) + ",R1.06.05," + household + "," +
             resident + "," + family[i % 8] + "　太郎" + std::to_string(i % 7) + "," +
-            family_kana[i % 8] + " タロウ,H29.11.30," + std::to_string(1 + i % 2) + ",子," +
+            family_kana[i % 8] + " タロウ,H" + std::to_string(20 + i % 11) + "." +
+            std::to_string(1 + i / 11 % 12) + "." + std::to_string(1 + i / 132 % 28) + "," +
+            std::to_string(1 + i % 2) + ",子," +
             ward_code + ",\"札幌市, " + std::to_string(i) + "番地\",CW" + std::to_string(1000 + i % 50) +
             ",\"備考 " + std::to_string(i) + "\r\n二行目\"\r\n";
   }
@@ -122,7 +124,7 @@ TEST_F(DaemonIngest, BadRecordsAreQuarantinedWithReasonsAndGoodOnesStored) {
 }
 
 TEST_F(DaemonIngest, KillNineMidFileThenRestartStoresEveryRecordExactlyOnce) {
-  constexpr int kRows = 40000;
+  constexpr int kRows = 20000;
   const auto config = write_test_config(dir_, 200);
   drop_into_spool(spool(), "PA_EVENTS_20190701.csv", large_export(kRows));
 

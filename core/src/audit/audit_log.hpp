@@ -34,6 +34,11 @@ inline constexpr const char* kQuarantineRetried = "quarantine.retried";
 inline constexpr const char* kRetentionPurged = "retention.purged";
 inline constexpr const char* kAuditExported = "audit.exported";
 inline constexpr const char* kAuditProved = "audit.proved";
+inline constexpr const char* kIdentityLinked = "identity.linked";
+inline constexpr const char* kIdentityReviewOpened = "identity.review_opened";
+inline constexpr const char* kIdentityReviewResolved = "identity.review_resolved";
+inline constexpr const char* kIdentityMerged = "identity.merged";
+inline constexpr const char* kPersonFactsChanged = "person.facts_changed";
 }  // namespace entry_type
 
 struct EntryDraft {

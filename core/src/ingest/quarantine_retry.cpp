@@ -1,5 +1,7 @@
 #include "ingest/quarantine_retry.hpp"
 
+#include "identity/person_master.hpp"
+
 namespace tsunagu::ingest {
 namespace {
 
@@ -80,6 +82,7 @@ std::vector<RetryOutcome> retry_quarantine(store::Store& store, audit::AuditLog&
       details["event_id"] = event->id;
       if (inserted) {
         audit.append(event_stored_entry(*event, actor, subject, q.raw, q.input_sha256, q.record_no));
+        identity::PersonMaster(store, audit).link(*event, subject, actor);
       }
     } else {
       store.update_quarantine_reason(q.id, field, reason);

@@ -1,5 +1,7 @@
 #include "ingest/record_storer.hpp"
 
+#include "identity/person_master.hpp"
+
 namespace tsunagu::ingest {
 
 std::string join_errors(const std::vector<mapping::FieldError>& errors) {
@@ -77,6 +79,7 @@ void RecordStorer::handle(const NativeRecord& record) {
     return;
   }
   ++stored_;
+  identity::PersonMaster(store_, audit_).link(mapped.event, subject, "system:" + input_.system);
   audit_.append(event_stored_entry(mapped.event, "system:" + input_.system, subject, record.raw,
                                    input_.sha256, static_cast<std::int64_t>(record.number)));
 }

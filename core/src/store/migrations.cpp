@@ -93,6 +93,55 @@ const std::vector<Migration>& sqlite_migrations() {
            "CREATE INDEX events_by_subject ON events (subject_id)",
            "ALTER TABLE quarantine ADD COLUMN subject_id TEXT NOT NULL DEFAULT ''",
        }},
+      {3,
+       "person master: persons with their facts, linked source subjects, identity review queue",
+       {
+           // Facts the router tests, each with the occurred_at it was last set from, so that an
+           // older event arriving late never overwrites a newer fact.
+           R"(CREATE TABLE persons (
+                id TEXT PRIMARY KEY,
+                created_at TEXT NOT NULL,
+                merged_into TEXT,
+                ward_code TEXT NOT NULL DEFAULT '',
+                ward_as_of TEXT NOT NULL DEFAULT '',
+                on_public_assistance INTEGER NOT NULL DEFAULT 0,
+                pa_as_of TEXT NOT NULL DEFAULT '',
+                household_token TEXT NOT NULL DEFAULT '',
+                household_role TEXT NOT NULL DEFAULT '',
+                has_open_cg_case INTEGER NOT NULL DEFAULT 0,
+                cg_as_of TEXT NOT NULL DEFAULT '',
+                birth_date BLOB))",
+           // One row per source subject: which person it belongs to, by which rule, and the
+           // HMAC tokens of its identifying keys (never the keys themselves).
+           R"(CREATE TABLE identity_subjects (
+                subject_id TEXT PRIMARY KEY,
+                person_id TEXT NOT NULL REFERENCES persons (id),
+                source TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                evidence TEXT NOT NULL,
+                rid_token TEXT NOT NULL DEFAULT '',
+                kana_birth_token TEXT NOT NULL DEFAULT '',
+                kana_year_ward_token TEXT NOT NULL DEFAULT '',
+                birth_token TEXT NOT NULL DEFAULT '',
+                kanji_token TEXT NOT NULL DEFAULT '',
+                sex TEXT NOT NULL DEFAULT '',
+                linked_at TEXT NOT NULL,
+                linked_by TEXT NOT NULL))",
+           "CREATE INDEX identity_by_person ON identity_subjects (person_id)",
+           "CREATE INDEX identity_by_rid ON identity_subjects (rid_token)",
+           "CREATE INDEX identity_by_kana_birth ON identity_subjects (kana_birth_token)",
+           "CREATE INDEX identity_by_kana_year_ward ON identity_subjects (kana_year_ward_token)",
+           R"(CREATE TABLE identity_reviews (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                subject_id TEXT NOT NULL,
+                candidate_person TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'linked', 'separated')),
+                created_at TEXT NOT NULL,
+                decided_at TEXT,
+                decided_by TEXT,
+                UNIQUE (subject_id, candidate_person)))",
+       }},
   };
   return migrations;
 }

@@ -221,6 +221,8 @@ void Store::set_keyring(std::shared_ptr<const security::Keyring> keyring) {
 
 bool Store::has_keyring() const { return impl_->keyring != nullptr; }
 
+const security::Keyring* Store::keyring() const { return impl_->keyring.get(); }
+
 Store::SubjectKey Store::subject_for(const std::string& source, const std::string& identity) {
   if (!impl_->keyring) throw StoreError("no keyring: personal data cannot be sealed");
   std::string lookup = impl_->keyring->lookup_token(source + '\x1f' + identity);
@@ -373,11 +375,12 @@ std::vector<InputRecord> Store::inputs(std::size_t limit) {
 namespace {
 
 // Who a record is about, as its source identifies them: the 宛名番号 where the source has it,
-// otherwise kana, birth date and name. Identity linking across sources comes later; this only
+// otherwise kana, birth date, name and sex. Identity linking across sources comes later; this only
 // decides whose data key seals the record.
 std::string source_identity(const CaseEvent& e) {
   if (!e.subject.resident_id.empty()) return "rid\x1f" + e.subject.resident_id;
-  return "name\x1f" + e.subject.name_kana + '\x1f' + e.subject.birth_date + '\x1f' + e.subject.name;
+  return "name\x1f" + e.subject.name_kana + '\x1f' + e.subject.birth_date + '\x1f' + e.subject.name +
+         '\x1f' + e.subject.sex;
 }
 
 }  // namespace

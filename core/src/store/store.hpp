@@ -105,6 +105,7 @@ class Store {
   // back in clear.
   void set_keyring(std::shared_ptr<const security::Keyring> keyring);
   bool has_keyring() const;
+  const security::Keyring* keyring() const;
 
   void begin();
   void commit();

@@ -1,0 +1,454 @@
+#include "identity/person_master.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <stdexcept>
+
+#include <Poco/Data/LOB.h>
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/UUIDGenerator.h>
+
+#include "identity/kana_normaliser.hpp"
+#include "security/aead.hpp"
+
+namespace tsunagu::identity {
+using namespace Poco::Data::Keywords;
+using Poco::Data::BLOB;
+using Poco::Data::Statement;
+
+namespace {
+
+constexpr char kSep = '\x1f';
+constexpr std::size_t kMaxCandidates = 16;
+
+std::optional<std::chrono::year_month_day> parse_date(const std::string& s) {
+  int y = 0;
+  unsigned m = 0, d = 0;
+  if (s.size() < 10 || std::sscanf(s.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
+  std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+  if (!ymd.ok()) return std::nullopt;
+  return ymd;
+}
+
+bool newer_or_same(const std::string& occurred_at, const std::string& as_of) {
+  // Both ISO-8601 with the same +09:00 offset (the mappings normalise every time to it), so the
+  // text order is the time order.
+  return as_of.empty() || occurred_at >= as_of;
+}
+
+std::string sealed_birth_ad(const std::string& person_id) { return "person-birth:" + person_id; }
+
+}  // namespace
+
+std::optional<int> age_in_months(const std::string& birth_date, const std::string& date) {
+  const auto b = parse_date(birth_date), d = parse_date(date);
+  if (!b || !d || *d < *b) return std::nullopt;
+  int months = (static_cast<int>(d->year()) - static_cast<int>(b->year())) * 12 +
+               (static_cast<int>(static_cast<unsigned>(d->month())) -
+                static_cast<int>(static_cast<unsigned>(b->month())));
+  if (static_cast<unsigned>(d->day()) < static_cast<unsigned>(b->day())) --months;
+  return months;
+}
+
+void apply_event(PersonFacts& f, const CaseEvent& e, const std::string& household_token) {
+  if (f.birth_date.empty() && !e.subject.birth_date.empty()) f.birth_date = e.subject.birth_date;
+  if (!e.subject.ward_code.empty() && newer_or_same(e.occurred_at, f.ward_as_of)) {
+    f.ward_code = e.subject.ward_code;
+    f.ward_as_of = e.occurred_at;
+  }
+  const bool opens = e.kind == "welfare.household_opened" || e.kind == "welfare.member_added";
+  const bool closes = e.kind == "welfare.household_closed";
+  if ((opens || closes) && newer_or_same(e.occurred_at, f.pa_as_of)) {
+    f.on_public_assistance = opens;
+    f.pa_as_of = e.occurred_at;
+  }
+  if (e.source == "public_assistance" && !household_token.empty()) {
+    f.household_token = household_token;
+    f.household_role = e.household.role;
+  }
+  const bool case_opened = e.kind == "cg.case_opened";
+  const bool case_closed = e.kind == "cg.case_closed";
+  if ((case_opened || case_closed) && newer_or_same(e.occurred_at, f.cg_as_of)) {
+    f.has_open_cg_case = case_opened;
+    f.cg_as_of = e.occurred_at;
+  }
+}
+
+struct PersonMaster::Keys {
+  std::string rid, kana_birth, kana_year_ward, birth, kanji, sex;
+};
+
+PersonMaster::PersonMaster(store::Store& store, audit::AuditLog& audit)
+    : store_(store), audit_(audit) {
+  if (store_.keyring() == nullptr) {
+    throw std::logic_error("the person master needs the store's keyring (identity tokens)");
+  }
+}
+
+PersonMaster::Keys PersonMaster::keys_of(const CaseEvent& e) const {
+  const auto& k = *store_.keyring();
+  Keys keys;
+  const auto& s = e.subject;
+  if (!s.resident_id.empty()) keys.rid = k.lookup_token(std::string("rid") + kSep + s.resident_id);
+  const std::string kana = normalise_kana(s.name_kana);
+  if (!kana.empty() && !s.birth_date.empty()) {
+    keys.kana_birth = k.lookup_token(std::string("kb") + kSep + kana + kSep + s.birth_date);
+    if (!s.ward_code.empty()) {
+      keys.kana_year_ward = k.lookup_token(std::string("kyw") + kSep + kana + kSep +
+                                           s.birth_date.substr(0, 4) + kSep + s.ward_code);
+    }
+  }
+  if (!s.birth_date.empty()) keys.birth = k.lookup_token(std::string("b") + kSep + s.birth_date);
+  if (!s.name.empty()) keys.kanji = k.lookup_token(std::string("kj") + kSep + normalise_kanji(s.name));
+  if (s.sex == "M" || s.sex == "F") keys.sex = s.sex;
+  return keys;
+}
+
+std::string PersonMaster::live(std::string person_id) {
+  // Follow merges; a chain is short (one hop per review decision).
+  for (int hops = 0; hops < 64; ++hops) {
+    std::vector<std::string> next;
+    std::string id = person_id;
+    store_.session() << "SELECT COALESCE(merged_into, '') FROM persons WHERE id = ?", use(id),
+        into(next), now;
+    if (next.empty() || next.front().empty()) return person_id;
+    person_id = next.front();
+  }
+  return person_id;
+}
+
+std::string PersonMaster::new_person(const std::string&) {
+  std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+  std::string created = store::utc_now();
+  store_.session() << "INSERT INTO persons (id, created_at) VALUES (?, ?)", use(id), use(created),
+      now;
+  return id;
+}
+
+void PersonMaster::attach(const std::string& subject_id, const std::string& person_id,
+                          const std::string& source, const std::string& rule,
+                          const std::string& evidence, const Keys& keys, const std::string& actor) {
+  std::string sid = subject_id, pid = person_id, src = source, r = rule, ev = evidence,
+              at = store::utc_now(), by = actor;
+  Keys k = keys;
+  store_.session() << "INSERT INTO identity_subjects (subject_id, person_id, source, rule, evidence, "
+                      "rid_token, kana_birth_token, kana_year_ward_token, birth_token, kanji_token, "
+                      "sex, linked_at, linked_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      use(sid), use(pid), use(src), use(r), use(ev), use(k.rid), use(k.kana_birth),
+      use(k.kana_year_ward), use(k.birth), use(k.kanji), use(k.sex), use(at), use(by), now;
+  audit_.append({audit::entry_type::kIdentityLinked, actor, subject_id,
+                 {{"person_id", person_id}, {"rule", rule}, {"evidence", evidence}, {"source", source}}});
+}
+
+std::int64_t PersonMaster::open_review(const std::string& subject_id,
+                                       const std::string& candidate_person,
+                                       const std::string& reason, const std::string& actor) {
+  std::string sid = subject_id, cand = candidate_person, why = reason, at = store::utc_now();
+  Statement insert(store_.session());
+  insert << "INSERT INTO identity_reviews (subject_id, candidate_person, reason, created_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (subject_id, candidate_person) DO NOTHING",
+      use(sid), use(cand), use(why), use(at);
+  if (insert.execute() == 0) return 0;
+  Poco::Int64 id = 0;
+  store_.session() << "SELECT last_insert_rowid()", into(id), now;
+  audit_.append({audit::entry_type::kIdentityReviewOpened, actor, subject_id,
+                 {{"review_id", std::to_string(id)}, {"candidate_person", candidate_person},
+                  {"reason", reason}}});
+  return id;
+}
+
+LinkResult PersonMaster::link(const CaseEvent& event, const std::string& subject_id,
+                              const std::string& actor) {
+  LinkResult result;
+  if (auto known = person_of_subject(subject_id)) {
+    result.person_id = *known;
+    result.rule = "known";
+  } else {
+    const Keys keys = keys_of(event);
+    std::string evidence;
+    auto candidates = [&](const char* column, const std::string& token) {
+      std::vector<std::string> subjects, persons, rids, births, sexes, kanjis;
+      std::string t = token;
+      // Real keys match a handful of subjects at most. Past kMaxCandidates the key is not
+      // telling people apart (a placeholder name, test data): it links nobody and asks nobody.
+      store_.session() << std::string("SELECT subject_id, person_id, rid_token, birth_token, sex, "
+                                      "kanji_token FROM identity_subjects WHERE ") +
+                              column + " = ? LIMIT " + std::to_string(kMaxCandidates + 1),
+          use(t), into(subjects), into(persons), into(rids), into(births), into(sexes),
+          into(kanjis), now;
+      struct Candidate {
+        std::string person, rid, birth, sex, kanji;
+      };
+      std::vector<Candidate> out;
+      if (subjects.size() > kMaxCandidates) {
+        evidence = std::string("too many candidates by ") + column;
+        return out;
+      }
+      std::set<std::string> seen;
+      for (std::size_t i = 0; i < subjects.size(); ++i) {
+        const std::string person = live(persons[i]);
+        if (!seen.insert(person).second) continue;
+        out.push_back({person, rids[i], births[i], sexes[i], kanjis[i]});
+      }
+      return out;
+    };
+    auto kanji_evidence = [&](const std::string& other) {
+      if (keys.kanji.empty() || other.empty()) return std::string("kanji=unknown");
+      return std::string(keys.kanji == other ? "kanji=same" : "kanji=differs");
+    };
+    std::vector<std::pair<std::string, std::string>> reviews;  // candidate person, reason
+    // Links only when exactly one person qualifies: two equally good candidates are a question
+    // for a person, not for the hub.
+    auto decide_among = [&](const std::vector<std::pair<std::string, std::string>>& linkable,
+                            const char* rule) {
+      if (linkable.size() == 1) {
+        result.person_id = linkable.front().first;
+        result.rule = rule;
+        evidence = linkable.front().second;
+      } else {
+        for (const auto& [person, unused] : linkable) {
+          reviews.emplace_back(person, std::string("several persons match by ") + rule);
+        }
+      }
+    };
+    if (!keys.rid.empty()) {
+      std::vector<std::pair<std::string, std::string>> linkable;
+      for (const auto& c : candidates("rid_token", keys.rid)) {
+        if (!keys.birth.empty() && !c.birth.empty() && keys.birth != c.birth) {
+          reviews.emplace_back(c.person, "same 宛名番号, different birth date");
+        } else {
+          linkable.emplace_back(c.person, kanji_evidence(c.kanji));
+        }
+      }
+      decide_among(linkable, "resident_id");
+    }
+    if (result.person_id.empty() && reviews.empty() && !keys.kana_birth.empty()) {
+      std::vector<std::pair<std::string, std::string>> linkable;
+      for (const auto& c : candidates("kana_birth_token", keys.kana_birth)) {
+        if (!keys.rid.empty() && !c.rid.empty() && keys.rid != c.rid) {
+          reviews.emplace_back(c.person, "same kana and birth date, different 宛名番号");
+        } else if (!keys.sex.empty() && !c.sex.empty() && keys.sex != c.sex) {
+          continue;  // a different sex is a different child
+        } else {
+          linkable.emplace_back(c.person, kanji_evidence(c.kanji) + (keys.sex.empty() || c.sex.empty()
+                                                                         ? ",sex=unknown"
+                                                                         : ",sex=same"));
+        }
+      }
+      if (reviews.empty()) decide_among(linkable, "kana_birth");
+    }
+    if (result.person_id.empty() && reviews.empty() && !keys.kana_year_ward.empty()) {
+      for (const auto& c : candidates("kana_year_ward_token", keys.kana_year_ward)) {
+        if (c.birth != keys.birth) {
+          reviews.emplace_back(c.person, "same kana, birth year and ward, different birth day");
+        }
+      }
+    }
+    if (result.person_id.empty()) {
+      result.person_id = new_person(actor);
+      result.rule = reviews.empty() ? "new" : "new_pending_review";
+      if (evidence.empty()) evidence = "no match";
+    }
+    attach(subject_id, result.person_id, event.source, result.rule, evidence, keys, actor);
+    for (const auto& [candidate, reason] : reviews) {
+      if (candidate == result.person_id) continue;
+      if (auto id = open_review(subject_id, candidate, reason, actor)) {
+        result.reviews_opened.push_back(id);
+      }
+    }
+  }
+  const PersonFacts before = load_facts(result.person_id);
+  PersonFacts after = before;
+  const std::string household =
+      event.household.household_id.empty()
+          ? std::string()
+          : store_.keyring()->lookup_token(std::string("hh") + kSep + event.household.household_id);
+  apply_event(after, event, household);
+  if (after != before) save_facts(result.person_id, before, after, actor);
+  return result;
+}
+
+PersonFacts PersonMaster::load_facts(const std::string& person_id) {
+  Statement select(store_.session());
+  std::string id = person_id;
+  select << "SELECT ward_code, ward_as_of, on_public_assistance, pa_as_of, household_token, "
+            "household_role, has_open_cg_case, cg_as_of, birth_date FROM persons WHERE id = ?",
+      use(id);
+  select.execute();
+  Poco::Data::RecordSet rs(select);
+  PersonFacts f;
+  if (!rs.moveFirst()) return f;
+  f.ward_code = rs[0].convert<std::string>();
+  f.ward_as_of = rs[1].convert<std::string>();
+  f.on_public_assistance = rs[2].convert<int>() != 0;
+  f.pa_as_of = rs[3].convert<std::string>();
+  f.household_token = rs[4].convert<std::string>();
+  f.household_role = rs[5].convert<std::string>();
+  f.has_open_cg_case = rs[6].convert<int>() != 0;
+  f.cg_as_of = rs[7].convert<std::string>();
+  if (!rs[8].isEmpty()) {
+    const BLOB blob = rs[8].extract<BLOB>();
+    const std::string sealed(reinterpret_cast<const char*>(blob.rawContent()), blob.size());
+    if (auto clear = security::open(store_.keyring()->master(), sealed, sealed_birth_ad(person_id))) {
+      f.birth_date = *clear;
+    }
+  }
+  return f;
+}
+
+void PersonMaster::save_facts(const std::string& person_id, const PersonFacts& before,
+                              const PersonFacts& f, const std::string& actor) {
+  std::string id = person_id, ward = f.ward_code, ward_as_of = f.ward_as_of, pa_as_of = f.pa_as_of,
+              hh = f.household_token, role = f.household_role, cg_as_of = f.cg_as_of;
+  int pa = f.on_public_assistance ? 1 : 0, cg = f.has_open_cg_case ? 1 : 0;
+  const std::string sealed =
+      f.birth_date.empty() ? std::string()
+                           : security::seal(store_.keyring()->master(), f.birth_date,
+                                            sealed_birth_ad(person_id));
+  BLOB birth(reinterpret_cast<const unsigned char*>(sealed.data()), sealed.size());
+  store_.session() << "UPDATE persons SET ward_code = ?, ward_as_of = ?, on_public_assistance = ?, "
+                      "pa_as_of = ?, household_token = ?, household_role = ?, has_open_cg_case = ?, "
+                      "cg_as_of = ?, birth_date = ? WHERE id = ?",
+      use(ward), use(ward_as_of), use(pa), use(pa_as_of), use(hh), use(role), use(cg),
+      use(cg_as_of), use(birth), use(id), now;
+  std::map<std::string, std::string> details{{"person_id", person_id}};
+  if (before.ward_code != f.ward_code) {
+    details["ward_from"] = before.ward_code;
+    details["ward_to"] = f.ward_code;
+  }
+  if (before.on_public_assistance != f.on_public_assistance) {
+    details["on_public_assistance"] = f.on_public_assistance ? "true" : "false";
+  }
+  if (before.has_open_cg_case != f.has_open_cg_case) {
+    details["has_open_cg_case"] = f.has_open_cg_case ? "true" : "false";
+  }
+  if (details.size() > 1) {
+    audit_.append({audit::entry_type::kPersonFactsChanged, actor, "", details});
+  }
+}
+
+std::optional<std::string> PersonMaster::person_of_subject(const std::string& subject_id) {
+  std::vector<std::string> persons;
+  std::string id = subject_id;
+  store_.session() << "SELECT person_id FROM identity_subjects WHERE subject_id = ?", use(id),
+      into(persons), now;
+  if (persons.empty()) return std::nullopt;
+  return live(persons.front());
+}
+
+std::optional<std::string> PersonMaster::person_of_resident_id(const std::string& resident_id) {
+  std::string token = store_.keyring()->lookup_token(std::string("rid") + kSep + resident_id);
+  std::vector<std::string> persons;
+  store_.session() << "SELECT person_id FROM identity_subjects WHERE rid_token = ? LIMIT 1",
+      use(token), into(persons), now;
+  if (persons.empty()) return std::nullopt;
+  return live(persons.front());
+}
+
+std::optional<Person> PersonMaster::person(const std::string& person_id) {
+  Person p;
+  p.id = live(person_id);
+  std::vector<std::string> created;
+  store_.session() << "SELECT created_at FROM persons WHERE id = ?", use(p.id), into(created), now;
+  if (created.empty()) return std::nullopt;
+  p.created_at = created.front();
+  p.facts = load_facts(p.id);
+  Statement select(store_.session());
+  select << "SELECT s.subject_id, s.source, s.rule, s.evidence, s.linked_at, s.linked_by "
+            "FROM identity_subjects s JOIN persons p ON p.id = s.person_id "
+            "WHERE s.person_id = ? OR p.merged_into = ? ORDER BY s.linked_at",
+      use(p.id), use(p.id);
+  select.execute();
+  Poco::Data::RecordSet rs(select);
+  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+    p.subjects.push_back({rs[0].convert<std::string>(), rs[1].convert<std::string>(),
+                          rs[2].convert<std::string>(), rs[3].convert<std::string>(),
+                          rs[4].convert<std::string>(), rs[5].convert<std::string>()});
+  }
+  return p;
+}
+
+std::vector<Review> PersonMaster::reviews(bool open_only) {
+  Statement select(store_.session());
+  select << std::string("SELECT r.id, r.subject_id, s.person_id, r.candidate_person, r.reason, "
+                        "r.status, r.created_at, COALESCE(r.decided_at, ''), "
+                        "COALESCE(r.decided_by, '') FROM identity_reviews r "
+                        "JOIN identity_subjects s ON s.subject_id = r.subject_id ") +
+                (open_only ? "WHERE r.status = 'open' " : "") + "ORDER BY r.id";
+  select.execute();
+  Poco::Data::RecordSet rs(select);
+  std::vector<Review> out;
+  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+    Review r;
+    r.id = rs[0].convert<Poco::Int64>();
+    r.subject_id = rs[1].convert<std::string>();
+    r.subject_person = live(rs[2].convert<std::string>());
+    r.candidate_person = live(rs[3].convert<std::string>());
+    r.reason = rs[4].convert<std::string>();
+    r.status = rs[5].convert<std::string>();
+    r.created_at = rs[6].convert<std::string>();
+    r.decided_at = rs[7].convert<std::string>();
+    r.decided_by = rs[8].convert<std::string>();
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void PersonMaster::decide(std::int64_t review_id, bool link, const std::string& by) {
+  store::Transaction tx(store_);
+  std::optional<Review> review;
+  for (auto& r : reviews(false)) {
+    if (r.id == review_id) review = r;
+  }
+  if (!review) throw std::invalid_argument("there is no identity review " + std::to_string(review_id));
+  if (review->status != "open") {
+    throw std::invalid_argument("identity review " + std::to_string(review_id) + " was already " +
+                                review->status + " by " + review->decided_by);
+  }
+  std::string status = link ? "linked" : "separated", at = store::utc_now(), who = by;
+  Poco::Int64 id = review_id;
+  store_.session() << "UPDATE identity_reviews SET status = ?, decided_at = ?, decided_by = ? "
+                      "WHERE id = ?",
+      use(status), use(at), use(who), use(id), now;
+  audit_.append({audit::entry_type::kIdentityReviewResolved, by, review->subject_id,
+                 {{"review_id", std::to_string(review_id)}, {"decision", status}}});
+  if (link && review->subject_person != review->candidate_person) {
+    std::string from = review->subject_person, into_person = review->candidate_person;
+    store_.session() << "UPDATE persons SET merged_into = ? WHERE id = ?", use(into_person),
+        use(from), now;
+    store_.session() << "UPDATE identity_subjects SET person_id = ? WHERE person_id = ?",
+        use(into_person), use(from), now;
+    audit_.append({audit::entry_type::kIdentityMerged, by, review->subject_id,
+                   {{"from_person", from}, {"into_person", into_person},
+                    {"review_id", std::to_string(review_id)}}});
+    const PersonFacts before = load_facts(into_person);
+    const PersonFacts after = recompute_facts(into_person);
+    if (after != before) save_facts(into_person, before, after, by);
+  }
+  tx.commit();
+}
+
+PersonFacts PersonMaster::recompute_facts(const std::string& person_id) {
+  std::vector<std::string> ids;
+  std::string pid = person_id;
+  store_.session() << "SELECT e.id FROM events e JOIN identity_subjects s ON s.subject_id = "
+                      "e.subject_id WHERE s.person_id = ? ORDER BY e.occurred_at, e.stored_at",
+      use(pid), into(ids), now;
+  PersonFacts facts;
+  for (const auto& id : ids) {
+    const auto stored = store_.event(id);
+    if (!stored) continue;
+    const auto& e = stored->event;
+    const std::string household =
+        e.household.household_id.empty()
+            ? std::string()
+            : store_.keyring()->lookup_token(std::string("hh") + kSep + e.household.household_id);
+    apply_event(facts, e, household);
+  }
+  return facts;
+}
+
+}  // namespace tsunagu::identity
