@@ -270,7 +270,8 @@ int ExportRun::read(char* buffer, int length) noexcept {
 void ExportRun::on_error(ErrorArg error) noexcept {
   try {
     if (error == nullptr || error->level == XML_ERR_WARNING) return;
-    if (errors_.size() >= kMaxLoggedErrors) return;
+    // The fatal error is the one that explains a break: never dropped for the cap.
+    if (errors_.size() >= kMaxLoggedErrors && error->level != XML_ERR_FATAL) return;
     ParserError logged;
     logged.level = error->level;
     logged.line = error->line;
