@@ -20,14 +20,15 @@ constexpr std::size_t kMaxRecordBytesLimit = 67108864;  // 64 MiB
 
 // One line of the input.
 struct Line {
-  std::string text;          // without its line break; at most max_record_bytes
+  std::string text;          // without its line break
   std::string_view ending;   // "\r\n", "\n", or "" for a last line without one
   std::uint64_t number = 0;  // 1-based
-  bool overlong = false;     // the line was longer than max_record_bytes; text holds the start
+  bool overlong = false;     // longer than max_record_bytes: text holds its first limit + 1 bytes
 };
 
-// Splits a stream into lines with one fixed buffer; a line longer than the limit is cut, and
-// the rest of it is read past, not kept.
+// Splits a stream into lines with one fixed buffer; a line longer than the limit is cut one byte
+// past it (so that its raw still shows it was too long), and the rest of it is read past, not
+// kept. A UTF-8 byte order mark at the start of the input is dropped.
 class LineReader {
  public:
   LineReader(std::istream& in, std::size_t buffer_bytes, std::size_t max_line_bytes)
@@ -69,11 +70,7 @@ class LineReader {
         line.ending = "\r\n";
       }
     }
-    if (line.text.size() > max_) {
-      line.text.resize(max_);
-      line.overlong = true;
-    }
-    if (line.number == 1 && line.text.starts_with("\xEF\xBB\xBF")) line.text.erase(0, 3);
+    if (line.text.size() > max_) line.overlong = true;
     return true;
   }
 
@@ -92,6 +89,11 @@ class LineReader {
     if (in_.eof()) at_end_ = true;
     begin_ = 0;
     end_ = count;
+    if (first_read_) {
+      first_read_ = false;
+      if (std::string_view(buffer_.data(), count).starts_with("\xEF\xBB\xBF")) begin_ = 3;
+      return begin_ < end_ || fill();
+    }
     return count > 0;
   }
 
@@ -102,6 +104,7 @@ class LineReader {
   std::size_t end_ = 0;
   std::uint64_t lines_ = 0;
   bool at_end_ = false;
+  bool first_read_ = true;
   std::string read_error_;
 };
 
@@ -231,7 +234,7 @@ class DecodeRun {
       const std::size_t size = text.size() + ending.size() + line.text.size();
       if (line.overlong || size > options_.max_record_bytes) {
         text.append(ending).append(line.text);
-        text.resize(std::min(text.size(), options_.max_record_bytes));
+        text.resize(std::min(text.size(), options_.max_record_bytes + 1));
         return deliver(
             error_record(std::move(text), first_line,
                          "the input is longer than " + limit_text(options_.max_record_bytes)));
@@ -267,6 +270,8 @@ class DecodeRun {
       if (next.overlong ||
           text.size() + ending.size() + next.text.size() > options_.max_record_bytes) {
         nesting.feed(next.text);
+        text.append(ending).append(next.text);
+        text.resize(options_.max_record_bytes + 1);
         if (!deliver(error_record(std::move(text), first_line,
                                   "the JSON value that opens on this line is longer than " +
                                       limit_text(options_.max_record_bytes)))) {

@@ -23,8 +23,8 @@
 //           a string, is one rejected record (a truncated push).
 //
 // Memory: one read buffer and the current record (at most max_record_bytes, about twice while it
-// is parsed), never the input. A longer record is rejected on its own (its raw cut to the limit)
-// and the input goes on after it.
+// is parsed), never the input. A longer record is rejected on its own, its raw cut one byte past
+// the limit, and the input goes on after it.
 #pragma once
 
 #include <cstddef>
@@ -69,9 +69,9 @@ class CgEventsDecoder final : public Adapter {
 
   // Decodes one record again from the raw bytes decode() handed out (for `tsunagu quarantine
   // retry`): they are one JSON text whatever the framing was (a line, or a pretty-printed value
-  // over several lines), so they are parsed as such and judged as in their input. A record that
-  // was cut at max_record_bytes has only its kept beginning, which is judged as it is; raw longer
-  // than max_record_bytes (the limit was lowered since) is rejected as decode() would.
+  // over several lines), so they are parsed as such and judged as in their input. raw longer
+  // than max_record_bytes — a record decode() cut, or one from before the limit was lowered — is
+  // rejected as too long again.
   DecodeResult decode_record(const std::string& raw, RecordSink& sink) noexcept override;
 
  private:

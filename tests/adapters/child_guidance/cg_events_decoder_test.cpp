@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -463,7 +464,7 @@ TEST(CgEventsDecoderLimits, AnOverlongLineIsRejectedAlone) {
   EXPECT_EQ(sink.at(2).error,
             "the line is longer than the limit of 100 bytes (setting max_record_bytes)");
   EXPECT_EQ(sink.at(2).error_field, "");
-  EXPECT_EQ(sink.at(2).raw, long_line.substr(0, 100));
+  EXPECT_EQ(sink.at(2).raw, long_line.substr(0, 101));  // one byte past the limit
   EXPECT_TRUE(sink.at(2).fields.empty());
   EXPECT_EQ(sink.at(3).error, "");
   EXPECT_EQ(sink.at(3).line, 3u);
@@ -497,7 +498,7 @@ TEST(CgEventsDecoderLimits, AnOverlongPrettyPrintedObjectIsRejectedAndSkipped) {
   EXPECT_EQ(sink.at(2).error,
             "the JSON value that opens on this line is longer than the limit of 300 bytes "
             "(setting max_record_bytes)");
-  EXPECT_LE(sink.at(2).raw.size(), 300u);
+  EXPECT_EQ(sink.at(2).raw.size(), 301u);
   EXPECT_EQ(sink.at(2).raw.substr(0, 25), "{\n  \"event_id\": \"CG-BIG\",");
   EXPECT_EQ(sink.at(3).error, "");
   EXPECT_EQ(sink.at(3).fields.at("event_id"), "CG-2");
@@ -512,7 +513,7 @@ TEST(CgEventsDecoderLimits, JsonFormatInputLongerThanTheLimit) {
   ASSERT_EQ(sink.records.size(), 1u);
   EXPECT_EQ(sink.at(1).error,
             "the input is longer than the limit of 100 bytes (setting max_record_bytes)");
-  EXPECT_EQ(sink.at(1).raw.size(), 100u);
+  EXPECT_EQ(sink.at(1).raw.size(), 101u);
 }
 
 // ---- streaming and control -------------------------------------------------------------------
@@ -638,6 +639,73 @@ TEST(CgEventsDecoderStream, OneDecoderServesManyInputsAndThreads) {
   EXPECT_EQ(counts, (std::vector<std::size_t>{320, 220, 20, 320, 220, 20}));
 }
 
+// Every byte value, cuts, doubled and dropped brackets, quotes and line breaks: whatever the
+// damage, decoding ends normally, numbers every record in order, and each record either has an
+// error or only documented fields; decode_record() judges every raw as decode() did.
+TEST(CgEventsDecoderStream, ArbitrarilyDamagedInputNeverStopsTheDecoder) {
+  const std::string good = file_bytes(data_dir() / "CG_20190605.ndjson") +
+                           file_bytes(data_dir() / "report_received.json") +
+                           file_bytes(data_dir() / "CG_20190606_bad.ndjson");
+  std::mt19937 random(20190605);  // seeded: the same damage every run
+  const char specials[] = {'{', '}', '[', ']', '"', '\\', '\n', '\r', ',', ':', '\0', '\xFF'};
+  for (int round = 0; round < 300; ++round) {
+    std::string input = good;
+    const int edits = 1 + static_cast<int>(random() % 40);
+    for (int e = 0; e < edits && !input.empty(); ++e) {
+      const std::size_t at = random() % input.size();
+      switch (random() % 4) {
+        case 0:
+          input[at] = static_cast<char>(random() % 256);
+          break;
+        case 1:
+          input[at] = specials[random() % sizeof specials];
+          break;
+        case 2:
+          input.erase(at, 1 + random() % 8);
+          break;
+        default:
+          input.insert(at, 1 + random() % 3, specials[random() % sizeof specials]);
+          break;
+      }
+    }
+    if (round % 5 == 0) input.resize(random() % (input.size() + 1));
+    for (const InputFormat format :
+         {InputFormat::automatic, InputFormat::ndjson, InputFormat::json}) {
+      const CgEventsDecoderOptions options{
+          .format = format, .max_record_bytes = 64 + random() % 2048, .read_buffer_bytes = 7};
+      CollectingSink sink;
+      const DecodeResult result = decode(input, sink, options);
+      ASSERT_TRUE(result.ok || (format == InputFormat::json && sink.records.empty()))
+          << "round " << round << ": " << result.message;
+      ASSERT_EQ(result.records, sink.records.size());
+      CgEventsDecoder decoder(options);
+      std::uint64_t previous_line = 0;
+      for (std::size_t i = 0; i < sink.records.size(); ++i) {
+        const NativeRecord& record = sink.records[i];
+        ASSERT_EQ(record.number, i + 1);
+        ASSERT_GT(record.line, previous_line) << "round " << round;
+        previous_line = record.line;
+        ASSERT_LE(record.raw.size(), options.max_record_bytes + 1);
+        if (record.error.empty()) {
+          for (const auto& [name, value] : record.fields) {
+            ASSERT_NE(std::find(kNativeFields.begin(), kNativeFields.end(), name),
+                      kNativeFields.end());
+          }
+        }
+        CollectingSink again;
+        ASSERT_TRUE(decoder.decode_record(record.raw, again).ok);
+        // A good record is good again with the same fields, a bad one bad again (the framing's
+        // own hints, such as an unclosed value, are not repeated).
+        ASSERT_EQ(again.at(1).error.empty(), record.error.empty())
+            << "round " << round << ": " << record.error << " / " << again.at(1).error;
+        if (record.error.empty()) {
+          ASSERT_EQ(again.at(1).fields, record.fields);
+        }
+      }
+    }
+  }
+}
+
 // ---- decoding one quarantined record again ---------------------------------------------------
 
 TEST(CgEventsDecoderRetry, EveryRecordDecodesAgainFromItsRawBytesAsBefore) {
@@ -670,6 +738,19 @@ TEST(CgEventsDecoderRetry, ARecordOverTheLimitIsRejectedAgain) {
   EXPECT_EQ(sink.at(1).error,
             "the record is longer than the limit of 20 bytes (setting max_record_bytes)");
   EXPECT_EQ(sink.at(1).raw, kEvent1);
+
+  // What decode() cut for being too long stays too long, even where the cut happens to leave
+  // valid JSON (here: white space after the object).
+  const std::string padded = std::string(kEvent1) + std::string(100, ' ');
+  CollectingSink cut;
+  CgEventsDecoder limited({.max_record_bytes = 60});
+  ASSERT_TRUE(decode(padded + "\n", cut, {.max_record_bytes = 60}).ok);
+  ASSERT_EQ(cut.records.size(), 1u);
+  EXPECT_NE(cut.at(1).error, "");
+  CollectingSink again;
+  ASSERT_TRUE(limited.decode_record(cut.at(1).raw, again).ok);
+  EXPECT_EQ(again.at(1).error,
+            "the record is longer than the limit of 60 bytes (setting max_record_bytes)");
 
   CollectingSink stop(1);
   EXPECT_TRUE(CgEventsDecoder().decode_record(kEvent1, stop).stopped);
