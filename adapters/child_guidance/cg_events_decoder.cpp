@@ -259,6 +259,8 @@ class DecodeRun {
     for (;;) {
       have = reader_.next(next);
       if (!have) {
+        // A read error is the input's failure, not this record's: decode() reports it.
+        if (!reader_.read_error().empty()) return true;
         return parsed_record(std::move(text), first_line,
                              "the JSON value that opens on line " + std::to_string(first_line) +
                                  " is not closed by the end of the input");

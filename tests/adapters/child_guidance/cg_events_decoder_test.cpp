@@ -619,6 +619,19 @@ TEST(CgEventsDecoderStream, ReadErrorFailsTheInputAfterDeliveringWhatWasRead) {
   EXPECT_EQ(sink.records.size(), 1u);
 }
 
+TEST(CgEventsDecoderStream, AReadErrorInsideAPrettyPrintedObjectDeliversNoHalfRecord) {
+  const std::string pretty = "{\n  \"event_id\": \"CG-1\",\n  \"revision\": 1\n}\n";
+  FailingBuffer buffer(pretty + pretty, pretty.size() + 20);
+  std::istream in(&buffer);
+  CgEventsDecoder decoder({.read_buffer_bytes = 8});
+  CollectingSink sink;
+  const DecodeResult result = decoder.decode(in, "push", sink);
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.message.substr(0, 38), "push: reading failed at or after line ");
+  ASSERT_EQ(sink.records.size(), 1u);
+  EXPECT_EQ(sink.at(1).error, "");
+}
+
 TEST(CgEventsDecoderStream, OneDecoderServesManyInputsAndThreads) {
   const std::string good = file_bytes(data_dir() / "CG_20190605.ndjson");
   const std::string bad = file_bytes(data_dir() / "CG_20190606_bad.ndjson");
