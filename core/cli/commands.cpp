@@ -10,6 +10,7 @@
 
 #include "cli/audit_commands.hpp"
 #include "cli/cli_support.hpp"
+#include "cli/identity_commands.hpp"
 #include "hub/hub.hpp"
 #include "ingest/quarantine_retry.hpp"
 #include "plugin/plugin_registry.hpp"
@@ -155,6 +156,15 @@ int quarantine_show(const runtime::CommonOptions& options, const Args& args) {
     std::cout << "raw:      (sealed: no master key here, or purged by retention)\n";
   }
   return kExitOk;
+}
+
+int identity_review(const runtime::CommonOptions& options, const Args& args) {
+  if (args.empty()) throw std::invalid_argument("usage: identity review list|link|separate …");
+  const Args rest(args.begin() + 1, args.end());
+  if (args[0] == "list") return identity_review_list(options, rest);
+  if (args[0] == "link") return identity_review_link(options, rest);
+  if (args[0] == "separate") return identity_review_separate(options, rest);
+  throw std::invalid_argument("identity review takes list, link or separate, not '" + args[0] + "'");
 }
 
 int quarantine_retry(const runtime::CommonOptions& options, const Args& args) {
@@ -311,6 +321,13 @@ const std::vector<Command>& commands() {
        "check a proof without any store", audit_check_proof},
       {"audit", "export", "audit export --subject <subject id | event id> [--json FILE] [--html FILE]",
        "one child's exchange history with a proof per entry, for a case conference", audit_export},
+      {"identity", "review", "identity review list [--all] | link <id> | separate <id> [--by NAME]",
+       "the review queue of partial identity matches; a decision is stored with who made it",
+       identity_review},
+      {"person", "show", "person show <person id | 宛名番号 | event id>",
+       "a person: linked source identities, facts (ward, public assistance, …) and events in time "
+       "order",
+       person_show},
       {"retention", "purge", "retention purge [--as-of YYYY-MM-DD] [--dry-run]",
        "destroy the data keys of subjects past their retention period", retention_purge},
   };
