@@ -248,7 +248,7 @@ int mapping_test(const runtime::CommonOptions& options, const Args& args) {
   DryRunSink sink(pipelines.front(), origin);
   const DecodeResult result = pipelines.front().adapter->decode(in, origin, sink);
   if (!result.ok) {
-    std::cout << "NG  " << origin << ": " << result.message << "\n";
+    std::cout << "NG  " << result.message << "\n";  // adapters' messages name the file
     return kExitFailure;
   }
   std::cout << sink.accepted << " 件のイベント (events), " << sink.rejected

@@ -188,7 +188,11 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
                          std::to_string(outcome.events) + " stored, " +
                          std::to_string(outcome.duplicates) + " already stored, " +
                          std::to_string(rejected.size()) + " rejected";
-    if (o.failed) header = origin + ": the file was rejected as a whole: " + o.message;
+    if (o.failed) {
+      // Records before the point where reading stopped were processed as usual (the summary
+      // says how many); the file goes to failed/ so that its sender can send it again.
+      header = o.message + "\n" + origin + ": reading stopped there; before it: " + header.substr(origin.size() + 2);
+    }
     write_error_report(target.string() + ".errors", header, rejected);
   }
   {
@@ -211,7 +215,7 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
   o.duplicates = outcome.duplicates;
   o.quarantined = outcome.quarantined;
   if (o.failed) {
-    log().error("%s/%s rejected as a whole: %s (moved to %s)", pipeline.system, origin, o.message,
+    log().error("%s/%s could not be read to the end: %s (moved to %s)", pipeline.system, origin, o.message,
                 target.string());
   } else {
     log().information("%s/%s: %?d records, %?d stored, %?d already stored, %?d quarantined",
