@@ -21,6 +21,8 @@
 
 #include "cg_test_support.hpp"
 
+#include "support/failing_stream.hpp"
+
 namespace tsunagu::child_guidance {
 namespace {
 
@@ -582,26 +584,7 @@ TEST(CgEventsDecoderStream, StopsWhenTheSinkSaysSo) {
   EXPECT_EQ(sink.at(3).fields.at("event_id"), "CG-2019-0458");
 }
 
-// Fails with an I/O error after the first `good` bytes.
-class FailingBuffer : public std::streambuf {
- public:
-  FailingBuffer(std::string data, std::size_t good) : data_(std::move(data)), good_(good) {}
-
- protected:
-  int_type underflow() override {
-    if (position_ >= good_) throw std::runtime_error("disk gone");
-    if (position_ >= data_.size()) return traits_type::eof();
-    current_ = data_[position_++];
-    setg(&current_, &current_, &current_ + 1);
-    return traits_type::to_int_type(current_);
-  }
-
- private:
-  std::string data_;
-  std::size_t good_;
-  std::size_t position_ = 0;
-  char current_ = 0;
-};
+using tsunagu_test::FailingBuffer;
 
 TEST(CgEventsDecoderStream, ReadErrorFailsTheInputAfterDeliveringWhatWasRead) {
   const std::string line = std::string(kEvent1) + "\n";

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "hc_test_support.hpp"
+#include "support/failing_stream.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -622,26 +623,7 @@ TEST(HcStream, StopsWhenTheSinkSaysSo) {
   EXPECT_EQ(sink.records[2].fields.at("id"), "HC-2019-000103");
 }
 
-// Fails with an I/O error after the first `good` bytes.
-class FailingBuffer : public std::streambuf {
- public:
-  FailingBuffer(std::string data, std::size_t good) : data_(std::move(data)), good_(good) {}
-
- protected:
-  int_type underflow() override {
-    if (position_ >= good_) throw std::runtime_error("disk gone");
-    if (position_ >= data_.size()) return traits_type::eof();
-    current_ = data_[position_++];
-    setg(&current_, &current_, &current_ + 1);
-    return traits_type::to_int_type(current_);
-  }
-
- private:
-  std::string data_;
-  std::size_t good_;
-  std::size_t position_ = 0;
-  char current_ = 0;
-};
+using tsunagu_test::FailingBuffer;
 
 TEST(HcStream, ReadErrorFailsTheInputAfterDeliveringWhatWasRead) {
   const std::string file = file_bytes(kDataDir + "HC_20190605.xml");

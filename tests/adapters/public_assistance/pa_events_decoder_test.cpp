@@ -14,6 +14,8 @@
 #include <codec/cp932.hpp>
 #include <public_assistance/pa_events_decoder.hpp>
 
+#include "support/failing_stream.hpp"
+
 namespace {
 
 using tsunagu::DecodeResult;
@@ -404,26 +406,7 @@ TEST(PaEventsDecoderStream, BareLfAndMissingFinalLineBreakAreAccepted) {
   EXPECT_EQ(sink.records[1].fields.at("担当CW"), "CW0102");
 }
 
-// Fails with an I/O error after the first `good` bytes.
-class FailingBuffer : public std::streambuf {
- public:
-  FailingBuffer(std::string data, std::size_t good) : data_(std::move(data)), good_(good) {}
-
- protected:
-  int_type underflow() override {
-    if (position_ >= good_) throw std::runtime_error("disk gone");
-    if (position_ >= data_.size()) return traits_type::eof();
-    current_ = data_[position_++];
-    setg(&current_, &current_, &current_ + 1);
-    return traits_type::to_int_type(current_);
-  }
-
- private:
-  std::string data_;
-  std::size_t good_;
-  std::size_t position_ = 0;
-  char current_ = 0;
-};
+using tsunagu_test::FailingBuffer;
 
 TEST(PaEventsDecoderStream, ReadErrorFailsTheInputAfterDeliveringWhatWasRead) {
   const std::string header = cp932(header_row() + "\r\n");

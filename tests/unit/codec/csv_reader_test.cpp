@@ -9,6 +9,8 @@
 
 #include <codec/csv_reader.hpp>
 
+#include "support/failing_stream.hpp"
+
 namespace {
 
 using tsunagu::codec::CsvReader;
@@ -307,26 +309,7 @@ TEST(CsvReader, RecordsLargerThanTheReadBuffer) {
   EXPECT_FALSE(reader.next(record));
 }
 
-// A stream that fails with an I/O error after the first `good` bytes.
-class FailingBuffer : public std::streambuf {
- public:
-  FailingBuffer(std::string data, std::size_t good) : data_(std::move(data)), good_(good) {}
-
- protected:
-  int_type underflow() override {
-    if (position_ >= good_) throw std::runtime_error("disk gone");
-    if (position_ >= data_.size()) return traits_type::eof();
-    current_ = data_[position_++];
-    setg(&current_, &current_, &current_ + 1);
-    return traits_type::to_int_type(current_);
-  }
-
- private:
-  std::string data_;
-  std::size_t good_;
-  std::size_t position_ = 0;
-  char current_ = 0;
-};
+using tsunagu_test::FailingBuffer;
 
 TEST(CsvReader, ReadErrorStopsReadingAndDropsThePartialRecord) {
   FailingBuffer buffer("a,b\r\nc,d\r\ne,f\r\n", 8);
