@@ -61,6 +61,10 @@ class TsunaguDaemon final : public Poco::Util::ServerApplication {
       std::cout << "tsunagud ready: instance " << config.instance_name << ", data directory "
                 << config.data_dir.string() << ", spool " << (config.data_dir / "spool").string()
                 << std::endl;
+      if (hub.https_port() != 0) {
+        std::cout << "tsunagud HTTPS: " << hub.https_url() << " (port " << hub.https_port()
+                  << ", also in " << hub.https_port_file().string() << ")" << std::endl;
+      }
       waitForTerminationRequest();
       hub.stop();
     } catch (const std::exception& e) {

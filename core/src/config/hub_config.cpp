@@ -1,9 +1,11 @@
 #include "config/hub_config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Exception.h>
@@ -22,7 +24,7 @@ using Poco::Util::AbstractConfiguration;
 const std::map<std::string, std::set<std::string>>& allowed_children() {
   static const std::map<std::string, std::set<std::string>> table{
       {"", {"instance", "data-dir", "plugins", "mappings", "store", "spool", "systems", "audit",
-            "retention", "logging"}},
+            "retention", "logging", "http"}},
       {"audit", {"sign-interval-seconds"}},
       {"retention", {"default-days", "rule"}},
       {"retention.rule", {"system", "kind", "days"}},
@@ -36,6 +38,11 @@ const std::map<std::string, std::set<std::string>>& allowed_children() {
       {"systems.*", {"adapter", "mapping", "enabled", "settings"}},
       {"systems.*.settings", {"*"}},
       {"logging", {"level", "format"}},
+      {"http", {"enabled", "bind", "port", "threads", "max-queued", "timeout-ms",
+                "keep-alive-timeout-ms", "shutdown-grace-ms", "max-body-bytes", "tls", "clients"}},
+      {"http.tls", {"certificate", "private-key", "ca"}},
+      {"http.clients", {"*"}},
+      {"http.clients.*", {"certificate-sha256", "certificate-cn", "content-types"}},
   };
   return table;
 }
@@ -57,7 +64,10 @@ class Reader {
     for (const auto& child : children) {
       const std::string child_key = key.empty() ? child : key + "." + child;
       const std::string base = child.substr(0, child.find('['));
-      const bool repeatable = schema_key == "retention" && base == "rule";
+      // A client may have several certificates at once while one replaces another.
+      const bool repeatable = (schema_key == "retention" && base == "rule") ||
+                              (schema_key == "http.clients.*" &&
+                               (base == "certificate-sha256" || base == "certificate-cn"));
       if (base != child && !repeatable) {
         fail(child_key, "appears more than once; each element may be given once");
       }
@@ -170,7 +180,110 @@ bool valid_system_name(const std::string& name) {
   return true;
 }
 
+// Every value of a repeatable element `name` under `key`, in document order.
+std::vector<std::string> repeated(const Reader& r, const std::string& key,
+                                  const std::string& name) {
+  std::vector<std::string> out;
+  for (const auto& child : r.children(key)) {
+    if (child.substr(0, child.find('[')) == name) {
+      out.push_back(r.text(key + "." + child, std::nullopt));
+    }
+  }
+  return out;
+}
+
+// "AB:cd:…" or "abcd…" → 64 lower-case hex digits, or "" if it is not a SHA-256.
+std::string normalise_sha256(const std::string& value) {
+  std::string hex;
+  for (char c : value) {
+    if (c == ':' || c == ' ') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return "";
+    hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return hex.size() == 64 ? hex : "";
+}
+
+void load_http(const Reader& r, const fs::path& base, HubConfig& c) {
+  HttpConfig& h = c.http;
+  if (!r.has("http")) return;  // no listener unless the file asks for one
+  h.enabled = r.boolean("http.enabled", true);
+  h.bind = r.text("http.bind", std::string("127.0.0.1"));
+  h.port = static_cast<int>(r.integer("http.port", 8443, 0, 65535));
+  h.threads = static_cast<int>(r.integer("http.threads", 8, 1, 1024));
+  h.max_queued = static_cast<int>(r.integer("http.max-queued", 64, 1, 100000));
+  h.timeout = std::chrono::milliseconds(r.integer("http.timeout-ms", 30000, 100, 3600000));
+  h.keep_alive_timeout =
+      std::chrono::milliseconds(r.integer("http.keep-alive-timeout-ms", 5000, 0, 600000));
+  h.shutdown_grace =
+      std::chrono::milliseconds(r.integer("http.shutdown-grace-ms", 5000, 0, 600000));
+  h.max_body_bytes =
+      static_cast<std::size_t>(r.integer("http.max-body-bytes", 8 << 20, 1, 1LL << 30));
+  const fs::path tls = c.data_dir / "tls";
+  auto file = [&](const std::string& key, const char* fallback) {
+    const std::string value = r.text(key, std::string());
+    return value.empty() ? tls / fallback : resolve(base, value);
+  };
+  h.certificate = file("http.tls.certificate", "server.crt");
+  h.private_key = file("http.tls.private-key", "server.key");
+  h.ca = file("http.tls.ca", "ca.crt");
+
+  std::map<std::string, std::string> owner_of_fingerprint, owner_of_cn;
+  for (const auto& name : r.children("http.clients")) {
+    const std::string key = "http.clients." + name;
+    const SystemConfig* system = c.find_system(name);
+    if (system == nullptr) r.fail(key, "'" + name + "' is not a configured system");
+    HttpClientConfig client;
+    client.system = name;
+    for (const auto& raw : repeated(r, key, "certificate-sha256")) {
+      const std::string hex = normalise_sha256(raw);
+      if (hex.empty()) {
+        r.fail(key + ".certificate-sha256",
+               "'" + raw + "' is not a SHA-256 fingerprint (64 hex digits, colons allowed)");
+      }
+      const auto [it, fresh] = owner_of_fingerprint.emplace(hex, name);
+      if (!fresh && it->second != name) {
+        r.fail(key + ".certificate-sha256", "the certificate is already that of " + it->second);
+      }
+      client.certificate_sha256.push_back(hex);
+    }
+    for (const auto& cn : repeated(r, key, "certificate-cn")) {
+      const auto [it, fresh] = owner_of_cn.emplace(cn, name);
+      if (!fresh && it->second != name) {
+        r.fail(key + ".certificate-cn", "'" + cn + "' is already the name of " + it->second);
+      }
+      client.certificate_cn.push_back(cn);
+    }
+    if (client.certificate_sha256.empty() && client.certificate_cn.empty()) {
+      r.fail(key,
+             "names no certificate: give <certificate-sha256> (preferred) or <certificate-cn>");
+    }
+    // "application/json, application/x-ndjson": media types without parameters.
+    std::string types = r.text(key + ".content-types", std::nullopt);
+    for (char& ch : types) {
+      ch = (ch == ',') ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    std::istringstream words(types);
+    for (std::string type; words >> type;) {
+      const auto slash = type.find('/');
+      if (slash == 0 || slash == std::string::npos || slash + 1 == type.size() ||
+          type.find_first_of(";/", slash + 1) != std::string::npos) {
+        r.fail(key + ".content-types",
+               "'" + type + "' is not a media type such as application/json");
+      }
+      client.content_types.push_back(type);
+    }
+    h.clients.push_back(std::move(client));
+  }
+}
+
 }  // namespace
+
+const HttpClientConfig* HttpConfig::find_client(const std::string& system) const {
+  for (const auto& c : clients) {
+    if (c.system == system) return &c;
+  }
+  return nullptr;
+}
 
 int RetentionConfig::days_for(const std::string& system, const std::string& kind) const {
   // Most specific wins: system and kind, then system alone, then kind alone, then the default.
@@ -278,6 +391,7 @@ HubConfig load(const fs::path& file, const LoadOptions& options) {
                          {"fatal", "critical", "error", "warning", "notice", "information", "debug",
                           "trace"});
   c.log_format = r.one_of("logging.format", "text", {"text", "json"});
+  load_http(r, base, c);
   return c;
 }
 

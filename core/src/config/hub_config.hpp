@@ -48,6 +48,33 @@ struct RetentionConfig {
   int days_for(const std::string& system, const std::string& kind) const;
 };
 
+// A system that pushes over HTTPS: which client certificates are that system, and what it sends.
+struct HttpClientConfig {
+  std::string system;                            // a configured system (the element name)
+  std::vector<std::string> certificate_sha256;   // lower-case hex, no colons; preferred
+  std::vector<std::string> certificate_cn;       // subject common names, matched exactly
+  std::vector<std::string> content_types;        // media types it may push, lower-case
+};
+
+// <http>: the HTTPS listener. Absent: off. Relative paths are relative to the config file; the
+// TLS files default to DATA/tls/{server.crt,server.key,ca.crt} (scripts/make-certs.sh DATA/tls).
+struct HttpConfig {
+  bool enabled = false;
+  std::string bind = "127.0.0.1";
+  int port = 8443;                                // 0: any free port (see DATA/run/https.port)
+  int threads = 8;                                // request threads (a dedicated pool)
+  int max_queued = 64;                            // accepted connections waiting for a thread
+  std::chrono::milliseconds timeout{30000};       // socket send/receive
+  std::chrono::milliseconds keep_alive_timeout{5000};
+  std::chrono::milliseconds shutdown_grace{5000}; // open requests may finish within this
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  std::filesystem::path certificate;              // server certificate chain, PEM
+  std::filesystem::path private_key;              // its key, PEM, unencrypted
+  std::filesystem::path ca;                       // CA that signs client certificates, PEM
+  std::vector<HttpClientConfig> clients;
+  const HttpClientConfig* find_client(const std::string& system) const;
+};
+
 struct HubConfig {
   std::filesystem::path file;       // the configuration file this was read from
   std::string instance_name;
@@ -63,6 +90,7 @@ struct HubConfig {
   RetentionConfig retention;
   std::string log_level = "information";
   std::string log_format = "text";  // text | json
+  HttpConfig http;
 
   std::filesystem::path spool_dir(const std::string& system) const {
     return data_dir / "spool" / system;

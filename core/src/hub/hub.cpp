@@ -4,6 +4,8 @@
 
 #include <Poco/Logger.h>
 
+#include "http/https_server.hpp"
+
 namespace tsunagu {
 namespace {
 Poco::Logger& log() { return Poco::Logger::get("tsunagu.hub"); }
@@ -84,10 +86,19 @@ Hub::Hub(config::HubConfig config) : config_(std::move(config)) {
   store_ = open_store(config_, true);
   signing_key_ = load_or_create_signing_key(config_);
   audit_ = std::make_unique<audit::AuditLog>(*store_);
+  std::error_code ignored;
+  std::filesystem::remove(https_port_file(), ignored);  // a stale one would name a dead port
+  if (config_.http.enabled) {  // before hub.started: a hub that cannot listen does not start
+    https_ = std::make_unique<http::HttpsServer>(config_, pipelines,
+                                                 [this] { return open_store(config_); });
+  }
   record_start();
   ingestor_ = std::make_unique<ingest::SpoolIngestor>(config_, *store_, *audit_,
                                                       std::move(pipelines), stopping_);
 }
+
+std::uint16_t Hub::https_port() const { return https_ ? https_->port() : 0; }
+std::string Hub::https_url() const { return https_ ? https_->url() : std::string(); }
 
 void Hub::record_start() {
   std::int64_t config_size = 0;
@@ -122,9 +133,21 @@ void Hub::start() {
   signer_ = std::thread([this] { run_signer(); });
   log().information("hub '%s' started: data directory %s, spool %s", config_.instance_name,
                     config_.data_dir.string(), (config_.data_dir / "spool").string());
+  if (https_) {
+    https_->start();
+    http::write_port_file(https_port_file(), https_->port());
+    log().information("HTTPS listening on %s (push: POST %s/api/v1/ingest/<system>)",
+                      https_->url(), https_->url());
+  }
 }
 
 void Hub::stop() {
+  // Pushes first: no new input may arrive while the rest shuts down.
+  if (https_) {
+    https_->stop();
+    std::error_code ignored;
+    std::filesystem::remove(https_port_file(), ignored);
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;

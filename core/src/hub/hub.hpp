@@ -1,13 +1,15 @@
 // The running hub, without any Poco::Util::Application: tsunagud wires it to signals, tests
 // construct it directly.
 //
-// Construction validates everything (plugins, mappings, store schema) and throws on the first
-// problem, so a misconfigured hub never starts half-way. start() runs the spool watcher on its own
-// thread; stop() asks it to finish the current batch and joins it.
+// Construction validates everything (plugins, mappings, store schema, TLS files, the listening
+// socket) and throws on the first problem, so a misconfigured hub never starts half-way. start()
+// runs the spool watcher on its own thread and then serves HTTPS (if <http> is enabled); stop()
+// stops HTTPS first, then asks the watcher to finish the current batch and joins it.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -21,6 +23,10 @@
 #include "store/store.hpp"
 
 namespace tsunagu {
+
+namespace http {
+class HttpsServer;
+}
 
 class HubError : public std::runtime_error {
  public:
@@ -53,6 +59,11 @@ class Hub {
 
   const config::HubConfig& config() const { return config_; }
   const plugin::PluginRegistry& plugins() const { return *plugins_; }
+  // The HTTPS listener's port (the bound one when <port> is 0) and URL; 0 and "" when it is off.
+  std::uint16_t https_port() const;
+  std::string https_url() const;
+  // DATA/run/https.port: the bound port while the listener runs, for scripts and tests.
+  std::filesystem::path https_port_file() const { return config_.data_dir / "run" / "https.port"; }
 
  private:
   void run();
@@ -67,6 +78,7 @@ class Hub {
   std::unique_ptr<audit::AuditLog> audit_;
   std::optional<security::SigningKey> signing_key_;
   std::unique_ptr<ingest::SpoolIngestor> ingestor_;
+  std::unique_ptr<http::HttpsServer> https_;  // shares the pipelines' adapters
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
