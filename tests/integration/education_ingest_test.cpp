@@ -138,16 +138,8 @@ TEST_F(EducationIngest, BadRecordsAreQuarantinedWithFieldAndReason) {
 }
 
 TEST_F(EducationIngest, QuarantineRetryAfterAMappingFixStoresOnlyWhatNowMaps) {
-  // A copy of the mappings that the test can "fix".
-  const fs::path mappings = dir_ / "mappings";
-  fs::create_directories(mappings);
-  for (const char* f : {"mapping.xsd", "public_assistance.xml", "education.xml"}) {
-    fs::copy_file(kSourceDir / "mappings" / f, mappings / f);
-  }
-  std::string config_text = read_file(write_test_config(dir_, 50, kEducationSystem));
-  const std::string source_mappings = (kSourceDir / "mappings").string();
-  config_text.replace(config_text.find(source_mappings), source_mappings.size(), mappings.string());
-  const auto config = dir_.write("tsunagu.xml", config_text);
+  const auto config = write_test_config_with_editable_mappings(dir_, 50, kEducationSystem);
+  const fs::path mappings = dir_ / "mappings";  // the copy the test "fixes"
   {
     Daemon daemon(config, data());
     daemon.start();

@@ -23,9 +23,10 @@ inline const std::filesystem::path kPluginDir = std::filesystem::path(TSUNAGU_BI
 inline const std::filesystem::path kSourceDir = TSUNAGU_SOURCE_DIR;
 
 // A config for one instance: the real mappings, the built plugins, small batches so that a test
-// can interrupt a file part-way.
+// can interrupt a file part-way. `extra_elements` go at the end (e.g. <http>).
 inline std::filesystem::path write_test_config(const TempDir& dir, int batch_size = 50,
-                                               const std::string& extra_systems = "") {
+                                               const std::string& extra_systems = "",
+                                               const std::string& extra_elements = "") {
   return dir.write("tsunagu.xml", R"(<tsunagu>
   <instance><name>integration-test</name></instance>
   <data-dir>data</data-dir>
@@ -38,6 +39,7 @@ inline std::filesystem::path write_test_config(const TempDir& dir, int batch_siz
     )" + extra_systems + R"(
   </systems>
   <logging><level>warning</level></logging>
+  )" + extra_elements + R"(
 </tsunagu>)");
 }
 
@@ -108,6 +110,29 @@ inline int run_cli(const std::vector<std::string>& args, std::string& out) {
   Poco::PipeInputStream in(pipe);
   out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   return handle.wait();
+}
+
+}  // namespace tsunagu_test
+
+namespace tsunagu_test {
+
+// Like write_test_config(), but the instance reads its mappings from a copy in DIR/mappings that
+// the test may edit — to "fix a mapping" and retry quarantined records.
+inline std::filesystem::path write_test_config_with_editable_mappings(
+    const TempDir& dir, int batch_size = 50, const std::string& extra_systems = "") {
+  const auto mappings = dir.path() / "mappings";
+  std::filesystem::create_directories(mappings);
+  for (const auto& entry : std::filesystem::directory_iterator(kSourceDir / "mappings")) {
+    const auto ext = entry.path().extension();
+    if (ext == ".xml" || ext == ".xsd") {
+      std::filesystem::copy_file(entry.path(), mappings / entry.path().filename(),
+                                 std::filesystem::copy_options::overwrite_existing);
+    }
+  }
+  std::string text = read_file(write_test_config(dir, batch_size, extra_systems));
+  const std::string source = (kSourceDir / "mappings").string();
+  text.replace(text.find(source), source.size(), mappings.string());
+  return dir.write("tsunagu.xml", text);
 }
 
 }  // namespace tsunagu_test
