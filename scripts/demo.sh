@@ -24,6 +24,10 @@ data_dir="$TSUNAGU_ROOT/var/demo"
 config="$TSUNAGU_ROOT/config/tsunagu.xml"
 bin="$build_dir/bin"
 mkdir -p "$data_dir"
+# HTTPS (on in the bundled config) needs a CA, the hub's certificate and the systems' client
+# certificates; the first run makes them, later runs keep them.
+"$TSUNAGU_ROOT/scripts/make-certs.sh" "$data_dir/tls" >/dev/null
+log "TLS certificates in $data_dir/tls (ca.crt, server.crt, clients/<system>.crt)"
 
 "$bin/tsunagu" --config "$config" --data-dir "$data_dir" config check
 
@@ -61,6 +65,12 @@ echo
 echo "スプール (drop files here): $data_dir/spool/<system>/"
 echo "処理済み (processed):       $data_dir/spool/<system>/done/  (.errors reports beside files with rejected records)"
 echo "管理コマンド (CLI):          $bin/tsunagu --config $config --data-dir $data_dir --help"
+port="$(cat "$data_dir/run/https.port" 2>/dev/null || echo 8443)"
+tls="$data_dir/tls"
+echo "HTTPS:                      https://127.0.0.1:$port/healthz  /metrics  (certificates: $tls/)"
+echo "プッシュ (push):             curl --cacert $tls/ca.crt --cert $tls/clients/child_guidance.crt \\"
+echo "    --key $tls/clients/child_guidance.key -H 'Content-Type: application/x-ndjson' \\"
+echo "    --data-binary @FILE.ndjson https://127.0.0.1:$port/api/v1/ingest/child_guidance"
 
 if [ "$once" = "1" ]; then
   exit 0
