@@ -314,6 +314,7 @@ TEST_F(HttpsIngest, HealthAndMetricsAnswerAndEverythingElseIsJson404Or405) {
   EXPECT_NE(metrics.body.find("tsunagu_inputs{status=\"done\"} 1"), std::string::npos);
   EXPECT_NE(metrics.body.find("tsunagu_audit_entries "), std::string::npos);
   EXPECT_NE(metrics.body.find("tsunagu_http_responses_total{code=\"200\"}"), std::string::npos);
+  EXPECT_NE(metrics.body.find("tsunagu_http_connections_refused_total 0"), std::string::npos);
 
   const Reply missing = request(context, "GET", "/api/v1/notices");
   EXPECT_EQ(missing.status, 404);

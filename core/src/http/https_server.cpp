@@ -169,7 +169,12 @@ HttpsServer::HttpsServer(const config::HubConfig& config,
             for (const auto& s : config.systems) names.push_back(s.name);
             return names;
           }(),
-          open_store, counters_),
+          open_store, counters_,
+          [this] {
+            // Requests arrive only once server_ exists.
+            return ConnectionStats{server_->currentConnections(), server_->queuedConnections(),
+                                   server_->refusedConnections()};
+          }),
       pool_("tsunagu-https", 1, config.http.threads,
             60 /* idle seconds before a spare thread ends */) {
   const auto& h = config.http;

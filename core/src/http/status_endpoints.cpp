@@ -44,11 +44,13 @@ std::string prometheus_label(const std::string& value) {
 }
 
 StatusEndpoints::StatusEndpoints(std::string instance, std::vector<std::string> systems,
-                                 StoreOpener open_store, const ResponseCounters& counters)
+                                 StoreOpener open_store, const ResponseCounters& counters,
+                                 std::function<ConnectionStats()> connections)
     : instance_(std::move(instance)),
       systems_(std::move(systems)),
       open_store_(std::move(open_store)),
-      counters_(counters) {}
+      counters_(counters),
+      connections_(std::move(connections)) {}
 
 Response StatusEndpoints::health(Request&) const {
   auto o = json_object();
@@ -109,6 +111,17 @@ Response StatusEndpoints::metrics(Request&) const {
          "HTTP responses sent since the hub started, by status code.");
   for (const auto& [status, n] : counters_.snapshot()) {
     out << "tsunagu_http_responses_total{code=\"" << status << "\"} " << n << '\n';
+  }
+  if (connections_) {
+    const ConnectionStats c = connections_();
+    family(out, "tsunagu_http_connections", "gauge",
+           "HTTPS connections being served (state=\"current\") or waiting for a thread "
+           "(state=\"queued\").");
+    out << "tsunagu_http_connections{state=\"current\"} " << c.current << '\n';
+    out << "tsunagu_http_connections{state=\"queued\"} " << c.queued << '\n';
+    family(out, "tsunagu_http_connections_refused_total", "counter",
+           "HTTPS connections dropped because max-queued connections were already waiting.");
+    out << "tsunagu_http_connections_refused_total " << c.refused << '\n';
   }
   Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";

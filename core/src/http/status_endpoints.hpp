@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -27,11 +28,20 @@ class ResponseCounters {
   std::map<int, std::uint64_t> by_status_;
 };
 
+// The listener's connection counts, from Poco's TCPServer.
+struct ConnectionStats {
+  int current = 0;  // being served
+  int queued = 0;   // accepted, waiting for a thread
+  int refused = 0;  // dropped because <max-queued> were already waiting (Poco does not log them)
+};
+
 class StatusEndpoints {
  public:
   // `systems`: the configured systems, each with a line in the metrics even when it has nothing.
+  // `connections` may be empty (no listener, as in tests).
   StatusEndpoints(std::string instance, std::vector<std::string> systems, StoreOpener open_store,
-                  const ResponseCounters& counters);
+                  const ResponseCounters& counters,
+                  std::function<ConnectionStats()> connections = {});
 
   // 200 {"status":"ok",…} when the store answers; 503 {"status":"unavailable",…} when it does not.
   Response health(Request& request) const;
@@ -43,6 +53,7 @@ class StatusEndpoints {
   std::vector<std::string> systems_;
   StoreOpener open_store_;
   const ResponseCounters& counters_;
+  std::function<ConnectionStats()> connections_;
 };
 
 // A Prometheus label value: backslash, double quote and line feed escaped.
