@@ -173,14 +173,17 @@ TEST_F(AuditIntegration, VerifyRejectsAStoreTamperedWithOnDisk) {
     ASSERT_TRUE(wait_until([&] { return done("PA_EVENTS_20190804.csv"); }));
     EXPECT_EQ(daemon.terminate(), 0);
   }
+  const auto seq = scalar("SELECT MIN(seq) FROM audit_entries WHERE type = 'event.stored'");
   {
     auto store = tsunagu::store::Store::open_sqlite(data() / "store.db", {});
-    store->session() << "UPDATE audit_entries SET entry = replace(entry, 'welfare', 'wellfare') WHERE seq = 7", now;
+    Poco::Int64 target = seq;
+    store->session() << "UPDATE audit_entries SET entry = replace(entry, 'welfare', 'wellfare') "
+                        "WHERE seq = ?", use(target), now;
   }
   int code = 0;
   cli({"audit", "verify", "--public-key", (data() / "keys" / "audit-ed25519.pub.pem").string()}, code);
   EXPECT_EQ(code, 1) << output_;
-  EXPECT_NE(output_.find("NG  entry 7:"), std::string::npos) << output_;
+  EXPECT_NE(output_.find("NG  entry " + std::to_string(seq) + ":"), std::string::npos) << output_;
 }
 
 }  // namespace
