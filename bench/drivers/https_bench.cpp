@@ -1,0 +1,269 @@
+// B4: child_guidance pushes over HTTPS to the real tsunagud (client certificates made by
+// scripts/make-certs.sh, SQLite synchronous=FULL), from a small load client in this process:
+// OpenSSL, one keep-alive TLS connection per thread, one JSON event per POST
+// /api/v1/ingest/child_guidance. Two runs:
+//   - throughput: every connection sends back to back; events/s counts 2xx answers, each of
+//     which the hub gives only once the event is durable;
+//   - latency at a fixed offered rate (open loop: each request has a scheduled start, and its
+//     latency is counted from that schedule, so a stalled server cannot hide its queue).
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench_data.hpp"
+#include "bench_util.hpp"
+#include "drivers.hpp"
+
+namespace tsunagu::bench {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+class Connection {
+ public:
+  Connection(SSL_CTX* ctx, int port) : ctx_(ctx), port_(port) {}
+  ~Connection() { close(); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // POSTs `body`; returns the HTTP status (0 on a transport failure, after one reconnect).
+  int post(const std::string& path, const std::string& body) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (ssl_ == nullptr && !open()) continue;
+      const std::string request = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  "Content-Type: application/json\r\nContent-Length: " +
+                                  std::to_string(body.size()) + "\r\nConnection: keep-alive\r\n\r\n" + body;
+      if (SSL_write(ssl_, request.data(), static_cast<int>(request.size())) <= 0) {
+        close();
+        continue;
+      }
+      const int status = read_response();
+      if (status > 0) return status;
+      close();
+    }
+    return 0;
+  }
+
+ private:
+  bool open() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      close();
+      return false;
+    }
+    ssl_ = SSL_new(ctx_);
+    SSL_set_fd(ssl_, fd_);
+    SSL_set_tlsext_host_name(ssl_, "localhost");
+    if (SSL_connect(ssl_) != 1) {
+      ERR_clear_error();
+      close();
+      return false;
+    }
+    buffer_.clear();
+    return true;
+  }
+
+  void close() {
+    if (ssl_ != nullptr) {
+      SSL_free(ssl_);
+      ssl_ = nullptr;
+    }
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+
+  bool fill() {
+    char chunk[16384];
+    const int n = SSL_read(ssl_, chunk, sizeof chunk);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  int read_response() {
+    std::size_t end;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (!fill()) return 0;
+    }
+    const std::string head = buffer_.substr(0, end);
+    int status = 0;
+    if (head.size() > 12) status = std::atoi(head.c_str() + 9);
+    std::size_t length = 0;
+    std::string lower = head;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (const auto p = lower.find("content-length:"); p != std::string::npos) {
+      length = std::strtoul(head.c_str() + p + 15, nullptr, 10);
+    }
+    while (buffer_.size() < end + 4 + length) {
+      if (!fill()) return 0;
+    }
+    buffer_.erase(0, end + 4 + length);
+    if (lower.find("connection: close") != std::string::npos) close();
+    return status;
+  }
+
+  SSL_CTX* ctx_;
+  int port_;
+  int fd_ = -1;
+  SSL* ssl_ = nullptr;
+  std::string buffer_;
+};
+
+std::string event_body(std::uint64_t n) {
+  const Person p = person(7, n % 50000);
+  return "{\"event_id\": \"CGB-" + std::to_string(n) + "\", \"revision\": 1, \"type\": \"report_received\", "
+         "\"occurred_at\": \"2019-06-05T21:30:00+09:00\", \"child\": {\"resident_id\": " +
+         (n % 3 == 0 ? std::string("null") : "\"" + p.resident_id + "\"") + ", \"name\": \"" + p.family +
+         " " + p.given + "\", \"name_kana\": \"" + p.family_kana + " " + p.given_kana +
+         "\", \"birth_date\": \"" + iso(p.birth) + "\", \"sex\": \"" + p.sex + "\"}, \"ward_code\": \"" +
+         ward_code(p.ward) + "\", \"risk_level\": \"B\", \"report_source\": \"警察\", \"address\": null, "
+         "\"note\": \"泣き声通告\"}";
+}
+
+struct RunStats {
+  std::uint64_t ok = 0, failed = 0;
+  double seconds = 0;
+  std::vector<double> latencies_ms;
+};
+
+// `rate` 0: back to back. Otherwise request k of the run is due at start + k / rate.
+RunStats run_load(SSL_CTX* ctx, int port, std::uint64_t first, std::uint64_t requests,
+                  unsigned connections, double rate) {
+  RunStats total;
+  std::mutex mutex;
+  std::atomic<std::uint64_t> next{0};
+  const auto start = std::chrono::steady_clock::now() + 50ms;
+  std::vector<std::thread> threads;
+  for (unsigned c = 0; c < connections; ++c) {
+    threads.emplace_back([&] {
+      Connection conn(ctx, port);
+      RunStats mine;
+      for (std::uint64_t k; (k = next.fetch_add(1)) < requests;) {
+        auto due = std::chrono::steady_clock::now();
+        if (rate > 0) {
+          due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(static_cast<double>(k) / rate));
+          std::this_thread::sleep_until(due);
+        }
+        const int status = conn.post("/api/v1/ingest/child_guidance", event_body(first + k));
+        mine.latencies_ms.push_back(seconds_since(due) * 1e3);
+        if (status >= 200 && status < 300) {
+          ++mine.ok;
+        } else {
+          ++mine.failed;
+        }
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      total.ok += mine.ok;
+      total.failed += mine.failed;
+      total.latencies_ms.insert(total.latencies_ms.end(), mine.latencies_ms.begin(), mine.latencies_ms.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  total.seconds = seconds_since(start);
+  std::sort(total.latencies_ms.begin(), total.latencies_ms.end());
+  return total;
+}
+
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  return sorted[std::min(sorted.size() - 1, static_cast<std::size_t>(p * static_cast<double>(sorted.size())))];
+}
+
+}  // namespace
+
+// tsunagu-bench https <work dir> [--requests N] [--connections C] [--rate R] [--rate-requests N]
+int https_main(const Args& args) {
+  if (args.empty()) throw std::invalid_argument("usage: https <work dir> [--requests N] [--connections C]");
+  const fs::path work = fs::absolute(args[0]);
+  const std::uint64_t requests = option_number(args, "--requests", 5000);
+  const auto connections = static_cast<unsigned>(option_number(args, "--connections", 16));
+  const double rate = static_cast<double>(option_number(args, "--rate", 1000));
+  const std::uint64_t rate_requests = option_number(args, "--rate-requests", 5000);
+  fs::remove_all(work);
+  const fs::path tls = work / "data" / "tls";
+  fs::create_directories(tls);
+  const ChildUsage certs = run_child({(layout().source_dir / "scripts" / "make-certs.sh").string(),
+                                      tls.string(), "child_guidance"},
+                                     work / "certs.log", work / "certs.log");
+  if (certs.exit_code != 0) throw std::runtime_error("make-certs.sh failed: " + read_file(work / "certs.log"));
+  const fs::path config = write_instance_config(
+      work, {"child_guidance"}, 500,
+      "  <http><enabled>true</enabled><bind>127.0.0.1</bind><port>0</port><threads>" +
+          std::to_string(std::max(8U, connections)) + "</threads>"
+          "<clients><child_guidance><certificate-cn>child_guidance</certificate-cn>"
+          "<content-types>application/json, application/x-ndjson</content-types>"
+          "</child_guidance></clients></http>\n");
+  const fs::path log = work / "daemon.log";
+  const auto started = std::chrono::steady_clock::now();
+  const pid_t pid = spawn({(layout().bin_dir / "tsunagud").string(), "--config", config.string()}, log, log);
+  const fs::path port_file = work / "data" / "run" / "https.port";
+  while (!fs::exists(port_file) && seconds_since(started) < 60) std::this_thread::sleep_for(20ms);
+  if (!fs::exists(port_file)) {
+    kill(pid, SIGKILL);
+    wait_child(pid, started);
+    throw std::runtime_error("tsunagud did not open HTTPS: " + read_file(log));
+  }
+  std::this_thread::sleep_for(100ms);
+  const int port = std::stoi(read_file(port_file));
+
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_load_verify_locations(ctx, (tls / "ca.crt").c_str(), nullptr);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  if (SSL_CTX_use_certificate_file(ctx, (tls / "clients" / "child_guidance.crt").c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, (tls / "clients" / "child_guidance.key").c_str(), SSL_FILETYPE_PEM) != 1) {
+    throw std::runtime_error("cannot load the client certificate");
+  }
+  int exit_code = 0;
+  try {
+    const RunStats burst = run_load(ctx, port, 0, requests, connections, 0);
+    const double per_s = static_cast<double>(burst.ok) / burst.seconds;
+    std::cerr << "https: " << requests << " pushes over " << connections << " keep-alive connections: "
+              << burst.ok << " 2xx, " << burst.failed << " failed, " << burst.seconds << " s ("
+              << per_s << " events/s), p50 " << percentile(burst.latencies_ms, 0.5) << " ms, p99 "
+              << percentile(burst.latencies_ms, 0.99) << " ms\n";
+    const RunStats paced = run_load(ctx, port, requests, rate_requests, connections, rate);
+    std::cerr << "https: " << rate_requests << " pushes offered at " << rate << "/s: " << paced.ok
+              << " 2xx, " << paced.failed << " failed, p50 " << percentile(paced.latencies_ms, 0.5)
+              << " ms, p99 " << percentile(paced.latencies_ms, 0.99) << " ms (from scheduled start to 2xx)\n";
+    result("B4", "events_per_s", per_s);
+    result("B4", "failed", static_cast<double>(burst.failed + paced.failed));
+    result("B4", "connections", connections);
+    result("B4", "burst_p99_ms", percentile(burst.latencies_ms, 0.99));
+    result("B4", "rate", rate);
+    result("B4", "rate_p50_ms", percentile(paced.latencies_ms, 0.5));
+    result("B4", "rate_p99_ms", percentile(paced.latencies_ms, 0.99));
+  } catch (...) {
+    exit_code = 1;
+  }
+  SSL_CTX_free(ctx);
+  kill(pid, SIGTERM);
+  const ChildUsage usage = wait_child(pid, started);
+  std::cerr << "https: tsunagud exit " << usage.exit_code << ", peak RSS " << usage.max_rss_kb / 1024.0 << " MB\n";
+  if (option(args, "--keep", "no") != "yes" && exit_code == 0) fs::remove_all(work);
+  return exit_code;
+}
+
+}  // namespace tsunagu::bench

@@ -1,0 +1,87 @@
+// tsunagu-bench: the whole-pipeline benchmark drivers. Each subcommand prints its figures as
+// "RESULT <id> <key> <value>" lines (collected by bench/run.sh) and a readable account on stderr.
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "drivers.hpp"
+#include "runtime/process.hpp"
+
+namespace tsunagu::bench {
+namespace fs = std::filesystem;
+
+const Layout& layout() {
+  static const Layout l = [] {
+    Layout out;
+    out.bin_dir = fs::canonical("/proc/self/exe").parent_path();
+    out.plugin_dir = out.bin_dir.parent_path() / "plugins";
+    out.source_dir = TSUNAGU_BENCH_SOURCE_DIR;
+    return out;
+  }();
+  return l;
+}
+
+fs::path write_instance_config(const fs::path& work, const std::vector<std::string>& systems,
+                               int batch_size, const std::string& http_xml) {
+  fs::create_directories(work / "data");
+  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<tsunagu>\n"
+                    "  <instance><name>bench</name></instance>\n"
+                    "  <data-dir>data</data-dir>\n"
+                    "  <plugins><directory>" + layout().plugin_dir.string() + "</directory></plugins>\n"
+                    "  <mappings><directory>" + layout().mapping_dir().string() + "</directory></mappings>\n"
+                    "  <store><backend>sqlite</backend><sqlite><file>store.db</file>"
+                    "<synchronous>full</synchronous></sqlite></store>\n"
+                    "  <spool><poll-interval-ms>50</poll-interval-ms><batch-size>" +
+                    std::to_string(batch_size) + "</batch-size></spool>\n  <systems>\n";
+  for (const auto& s : systems) {
+    xml += "    <" + s + "><adapter>" + s + "</adapter><mapping>" + s + ".xml</mapping></" + s + ">\n";
+  }
+  xml += "  </systems>\n  <logging><level>notice</level></logging>\n" + http_xml + "</tsunagu>\n";
+  const fs::path file = work / "tsunagu.xml";
+  std::ofstream(file) << xml;
+  return file;
+}
+
+config::HubConfig load_instance_config(const fs::path& config_file) {
+  runtime::CommonOptions options;
+  options.config_file = config_file;
+  auto config = runtime::load_config(options);
+  config::prepare_data_dir(config);
+  return config;
+}
+
+std::string option(const Args& args, const std::string& name, const std::string& fallback) {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == name) return args[i + 1];
+  }
+  return fallback;
+}
+
+std::uint64_t option_number(const Args& args, const std::string& name, std::uint64_t fallback) {
+  const std::string v = option(args, name, "");
+  return v.empty() ? fallback : std::stoull(v);
+}
+
+}  // namespace tsunagu::bench
+
+int main(int argc, char** argv) {
+  using namespace tsunagu::bench;
+  tsunagu::runtime::ProcessSetup process(argv[0]);
+  const std::map<std::string, int (*)(const Args&)> commands{
+      {"ceiling", ceiling_main}, {"spool", spool_main},       {"hc", hc_main},
+      {"hc-decode", hc_decode_main}, {"audit", audit_main}, {"identity", identity_main},
+      {"https", https_main},     {"report", report_main}};
+  if (argc < 2 || !commands.count(argv[1])) {
+    std::cerr << "usage: tsunagu-bench <command> [args], command one of:";
+    for (const auto& entry : commands) std::cerr << " " << entry.first;
+    std::cerr << " (bench/run.sh shows how each is called)\n";
+    return 2;
+  }
+  const Args args(argv + 2, argv + argc);
+  try {
+    return commands.at(argv[1])(args);
+  } catch (const std::exception& e) {
+    std::cerr << "tsunagu-bench " << argv[1] << ": " << e.what() << "\n";
+    return 1;
+  }
+}
