@@ -27,6 +27,8 @@ inline constexpr const char* kHubStopped = "hub.stopped";
 inline constexpr const char* kPluginLoaded = "plugin.loaded";
 inline constexpr const char* kPluginRefused = "plugin.refused";
 inline constexpr const char* kInputReceived = "input.received";
+// A push refused before anything was read: not an input, but the auditor sees it.
+inline constexpr const char* kIngestRefused = "ingest.refused";
 inline constexpr const char* kInputCompleted = "input.completed";
 inline constexpr const char* kEventStored = "event.stored";
 inline constexpr const char* kRecordQuarantined = "record.quarantined";
@@ -74,7 +76,7 @@ struct TreeHead {
 
 class AuditLog {
  public:
-  explicit AuditLog(store::Store& store) : store_(store) {}
+  explicit AuditLog(store::Store& store);
 
   // Appends an entry inside the store's open transaction (throws std::logic_error if none is
   // open). Returns its sequence number.
@@ -95,9 +97,12 @@ class AuditLog {
   std::vector<Hash> leaf_hashes(std::uint64_t n);
 
  private:
+  struct Frontier;
   store::Store& store_;
-  std::optional<MerkleFrontier> frontier_;
-  std::uint64_t frontier_generation_ = 0;
+  // The appender's Merkle frontier, kept per store (shared by every AuditLog on it): read once
+  // per transaction, advanced in memory by each append, and written back to audit_frontier once,
+  // just before the transaction commits.
+  Frontier& frontier_;
 };
 
 std::string canonical_entry(std::int64_t seq, const std::string& time, const EntryDraft& draft);

@@ -183,7 +183,7 @@ void Hub::run_signer() {
         log_of_signer = std::make_unique<audit::AuditLog>(*store);
       }
       if (auto head = log_of_signer->sign_head(*signing_key_)) {
-        log().information("signed tree head: size %?d", static_cast<long long>(head->tree_size));
+        log().information("signed tree head: size %s", std::to_string(head->tree_size));
       }
     } catch (const std::exception& e) {
       log().error("signing a tree head failed, retrying: %s", std::string(e.what()));

@@ -126,7 +126,7 @@ PushOutcome PushIngestor::ingest(const SystemPipeline& pipeline, const PushedBod
 
 void PushIngestor::record_refusal(const PushRefusal& refusal) {
   // No payload and no body digest: a refused body was never read.
-  audit_.append_now({kIngestRefused,
+  audit_.append_now({audit::entry_type::kIngestRefused,
                      "hub",
                      "",
                      {{"system", refusal.system},

@@ -25,9 +25,6 @@
 
 namespace tsunagu::ingest {
 
-// A push refused before anything was read: not an input, but the auditor sees it.
-inline constexpr const char* kIngestRefused = "ingest.refused";
-
 struct PushedBody {
   std::string body;           // the raw bytes as received
   std::string client_sha256;  // fingerprint of the verified client certificate

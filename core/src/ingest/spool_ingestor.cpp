@@ -138,8 +138,8 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
     }
     tx.commit();
   }
-  log().information("ingesting %s/%s (input %?d, %?d bytes, sha256 %s)", pipeline.system, origin,
-                    static_cast<long long>(o.input_id), static_cast<long long>(size), sha256);
+  log().information("ingesting %s/%s (input %s, %s bytes, sha256 %s)", pipeline.system, origin,
+                    std::to_string(o.input_id), std::to_string(size), sha256);
 
   std::ifstream in(claimed, std::ios::binary);
   RecordStorer sink(store_, audit_, pipeline,
@@ -162,8 +162,8 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
   o.records = static_cast<std::int64_t>(decoded.records);
   if (decoded.stopped || stop_) {
     o.interrupted = true;
-    log().information("%s/%s: stopped after %?d records; resumes on next start", pipeline.system,
-                      origin, static_cast<long long>(o.records));
+    log().information("%s/%s: stopped after %s records; resumes on next start", pipeline.system,
+                      origin, std::to_string(o.records));
     return o;
   }
 
@@ -218,10 +218,10 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
     log().error("%s/%s could not be read to the end: %s (moved to %s)", pipeline.system, origin, o.message,
                 target.string());
   } else {
-    log().information("%s/%s: %?d records, %?d stored, %?d already stored, %?d quarantined",
-                      pipeline.system, origin, static_cast<long long>(o.records),
-                      static_cast<long long>(o.events), static_cast<long long>(o.duplicates),
-                      static_cast<long long>(o.quarantined));
+    log().information("%s/%s: %s records, %s stored, %s already stored, %s quarantined",
+                      pipeline.system, origin, std::to_string(o.records),
+                      std::to_string(o.events), std::to_string(o.duplicates),
+                      std::to_string(o.quarantined));
   }
   return o;
 }
