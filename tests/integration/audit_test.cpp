@@ -63,7 +63,7 @@ class AuditIntegration : public ::testing::Test {
 };
 
 TEST_F(AuditIntegration, KillNineDuringHeavyIngestLeavesEveryChangeWithItsEntry) {
-  constexpr int kRows = 20000;
+  constexpr int kRows = 12000;
   drop_into_spool(spool(), "PA_EVENTS_20190801.csv", export_rows(kRows, 50));
   std::mt19937 random(48);
   int kills = 0;
@@ -81,7 +81,7 @@ TEST_F(AuditIntegration, KillNineDuringHeavyIngestLeavesEveryChangeWithItsEntry)
   {
     Daemon daemon(config_, data());
     daemon.start();
-    ASSERT_TRUE(wait_until([&] { return done("PA_EVENTS_20190801.csv"); }, std::chrono::minutes(5)));
+    ASSERT_TRUE(wait_until([&] { return done("PA_EVENTS_20190801.csv"); }, std::chrono::minutes(20)));
     EXPECT_EQ(daemon.terminate(), 0);
   }
   const auto events = scalar("SELECT COUNT(*) FROM events");
