@@ -13,6 +13,7 @@
 
 #include "identity/kana_normaliser.hpp"
 #include "security/aead.hpp"
+#include "store/prepared.hpp"
 
 namespace tsunagu::identity {
 using namespace Poco::Data::Keywords;
@@ -110,35 +111,46 @@ PersonMaster::Keys PersonMaster::keys_of(const CaseEvent& e) const {
 std::string PersonMaster::live(std::string person_id) {
   // Follow merges; a chain is short (one hop per review decision).
   for (int hops = 0; hops < 64; ++hops) {
-    std::vector<std::string> next;
-    std::string id = person_id;
-    store_.session() << "SELECT COALESCE(merged_into, '') FROM persons WHERE id = ?", use(id),
-        into(next), now;
-    if (next.empty() || next.front().empty()) return person_id;
-    person_id = next.front();
+    std::string next;
+    {
+      auto q = store_.query("SELECT COALESCE(merged_into, '') FROM persons WHERE id = ?");
+      q.bind(person_id);
+      if (q.next()) next = q.text(0);
+    }
+    if (next.empty()) return person_id;
+    person_id = std::move(next);
   }
   return person_id;
 }
 
 std::string PersonMaster::new_person(const std::string&) {
-  std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
-  std::string created = store::utc_now();
-  store_.session() << "INSERT INTO persons (id, created_at) VALUES (?, ?)", use(id), use(created),
-      now;
+  std::string id = store::random_uuid();
+  const std::string created = store::utc_now();
+  store_.query("INSERT INTO persons (id, created_at) VALUES (?, ?)").bind(id).bind(created).run();
   return id;
 }
 
 void PersonMaster::attach(const std::string& subject_id, const std::string& person_id,
                           const std::string& source, const std::string& rule,
                           const std::string& evidence, const Keys& keys, const std::string& actor) {
-  std::string sid = subject_id, pid = person_id, src = source, r = rule, ev = evidence,
-              at = store::utc_now(), by = actor;
-  Keys k = keys;
-  store_.session() << "INSERT INTO identity_subjects (subject_id, person_id, source, rule, evidence, "
-                      "rid_token, kana_birth_token, kana_year_ward_token, birth_token, kanji_token, "
-                      "sex, linked_at, linked_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      use(sid), use(pid), use(src), use(r), use(ev), use(k.rid), use(k.kana_birth),
-      use(k.kana_year_ward), use(k.birth), use(k.kanji), use(k.sex), use(at), use(by), now;
+  const std::string at = store::utc_now();
+  store_.query("INSERT INTO identity_subjects (subject_id, person_id, source, rule, evidence, "
+               "rid_token, kana_birth_token, kana_year_ward_token, birth_token, kanji_token, sex, "
+               "linked_at, linked_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(subject_id)
+      .bind(person_id)
+      .bind(source)
+      .bind(rule)
+      .bind(evidence)
+      .bind(keys.rid)
+      .bind(keys.kana_birth)
+      .bind(keys.kana_year_ward)
+      .bind(keys.birth)
+      .bind(keys.kanji)
+      .bind(keys.sex)
+      .bind(at)
+      .bind(actor)
+      .run();
   audit_.append({audit::entry_type::kIdentityLinked, actor, subject_id,
                  {{"person_id", person_id}, {"rule", rule}, {"evidence", evidence}, {"source", source}}});
 }
@@ -146,14 +158,21 @@ void PersonMaster::attach(const std::string& subject_id, const std::string& pers
 std::int64_t PersonMaster::open_review(const std::string& subject_id,
                                        const std::string& candidate_person,
                                        const std::string& reason, const std::string& actor) {
-  std::string sid = subject_id, cand = candidate_person, why = reason, at = store::utc_now();
-  Statement insert(store_.session());
-  insert << "INSERT INTO identity_reviews (subject_id, candidate_person, reason, created_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (subject_id, candidate_person) DO NOTHING",
-      use(sid), use(cand), use(why), use(at);
-  if (insert.execute() == 0) return 0;
-  Poco::Int64 id = 0;
-  store_.session() << "SELECT last_insert_rowid()", into(id), now;
+  const std::string at = store::utc_now();
+  const std::int64_t inserted =
+      store_.query("INSERT INTO identity_reviews (subject_id, candidate_person, reason, created_at) "
+                   "VALUES (?, ?, ?, ?) ON CONFLICT (subject_id, candidate_person) DO NOTHING")
+          .bind(subject_id)
+          .bind(candidate_person)
+          .bind(reason)
+          .bind(at)
+          .run();
+  if (inserted == 0) return 0;
+  std::int64_t id = 0;
+  {
+    auto q = store_.query("SELECT last_insert_rowid()");
+    if (q.next()) id = q.integer(0);
+  }
   audit_.append({audit::entry_type::kIdentityReviewOpened, actor, subject_id,
                  {{"review_id", std::to_string(id)}, {"candidate_person", candidate_person},
                   {"reason", reason}}});
@@ -171,14 +190,22 @@ LinkResult PersonMaster::link(const CaseEvent& event, const std::string& subject
     std::string evidence;
     auto candidates = [&](const char* column, const std::string& token) {
       std::vector<std::string> subjects, persons, rids, births, sexes, kanjis;
-      std::string t = token;
       // Real keys match a handful of subjects at most. Past kMaxCandidates the key is not
       // telling people apart (a placeholder name, test data): it links nobody and asks nobody.
-      store_.session() << std::string("SELECT subject_id, person_id, rid_token, birth_token, sex, "
-                                      "kanji_token FROM identity_subjects WHERE ") +
-                              column + " = ? LIMIT " + std::to_string(kMaxCandidates + 1),
-          use(t), into(subjects), into(persons), into(rids), into(births), into(sexes),
-          into(kanjis), now;
+      {
+        auto q = store_.query(std::string("SELECT subject_id, person_id, rid_token, birth_token, sex, "
+                                          "kanji_token FROM identity_subjects WHERE ") +
+                              column + " = ? LIMIT " + std::to_string(kMaxCandidates + 1));
+        q.bind(token);
+        while (q.next()) {
+          subjects.push_back(q.text(0));
+          persons.push_back(q.text(1));
+          rids.push_back(q.text(2));
+          births.push_back(q.text(3));
+          sexes.push_back(q.text(4));
+          kanjis.push_back(q.text(5));
+        }
+      }
       struct Candidate {
         std::string person, rid, birth, sex, kanji;
       };
@@ -272,26 +299,21 @@ LinkResult PersonMaster::link(const CaseEvent& event, const std::string& subject
 }
 
 PersonFacts PersonMaster::load_facts(const std::string& person_id) {
-  Statement select(store_.session());
-  std::string id = person_id;
-  select << "SELECT ward_code, ward_as_of, on_public_assistance, pa_as_of, household_token, "
-            "household_role, has_open_cg_case, cg_as_of, birth_date FROM persons WHERE id = ?",
-      use(id);
-  select.execute();
-  Poco::Data::RecordSet rs(select);
+  auto q = store_.query("SELECT ward_code, ward_as_of, on_public_assistance, pa_as_of, household_token, "
+                        "household_role, has_open_cg_case, cg_as_of, birth_date FROM persons WHERE id = ?");
+  q.bind(person_id);
   PersonFacts f;
-  if (!rs.moveFirst()) return f;
-  f.ward_code = rs[0].convert<std::string>();
-  f.ward_as_of = rs[1].convert<std::string>();
-  f.on_public_assistance = rs[2].convert<int>() != 0;
-  f.pa_as_of = rs[3].convert<std::string>();
-  f.household_token = rs[4].convert<std::string>();
-  f.household_role = rs[5].convert<std::string>();
-  f.has_open_cg_case = rs[6].convert<int>() != 0;
-  f.cg_as_of = rs[7].convert<std::string>();
-  if (!rs[8].isEmpty()) {
-    const BLOB blob = rs[8].extract<BLOB>();
-    const std::string sealed(reinterpret_cast<const char*>(blob.rawContent()), blob.size());
+  if (!q.next()) return f;
+  f.ward_code = q.text(0);
+  f.ward_as_of = q.text(1);
+  f.on_public_assistance = q.integer(2) != 0;
+  f.pa_as_of = q.text(3);
+  f.household_token = q.text(4);
+  f.household_role = q.text(5);
+  f.has_open_cg_case = q.integer(6) != 0;
+  f.cg_as_of = q.text(7);
+  if (!q.is_null(8)) {
+    const std::string sealed = q.blob(8);
     if (auto clear = security::open(store_.keyring()->master(), sealed, sealed_birth_ad(person_id))) {
       f.birth_date = *clear;
     }
@@ -301,19 +323,24 @@ PersonFacts PersonMaster::load_facts(const std::string& person_id) {
 
 void PersonMaster::save_facts(const std::string& person_id, const PersonFacts& before,
                               const PersonFacts& f, const std::string& actor) {
-  std::string id = person_id, ward = f.ward_code, ward_as_of = f.ward_as_of, pa_as_of = f.pa_as_of,
-              hh = f.household_token, role = f.household_role, cg_as_of = f.cg_as_of;
-  int pa = f.on_public_assistance ? 1 : 0, cg = f.has_open_cg_case ? 1 : 0;
   const std::string sealed =
       f.birth_date.empty() ? std::string()
                            : security::seal(store_.keyring()->master(), f.birth_date,
                                             sealed_birth_ad(person_id));
-  BLOB birth(reinterpret_cast<const unsigned char*>(sealed.data()), sealed.size());
-  store_.session() << "UPDATE persons SET ward_code = ?, ward_as_of = ?, on_public_assistance = ?, "
-                      "pa_as_of = ?, household_token = ?, household_role = ?, has_open_cg_case = ?, "
-                      "cg_as_of = ?, birth_date = ? WHERE id = ?",
-      use(ward), use(ward_as_of), use(pa), use(pa_as_of), use(hh), use(role), use(cg),
-      use(cg_as_of), use(birth), use(id), now;
+  store_.query("UPDATE persons SET ward_code = ?, ward_as_of = ?, on_public_assistance = ?, "
+               "pa_as_of = ?, household_token = ?, household_role = ?, has_open_cg_case = ?, "
+               "cg_as_of = ?, birth_date = ? WHERE id = ?")
+      .bind(f.ward_code)
+      .bind(f.ward_as_of)
+      .bind(f.on_public_assistance ? 1 : 0)
+      .bind(f.pa_as_of)
+      .bind(f.household_token)
+      .bind(f.household_role)
+      .bind(f.has_open_cg_case ? 1 : 0)
+      .bind(f.cg_as_of)
+      .bind_blob(sealed)
+      .bind(person_id)
+      .run();
   std::map<std::string, std::string> details{{"person_id", person_id}};
   if (before.ward_code != f.ward_code) {
     details["ward_from"] = before.ward_code;
@@ -331,21 +358,26 @@ void PersonMaster::save_facts(const std::string& person_id, const PersonFacts& b
 }
 
 std::optional<std::string> PersonMaster::person_of_subject(const std::string& subject_id) {
-  std::vector<std::string> persons;
-  std::string id = subject_id;
-  store_.session() << "SELECT person_id FROM identity_subjects WHERE subject_id = ?", use(id),
-      into(persons), now;
-  if (persons.empty()) return std::nullopt;
-  return live(persons.front());
+  std::string person;
+  {
+    auto q = store_.query("SELECT person_id FROM identity_subjects WHERE subject_id = ?");
+    q.bind(subject_id);
+    if (!q.next()) return std::nullopt;
+    person = q.text(0);
+  }
+  return live(std::move(person));
 }
 
 std::optional<std::string> PersonMaster::person_of_resident_id(const std::string& resident_id) {
-  std::string token = store_.keyring()->lookup_token(std::string("rid") + kSep + resident_id);
-  std::vector<std::string> persons;
-  store_.session() << "SELECT person_id FROM identity_subjects WHERE rid_token = ? LIMIT 1",
-      use(token), into(persons), now;
-  if (persons.empty()) return std::nullopt;
-  return live(persons.front());
+  const std::string token = store_.keyring()->lookup_token(std::string("rid") + kSep + resident_id);
+  std::string person;
+  {
+    auto q = store_.query("SELECT person_id FROM identity_subjects WHERE rid_token = ? LIMIT 1");
+    q.bind(token);
+    if (!q.next()) return std::nullopt;
+    person = q.text(0);
+  }
+  return live(std::move(person));
 }
 
 std::optional<Person> PersonMaster::person(const std::string& person_id) {

@@ -1,7 +1,5 @@
 #include "ingest/record_storer.hpp"
 
-#include "identity/person_master.hpp"
-
 namespace tsunagu::ingest {
 
 std::string join_errors(const std::vector<mapping::FieldError>& errors) {
@@ -79,9 +77,11 @@ void RecordStorer::handle(const NativeRecord& record) {
     return;
   }
   ++stored_;
-  identity::PersonMaster(store_, audit_).link(mapped.event, subject, "system:" + input_.system);
-  audit_.append(event_stored_entry(mapped.event, "system:" + input_.system, subject, record.raw,
-                                   input_.sha256, static_cast<std::int64_t>(record.number)));
+  if (!person_master_) person_master_.emplace(store_, audit_);
+  const std::string actor = "system:" + input_.system;
+  person_master_->link(mapped.event, subject, actor);
+  audit_.append(event_stored_entry(mapped.event, actor, subject, record.raw, input_.sha256,
+                                   static_cast<std::int64_t>(record.number)));
 }
 
 void RecordStorer::quarantine(const NativeRecord& record, const std::string& field,

@@ -17,6 +17,7 @@
 #include <tsunagu/adapter.hpp>
 
 #include "audit/audit_log.hpp"
+#include "identity/person_master.hpp"
 #include "mapping/mapping.hpp"
 #include "store/store.hpp"
 
@@ -73,6 +74,7 @@ class RecordStorer final : public RecordSink {
   std::size_t batch_size_;
   const std::atomic<bool>& stop_;
   std::unique_ptr<store::Transaction> tx_;
+  std::optional<identity::PersonMaster> person_master_;  // made with the first stored event
   std::size_t in_batch_ = 0;
   std::int64_t stored_ = 0;
   std::int64_t duplicates_ = 0;

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <unistd.h>
 
-#include <Poco/DigestEngine.h>
+#include <openssl/evp.h>
+
 #include <Poco/Logger.h>
-#include <Poco/SHA2Engine.h>
 
 namespace tsunagu::ingest {
 namespace fs = std::filesystem;
@@ -53,18 +53,33 @@ bool claim_file(const fs::path& src, const fs::path& dst) {
 std::string file_sha256(const fs::path& file, std::int64_t& size) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw std::runtime_error(file.string() + ": cannot open for reading");
-  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  // OpenSSL's SHA-256 (SHA-NI where the CPU has it): Poco's portable C implementation read a
+  // large export at a fraction of the disk's speed.
+  const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 is not available");
+  }
   std::vector<char> buf(1 << 16);
   size = 0;
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     const auto n = in.gcount();
     if (n > 0) {
-      sha.update(buf.data(), static_cast<unsigned>(n));
+      EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(n));
       size += n;
     }
   }
-  return Poco::DigestEngine::digestToHex(sha.digest());
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &length);
+  static const char* digits = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * length);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += digits[digest[i] >> 4];
+    hex += digits[digest[i] & 0xF];
+  }
+  return hex;
 }
 
 SpoolIngestor::SpoolIngestor(const config::HubConfig& config, store::Store& store,

@@ -1,24 +1,26 @@
 #include "store/store.hpp"
 
+#include <ctime>
 #include <functional>
 #include <map>
 #include <mutex>
 
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
-#include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeFormatter.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Timestamp.h>
-#include <Poco/UUIDGenerator.h>
 
 #include "security/aead.hpp"
 #include "store/migrations.hpp"
+#include "store/prepared.hpp"
 
 namespace tsunagu::store {
 namespace fs = std::filesystem;
@@ -29,26 +31,61 @@ using namespace Poco::Data::Keywords;
 
 namespace {
 
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          static const char* digits = "0123456789abcdef";
+          out += "\\u00";
+          out += digits[c >> 4];
+          out += digits[c & 0xF];
+        } else {
+          out += ch;  // UTF-8 as it is: JSON text is UTF-8
+        }
+    }
+  }
+  out += '"';
+}
+
+void append_member(std::string& out, std::string_view key, std::string_view value, bool first = false) {
+  if (!first) out += ',';
+  append_json_string(out, key);
+  out += ':';
+  append_json_string(out, value);
+}
+
+// The sealed payload: {"attributes":{…},"household":{…},"subject":{…}}, read back by
+// read_payload(). Written directly rather than through Poco::JSON::Object, which built a tree of
+// Dynamic::Var for every record.
 std::string subject_payload(const CaseEvent& e) {
-  Poco::JSON::Object subject;
-  subject.set("resident_id", e.subject.resident_id);
-  subject.set("name", e.subject.name);
-  subject.set("name_kana", e.subject.name_kana);
-  subject.set("birth_date", e.subject.birth_date);
-  subject.set("sex", e.subject.sex);
-  subject.set("address", e.subject.address);
-  Poco::JSON::Object household;
-  household.set("household_id", e.household.household_id);
-  household.set("role", e.household.role);
-  Poco::JSON::Object attributes;
-  for (const auto& [k, v] : e.attributes) attributes.set(k, v);
-  Poco::JSON::Object root;
-  root.set("subject", subject);
-  root.set("household", household);
-  root.set("attributes", attributes);
-  std::ostringstream out;
-  root.stringify(out);
-  return out.str();
+  std::string out;
+  out.reserve(256);
+  out += "{\"attributes\":{";
+  bool first = true;
+  for (const auto& [k, v] : e.attributes) {
+    append_member(out, k, v, first);
+    first = false;
+  }
+  out += "},\"household\":{";
+  append_member(out, "household_id", e.household.household_id, true);
+  append_member(out, "role", e.household.role);
+  out += "},\"subject\":{";
+  append_member(out, "address", e.subject.address, true);
+  append_member(out, "birth_date", e.subject.birth_date);
+  append_member(out, "name", e.subject.name);
+  append_member(out, "name_kana", e.subject.name_kana);
+  append_member(out, "resident_id", e.subject.resident_id);
+  append_member(out, "sex", e.subject.sex);
+  out += "}}";
+  return out;
 }
 
 void read_payload(const std::string& json, CaseEvent& e) {
@@ -68,10 +105,6 @@ void read_payload(const std::string& json, CaseEvent& e) {
   for (const auto& [k, v] : *attributes) e.attributes[k] = v.toString();
 }
 
-BLOB to_blob(const std::string& s) {
-  return BLOB(reinterpret_cast<const unsigned char*>(s.data()), s.size());
-}
-
 std::string from_blob(const BLOB& b) {
   return std::string(reinterpret_cast<const char*>(b.rawContent()), b.size());
 }
@@ -79,8 +112,40 @@ std::string from_blob(const BLOB& b) {
 }  // namespace
 
 std::string utc_now() {
-  return Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT,
-                                         0);
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  std::tm tm{};
+  gmtime_r(&ts.tv_sec, &tm);
+  // Written digit by digit: this runs several times per stored record.
+  std::string out = "0000-00-00T00:00:00.000000+00:00";
+  auto put = [&out](std::size_t at, unsigned value, int digits) {
+    for (int i = digits - 1; i >= 0; --i, value /= 10) out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  put(0, static_cast<unsigned>(tm.tm_year + 1900), 4);
+  put(5, static_cast<unsigned>(tm.tm_mon + 1), 2);
+  put(8, static_cast<unsigned>(tm.tm_mday), 2);
+  put(11, static_cast<unsigned>(tm.tm_hour), 2);
+  put(14, static_cast<unsigned>(tm.tm_min), 2);
+  put(17, static_cast<unsigned>(tm.tm_sec), 2);
+  put(20, static_cast<unsigned>(ts.tv_nsec / 1000), 6);
+  return out;
+}
+
+std::string random_uuid() {
+  // From OpenSSL's CSPRNG: Poco's UUIDGenerator opened /dev/urandom and took a lock per id.
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) throw StoreError("no random bytes for a UUID");
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += digits[b[i] >> 4];
+    out += digits[b[i] & 0xF];
+  }
+  return out;
 }
 
 struct Store::SubjectKey {
@@ -89,8 +154,14 @@ struct Store::SubjectKey {
 };
 
 struct Store::Impl {
-  explicit Impl(Session s) : session(std::move(s)) {}
+  explicit Impl(Session s)
+      : session(std::move(s)), db(Poco::Data::SQLite::Utility::dbHandle(session)) {}
   Session session;
+  sqlite3* db;
+  // Compiled statements (Store::query), finalised before the session closes the connection
+  // (members are destroyed in reverse order).
+  std::map<std::string, std::unique_ptr<Prepared>, std::less<>> statements;
+  std::vector<std::pair<std::string, std::unique_ptr<Store::Extension>>> extensions;
   fs::path file;
   bool in_tx = false;
   std::uint64_t generation = 0;
@@ -138,6 +209,25 @@ Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
 Session& Store::session() { return impl_->session; }
+
+Query Store::query(std::string_view sql) {
+  auto it = impl_->statements.find(sql);
+  if (it == impl_->statements.end()) {
+    it = impl_->statements
+             .emplace(std::string(sql), std::make_unique<Prepared>(impl_->db, std::string(sql)))
+             .first;
+  }
+  return Query(*it->second);
+}
+
+Store::Extension& Store::extension(std::string_view key,
+                                   const std::function<std::unique_ptr<Extension>()>& make) {
+  for (auto& [k, e] : impl_->extensions) {
+    if (k == key) return *e;
+  }
+  impl_->extensions.emplace_back(std::string(key), make());
+  return *impl_->extensions.back().second;
+}
 
 int Store::known_schema_version() { return sqlite_migrations().back().version; }
 
@@ -191,6 +281,7 @@ void Store::begin() {
 }
 
 void Store::commit() {
+  for (auto& [key, e] : impl_->extensions) e->before_commit(*this);
   impl_->session << "COMMIT", now;
   impl_->in_tx = false;
 }
@@ -231,28 +322,36 @@ Store::SubjectKey Store::subject_for(const std::string& source, const std::strin
     impl_->by_lookup.clear();
     impl_->by_id.clear();
   }
-  std::vector<std::string> ids;
-  std::vector<BLOB> wrapped;
-  impl_->session << "SELECT id, wrapped_key FROM subjects WHERE lookup = ?", use(lookup), into(ids),
-      into(wrapped), now;
-  SubjectKey subject{"", security::DataKey::generate()};
-  if (!ids.empty()) {
-    subject.id = ids.front();
-    auto key = security::unwrap_key(impl_->keyring->master(), from_blob(wrapped.front()), subject.id);
-    if (!key) {
-      throw StoreError("subject " + subject.id +
-                       ": its data key does not unwrap with this master key (wrong master key?)");
-    }
-    subject.key = std::move(*key);
-  } else {
-    subject.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
-    BLOB blob = to_blob(security::wrap_key(impl_->keyring->master(), subject.key, subject.id));
-    std::string src = source, created = utc_now();
-    impl_->session << "INSERT INTO subjects (id, source, lookup, wrapped_key, created_at) "
-                      "VALUES (?, ?, ?, ?, ?)",
-        use(subject.id), use(src), use(lookup), use(blob), use(created), now;
-    impl_->created_lookups.push_back(lookup);
+  std::optional<std::pair<std::string, std::string>> found;  // id, wrapped key
+  {
+    auto q = query("SELECT id, wrapped_key FROM subjects WHERE lookup = ?");
+    q.bind(lookup);
+    if (q.next()) found.emplace(q.text(0), q.blob(1));
   }
+  // A fresh data key only for a new subject (unwrapping the stored one otherwise).
+  auto make = [&]() -> SubjectKey {
+    if (found) {
+      auto key = security::unwrap_key(impl_->keyring->master(), found->second, found->first);
+      if (!key) {
+        throw StoreError("subject " + found->first +
+                         ": its data key does not unwrap with this master key (wrong master key?)");
+      }
+      return {found->first, std::move(*key)};
+    }
+    SubjectKey created{random_uuid(), security::DataKey::generate()};
+    const std::string wrapped = security::wrap_key(impl_->keyring->master(), created.key, created.id);
+    const std::string now_text = utc_now();
+    query("INSERT INTO subjects (id, source, lookup, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(created.id)
+        .bind(source)
+        .bind(lookup)
+        .bind_blob(wrapped)
+        .bind(now_text)
+        .run();
+    impl_->created_lookups.push_back(lookup);
+    return created;
+  };
+  SubjectKey subject = make();
   impl_->by_id.insert_or_assign(subject.id, subject.key);
   impl_->by_lookup.insert_or_assign(lookup, subject);
   return subject;
@@ -261,12 +360,14 @@ Store::SubjectKey Store::subject_for(const std::string& source, const std::strin
 std::optional<security::DataKey> Store::key_of(const std::string& subject_id) {
   if (!impl_->keyring || subject_id.empty()) return std::nullopt;
   if (auto it = impl_->by_id.find(subject_id); it != impl_->by_id.end()) return it->second;
-  std::vector<BLOB> wrapped;
-  std::string id = subject_id;
-  impl_->session << "SELECT wrapped_key FROM subjects WHERE id = ? AND wrapped_key IS NOT NULL",
-      use(id), into(wrapped), now;
-  if (wrapped.empty()) return std::nullopt;
-  auto key = security::unwrap_key(impl_->keyring->master(), from_blob(wrapped.front()), subject_id);
+  std::string wrapped;
+  {
+    auto q = query("SELECT wrapped_key FROM subjects WHERE id = ? AND wrapped_key IS NOT NULL");
+    q.bind(subject_id);
+    if (!q.next()) return std::nullopt;
+    wrapped = q.blob(0);
+  }
+  auto key = security::unwrap_key(impl_->keyring->master(), wrapped, subject_id);
   if (key) impl_->by_id.insert_or_assign(subject_id, *key);
   return key;
 }
@@ -387,26 +488,36 @@ std::string source_identity(const CaseEvent& e) {
 
 bool Store::insert_event(CaseEvent& event, std::int64_t input_id, std::int64_t record_no,
                          const std::string& raw, std::string* subject_id_out) {
-  std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+  std::string id = random_uuid();
   const SubjectKey subject = subject_for(event.source, source_identity(event));
-  std::string subject_id = subject.id;
-  std::string sensitivity(to_string(event.sensitivity));
   // The event id is the associated data: a sealed payload cannot be moved to another event.
-  BLOB payload = to_blob(security::seal(subject.key, subject_payload(event), id));
-  BLOB raw_blob = to_blob(security::seal(subject.key, raw, id + ":raw"));
-  std::string stored = utc_now();
-  Poco::Int64 version = event.source_version, input = input_id, record = record_no;
-  Statement insert(impl_->session);
-  insert << "INSERT INTO events (id, source, source_ref, source_version, kind, "
-            "occurred_at, sensitivity, ward_code, payload, raw, input_id, record_no, "
-            "stored_at, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (source, source_ref, source_version) DO NOTHING",
-      use(id), bind(event.source), bind(event.source_ref), use(version), bind(event.kind),
-      bind(event.occurred_at), use(sensitivity), bind(event.subject.ward_code), use(payload),
-      use(raw_blob), use(input), use(record), use(stored), use(subject_id);
-  if (subject_id_out != nullptr) *subject_id_out = subject_id;
-  if (insert.execute() == 0) return false;
-  event.id = id;
+  const std::string payload = security::seal(subject.key, subject_payload(event), id);
+  const std::string sealed_raw = security::seal(subject.key, raw, id + ":raw");
+  const std::string stored = utc_now();
+  const std::string_view sensitivity = to_string(event.sensitivity);
+  if (subject_id_out != nullptr) *subject_id_out = subject.id;
+  const std::int64_t inserted =
+      query("INSERT INTO events (id, source, source_ref, source_version, kind, occurred_at, "
+            "sensitivity, ward_code, payload, raw, input_id, record_no, stored_at, subject_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (source, source_ref, source_version) DO NOTHING")
+          .bind(id)
+          .bind(event.source)
+          .bind(event.source_ref)
+          .bind(event.source_version)
+          .bind(event.kind)
+          .bind(event.occurred_at)
+          .bind(sensitivity)
+          .bind(event.subject.ward_code)
+          .bind_blob(payload)
+          .bind_blob(sealed_raw)
+          .bind(input_id)
+          .bind(record_no)
+          .bind(stored)
+          .bind(subject.id)
+          .run();
+  if (inserted == 0) return false;
+  event.id = std::move(id);
   return true;
 }
 
@@ -500,16 +611,23 @@ bool Store::insert_quarantine(const QuarantineEntry& q, std::string* subject_id_
   const SubjectKey subject = subject_for(q.system, "input\x1f" + q.input_sha256);
   std::string subject_id = subject.id;
   if (subject_id_out != nullptr) *subject_id_out = subject_id;
-  BLOB raw = to_blob(security::seal(subject.key, q.raw, quarantine_ad(q.system, q.input_sha256, q.record_no)));
-  std::string created = utc_now();
-  Poco::Int64 record = q.record_no, line = q.line;
-  Statement insert(impl_->session);
-  insert << "INSERT INTO quarantine (system, origin, input_sha256, record_no, line, "
-                         "field, reason, raw, created_at, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                         "ON CONFLICT (system, input_sha256, record_no) DO NOTHING",
-       bind(q.system), bind(q.origin), bind(q.input_sha256), use(record), use(line),
-      bind(q.field), bind(q.reason), use(raw), use(created), use(subject_id);
-  return insert.execute() > 0;
+  const std::string raw =
+      security::seal(subject.key, q.raw, quarantine_ad(q.system, q.input_sha256, q.record_no));
+  const std::string created = utc_now();
+  return query("INSERT INTO quarantine (system, origin, input_sha256, record_no, line, field, "
+               "reason, raw, created_at, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+               "ON CONFLICT (system, input_sha256, record_no) DO NOTHING")
+             .bind(q.system)
+             .bind(q.origin)
+             .bind(q.input_sha256)
+             .bind(q.record_no)
+             .bind(q.line)
+             .bind(q.field)
+             .bind(q.reason)
+             .bind_blob(raw)
+             .bind(created)
+             .bind(subject_id)
+             .run() > 0;
 }
 
 namespace {

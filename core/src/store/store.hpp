@@ -6,10 +6,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <tsunagu/event.hpp>
@@ -21,6 +23,9 @@ class Session;
 }
 
 namespace tsunagu::store {
+
+class Prepared;
+class Query;
 
 class StoreError : public std::runtime_error {
  public:
@@ -158,6 +163,24 @@ class Store {
 
   Poco::Data::Session& session();
 
+  // A statement compiled once per store and kept (store/prepared.hpp): for the statements run
+  // once per record. The SQL is the cache key.
+  Query query(std::string_view sql);
+
+  // State of a module above the store that is shared by all of its objects on this store, with
+  // work to do inside each transaction just before it commits. The audit log keeps its Merkle
+  // frontier here and writes it once per transaction rather than once per entry.
+  class Extension {
+   public:
+    virtual ~Extension() = default;
+    // Called by commit(), inside the transaction, before COMMIT; an exception aborts the commit
+    // (the transaction stays open and is rolled back by its Transaction).
+    virtual void before_commit(Store& store) = 0;
+  };
+  // The extension registered under `key`, made by `make` on first use; it lives as long as the
+  // store.
+  Extension& extension(std::string_view key, const std::function<std::unique_ptr<Extension>()>& make);
+
  private:
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
@@ -192,7 +215,10 @@ class Transaction {
   bool done_ = false;
 };
 
-// Current UTC time, ISO-8601 with milliseconds.
+// Current UTC time, ISO-8601 with microseconds: 2019-06-05T14:30:12.123456+00:00.
 std::string utc_now();
+
+// A random (version 4) UUID in lower-case hex, 8-4-4-4-12: the ids of events, subjects, persons.
+std::string random_uuid();
 
 }  // namespace tsunagu::store
