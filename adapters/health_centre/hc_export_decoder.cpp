@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdint>
 #include <exception>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -16,8 +17,6 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlreader.h>
 #include <libxml/xmlversion.h>
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
 
 #include "health_centre/hc_export_slicer.hpp"
 
@@ -55,19 +54,9 @@ constexpr std::size_t kHeadBytes = 48;
 struct ReaderFree {
   void operator()(xmlTextReader* reader) const noexcept { xmlFreeTextReader(reader); }
 };
-struct XPathContextFree {
-  void operator()(xmlXPathContext* context) const noexcept { xmlXPathFreeContext(context); }
-};
-struct XPathExprFree {
-  void operator()(xmlXPathCompExpr* expr) const noexcept { xmlXPathFreeCompExpr(expr); }
-};
-struct XPathObjectFree {
-  void operator()(xmlXPathObject* object) const noexcept { xmlXPathFreeObject(object); }
-};
 struct XmlCharFree {
   void operator()(xmlChar* text) const noexcept { xmlFree(text); }
 };
-using XPathExpr = std::unique_ptr<xmlXPathCompExpr, XPathExprFree>;
 
 std::string_view view(const xmlChar* text) {
   return text == nullptr ? std::string_view() : reinterpret_cast<const char*>(text);
@@ -129,39 +118,69 @@ struct Problem {
   std::string reason;
 };
 
-// The XPath expressions, compiled once per decode() call (so no compiled state is shared between
-// threads). They are relative to the node they are evaluated at; "h" is urn:hl7-org:v3.
-struct Queries {
-  XPathExpr id, version, code, effective_time, patient_role, observations;
-  XPathExpr resident_id, addr, addr_parts, name_ide, name_syl, sex, birth_time, ward;
-  XPathExpr family, given, observation_code, observation_value;
+// The paths the decoder reads, walked directly over the expanded document: the XPath engine
+// (compile once, evaluate per node: node sets allocated, sorted and freed for every field) was a
+// quarter of the decoder's time. Each path gives the nodes its XPath form selected, in document
+// order; "h" is urn:hl7-org:v3.
+bool is_cda_element(const xmlNode* node, std::string_view local) {
+  return node->type == XML_ELEMENT_NODE && node->ns != nullptr && node->ns->href != nullptr &&
+         view(node->ns->href) == kCdaNamespace && view(node->name) == local;
+}
 
-  static XPathExpr compile(const char* expression) {
-    XPathExpr expr(xmlXPathCompile(xml(expression)));
-    if (!expr) throw std::runtime_error(std::string("cannot compile XPath ") + expression);
-    return expr;
-  }
+// The value of the no-namespace attribute `name` equals `value` (XPath [@name='value']).
+bool attribute_equals(xmlNode* node, const char* name, std::string_view value) {
+  const std::unique_ptr<xmlChar, XmlCharFree> actual(xmlGetNoNsProp(node, xml(name)));
+  return actual != nullptr && view(actual.get()) == value;
+}
 
-  Queries()
-      : id(compile("h:id")),
-        version(compile("h:versionNumber")),
-        code(compile("h:code")),
-        effective_time(compile("h:effectiveTime")),
-        patient_role(compile("h:recordTarget/h:patientRole")),
-        observations(compile("h:component/h:structuredBody//h:section/h:entry/h:observation")),
-        resident_id(compile("h:id[@root='urn:sapporo:resident-id']")),
-        addr(compile("h:addr")),
-        addr_parts(compile("*")),
-        name_ide(compile("h:patient/h:name[@use='IDE']")),
-        name_syl(compile("h:patient/h:name[@use='SYL']")),
-        sex(compile("h:patient/h:administrativeGenderCode")),
-        birth_time(compile("h:patient/h:birthTime")),
-        ward(compile("h:providerOrganization/h:id[@root='urn:sapporo:ward']")),
-        family(compile("h:family")),
-        given(compile("h:given")),
-        observation_code(compile("h:code")),
-        observation_value(compile("h:value")) {}
+struct Step {
+  Step(std::string_view element) : local(element) {}  // NOLINT(google-explicit-constructor)
+  Step(std::string_view element, const char* with_attribute, std::string_view equal_to)
+      : local(element), attribute(with_attribute), value(equal_to) {}
+  std::string_view local;           // h:<local>, or "*" for any element
+  const char* attribute = nullptr;  // with [@attribute='value']
+  std::string_view value;
 };
+
+// child::h:a/child::h:b… from `at`.
+std::vector<xmlNode*> children_path(xmlNode* at, std::initializer_list<Step> steps) {
+  std::vector<xmlNode*> current{at}, next;
+  for (const Step& step : steps) {
+    next.clear();
+    for (xmlNode* parent : current) {
+      for (xmlNode* child = parent->children; child != nullptr; child = child->next) {
+        const bool match = step.local == "*" ? child->type == XML_ELEMENT_NODE
+                                             : is_cda_element(child, step.local);
+        if (match && (step.attribute == nullptr || attribute_equals(child, step.attribute, step.value))) {
+          next.push_back(child);
+        }
+      }
+    }
+    current.swap(next);
+  }
+  return current;
+}
+
+// h:component/h:structuredBody//h:section/h:entry/h:observation: the observations under an
+// entry of a section anywhere below a structuredBody, found depth-first in document order.
+void observations_below(xmlNode* node, std::vector<xmlNode*>& out) {
+  for (xmlNode* child = node->children; child != nullptr; child = child->next) {
+    if (child->type != XML_ELEMENT_NODE) continue;
+    if (is_cda_element(child, "observation") && is_cda_element(node, "entry") &&
+        node->parent != nullptr && is_cda_element(node->parent, "section")) {
+      out.push_back(child);
+    }
+    observations_below(child, out);
+  }
+}
+
+std::vector<xmlNode*> observations_of(xmlNode* document) {
+  std::vector<xmlNode*> out;
+  for (xmlNode* body : children_path(document, {{"component"}, {"structuredBody"}})) {
+    observations_below(body, out);
+  }
+  return out;
+}
 
 // One decode() call: the input, the slicer gating it, the reader and what it reported.
 class ExportRun {
@@ -180,15 +199,14 @@ class ExportRun {
 
   // libxml2's input callback.
   int read(char* buffer, int length) noexcept;
-  // libxml2's structured error callbacks (parser and XPath).
+  // libxml2's structured error callback (the parser's).
   void on_error(ErrorArg error) noexcept;
 
  private:
   int document();
   void read_document(xmlNode* document, NativeRecord& record, std::vector<Problem>& problems);
   void read_observations(xmlNode* document, NativeRecord& record, std::vector<Problem>& problems);
-  std::vector<xmlNode*> select(const XPathExpr& expr, xmlNode* at);
-  xmlNode* single(const XPathExpr& expr, xmlNode* at, std::string_view field,
+  xmlNode* single(const std::vector<xmlNode*>& nodes, std::string_view field,
                   std::string_view element, bool required, std::vector<Problem>& problems);
   void take_attribute(xmlNode* node, const char* name, std::string_view field,
                       std::string_view element, bool required, NativeRecord& record,
@@ -213,8 +231,6 @@ class ExportRun {
   std::string head_;  // the first bytes of the input, to describe a file that is not XML
 
   std::unique_ptr<xmlTextReader, ReaderFree> reader_;
-  std::unique_ptr<xmlXPathContext, XPathContextFree> xpath_;
-  std::optional<Queries> queries_;
   std::vector<ParserError> errors_;
   std::uint64_t number_ = 0;  // root child elements met
   bool root_seen_ = false;
@@ -530,23 +546,9 @@ void ExportRun::attribute_parser_errors(const DocumentSlice& slice,
   }
 }
 
-std::vector<xmlNode*> ExportRun::select(const XPathExpr& expr, xmlNode* at) {
-  xpath_->node = at;
-  const std::unique_ptr<xmlXPathObject, XPathObjectFree> result(
-      xmlXPathCompiledEval(expr.get(), xpath_.get()));
-  if (!result) throw std::runtime_error("an XPath query failed");
-  std::vector<xmlNode*> nodes;
-  if (result->type == XPATH_NODESET && result->nodesetval != nullptr) {
-    nodes.assign(result->nodesetval->nodeTab,
-                 result->nodesetval->nodeTab + result->nodesetval->nodeNr);
-  }
-  return nodes;
-}
-
-xmlNode* ExportRun::single(const XPathExpr& expr, xmlNode* at, std::string_view field,
+xmlNode* ExportRun::single(const std::vector<xmlNode*>& nodes, std::string_view field,
                            std::string_view element, bool required,
                            std::vector<Problem>& problems) {
-  const std::vector<xmlNode*> nodes = select(expr, at);
   if (nodes.size() == 1) return nodes.front();
   if (nodes.empty()) {
     if (required) {
@@ -578,8 +580,8 @@ void ExportRun::take_attribute(xmlNode* node, const char* name, std::string_view
 std::string ExportRun::person_name(xmlNode* name) {
   std::string joined;
   bool parts = false;
-  for (const XPathExpr* part : {&queries_->family, &queries_->given}) {
-    for (xmlNode* node : select(*part, name)) {
+  for (const std::string_view part : {std::string_view("family"), std::string_view("given")}) {
+    for (xmlNode* node : children_path(name, {{part}})) {
       parts = true;
       const std::string text = text_of(node);
       if (text.empty()) continue;
@@ -591,7 +593,7 @@ std::string ExportRun::person_name(xmlNode* name) {
 }
 
 std::string ExportRun::address(xmlNode* addr) {
-  const std::vector<xmlNode*> lines = select(queries_->addr_parts, addr);
+  const std::vector<xmlNode*> lines = children_path(addr, {{"*"}});
   if (lines.empty()) return text_of(addr);
   std::string joined;
   for (xmlNode* line : lines) {
@@ -621,54 +623,44 @@ void ExportRun::read_document(xmlNode* document, NativeRecord& record,
     return;
   }
 
-  if (!xpath_) {
-    xpath_.reset(xmlXPathNewContext(document->doc));
-    if (!xpath_) throw std::runtime_error("cannot create an XPath context");
-    xpath_->error = on_reader_error;  // per context, never the global handler
-    xpath_->userData = this;
-    if (xmlXPathRegisterNs(xpath_.get(), xml("h"), xml(kCdaNamespace)) != 0) {
-      throw std::runtime_error("cannot register the CDA namespace for XPath");
-    }
-    queries_.emplace();
-  }
   for (const std::string_view name : kDocumentFields) record.fields[std::string(name)];
 
   // CDA R2 requires id, code, effectiveTime and recordTarget of every document; versionNumber is
   // optional there, so whether it must be present is the mapping's call.
-  take_attribute(single(queries_->id, document, field::kId, "<id>", true, problems), "extension",
+  take_attribute(single(children_path(document, {{"id"}}), field::kId, "<id>", true, problems), "extension",
                  field::kId, "<id>", true, record, problems);
-  take_attribute(single(queries_->version, document, field::kVersionNumber, "<versionNumber>",
+  take_attribute(single(children_path(document, {{"versionNumber"}}), field::kVersionNumber, "<versionNumber>",
                         false, problems),
                  "value", field::kVersionNumber, "<versionNumber>", false, record, problems);
-  take_attribute(single(queries_->code, document, field::kCode, "<code>", true, problems), "code",
+  take_attribute(single(children_path(document, {{"code"}}), field::kCode, "<code>", true, problems), "code",
                  field::kCode, "<code>", true, record, problems);
-  take_attribute(single(queries_->effective_time, document, field::kEffectiveTime,
+  take_attribute(single(children_path(document, {{"effectiveTime"}}), field::kEffectiveTime,
                         "<effectiveTime>", true, problems),
                  "value", field::kEffectiveTime, "<effectiveTime>", true, record, problems);
 
-  if (xmlNode* role = single(queries_->patient_role, document, "recordTarget",
+  if (xmlNode* role = single(children_path(document, {{"recordTarget"}, {"patientRole"}}), "recordTarget",
                              "<recordTarget><patientRole>", true, problems)) {
-    take_attribute(single(queries_->resident_id, role, field::kResidentId,
+    take_attribute(single(children_path(role, {{"id", "root", "urn:sapporo:resident-id"}}), field::kResidentId,
                           "<id root=\"urn:sapporo:resident-id\">", false, problems),
                    "extension", field::kResidentId, "", false, record, problems);
-    if (xmlNode* addr = single(queries_->addr, role, field::kAddress, "<addr>", false, problems)) {
+    if (xmlNode* addr = single(children_path(role, {{"addr"}}), field::kAddress, "<addr>", false, problems)) {
       record.fields[std::string(field::kAddress)] = address(addr);
     }
-    if (xmlNode* name = single(queries_->name_ide, role, field::kName,
+    if (xmlNode* name = single(children_path(role, {{"patient"}, {"name", "use", "IDE"}}), field::kName,
                                "<patient><name use=\"IDE\">", false, problems)) {
       record.fields[std::string(field::kName)] = person_name(name);
     }
-    if (xmlNode* name = single(queries_->name_syl, role, field::kNameKana,
+    if (xmlNode* name = single(children_path(role, {{"patient"}, {"name", "use", "SYL"}}), field::kNameKana,
                                "<patient><name use=\"SYL\">", false, problems)) {
       record.fields[std::string(field::kNameKana)] = person_name(name);
     }
     take_attribute(
-        single(queries_->sex, role, field::kSex, "<administrativeGenderCode>", false, problems),
+        single(children_path(role, {{"patient"}, {"administrativeGenderCode"}}), field::kSex, "<administrativeGenderCode>", false, problems),
         "code", field::kSex, "", false, record, problems);
     take_attribute(
-        single(queries_->birth_time, role, field::kBirthTime, "<birthTime>", false, problems),
+        single(children_path(role, {{"patient"}, {"birthTime"}}), field::kBirthTime, "<birthTime>", false, problems),
         "value", field::kBirthTime, "", false, record, problems);
-    take_attribute(single(queries_->ward, role, field::kWard,
+    take_attribute(single(children_path(role, {{"providerOrganization"}, {"id", "root", "urn:sapporo:ward"}}), field::kWard,
                           "<providerOrganization><id root=\"urn:sapporo:ward\">", false, problems),
                    "extension", field::kWard, "", false, record, problems);
   }
@@ -679,9 +671,9 @@ void ExportRun::read_document(xmlNode* document, NativeRecord& record,
 // after the item separator (NEED is repeatable). Which codes matter is the mapping's business.
 void ExportRun::read_observations(xmlNode* document, NativeRecord& record,
                                   std::vector<Problem>& problems) {
-  for (xmlNode* observation : select(queries_->observations, document)) {
+  for (xmlNode* observation : observations_of(document)) {
     const std::string line = std::to_string(std::max(0L, xmlGetLineNo(observation)));
-    const std::vector<xmlNode*> codes = select(queries_->observation_code, observation);
+    const std::vector<xmlNode*> codes = children_path(observation, {{"code"}});
     const std::string code = codes.size() == 1 ? attribute(codes.front(), "code") : std::string();
     if (code.empty()) {
       problems.push_back({"observation", "the observation at line " + line +
@@ -694,7 +686,7 @@ void ExportRun::read_observations(xmlNode* document, NativeRecord& record,
                                     "', which is the name of a document field"});
       continue;
     }
-    const std::vector<xmlNode*> values = select(queries_->observation_value, observation);
+    const std::vector<xmlNode*> values = children_path(observation, {{"value"}});
     if (values.size() > 1) {
       problems.push_back({code, "the observation at line " + line + " has " +
                                     std::to_string(values.size()) +

@@ -104,6 +104,28 @@ void ExportSlicer::scan() {
       ++scan_;
       continue;
     }
+    if (state_ == State::start_tag || state_ == State::end_tag) {
+      // Inside a tag only a quote (opening or closing an attribute value) or '>' changes
+      // anything: skip the bytes in between at once, keeping the line count and the last two
+      // bytes exactly as step() would have.
+      const char* from = buffer_.data() + (scan_ - base_);
+      const char* to = buffer_.data() + buffer_.size();
+      const char* p = from;
+      if (state_ == State::end_tag) {
+        while (p < to && *p != '>') ++p;
+      } else if (quote_ != 0) {
+        while (p < to && *p != quote_) ++p;
+      } else {
+        while (p < to && *p != '>' && *p != '"' && *p != '\'') ++p;
+      }
+      if (p > from) {
+        line_ += static_cast<std::uint64_t>(std::count(from, p, '\n'));
+        before_previous_ = p - from >= 2 ? p[-2] : previous_;
+        previous_ = p[-1];
+        scan_ += static_cast<std::uint64_t>(p - from);
+      }
+      if (p == to) break;
+    }
     const char c = buffer_[static_cast<std::size_t>(scan_ - base_)];
     ++scan_;
     if (c == '\n') ++line_;
