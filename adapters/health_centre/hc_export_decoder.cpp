@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <cstdint>
 #include <exception>
 #include <initializer_list>
@@ -12,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
@@ -79,11 +81,28 @@ std::string trimmed(std::string_view text) {
   return std::string(text.substr(first, text.find_last_not_of(kSpace) - first + 1));
 }
 
+// The text of a node list that is one text node, without copying it; nullopt otherwise.
+std::optional<std::string_view> single_text(const xmlNode* children) {
+  if (children != nullptr && children->next == nullptr && children->type == XML_TEXT_NODE &&
+      children->content != nullptr) {
+    return view(children->content);
+  }
+  return std::nullopt;
+}
+
 std::string attribute(xmlNode* node, const char* name) {
+  // The usual attribute, one text node, is read in place; anything else as libxml2 joins it.
+  for (const xmlAttr* a = node->properties; a != nullptr; a = a->next) {
+    if (a->ns == nullptr && xmlStrEqual(a->name, xml(name)) != 0) {
+      if (const auto text = single_text(a->children)) return trimmed(*text);
+      break;
+    }
+  }
   return trimmed(take_string(xmlGetNoNsProp(node, xml(name))));
 }
 
 std::string text_of(xmlNode* node) {
+  if (const auto text = single_text(node->children)) return trimmed(*text);
   return trimmed(take_string(xmlNodeGetContent(node)));
 }
 
@@ -122,36 +141,56 @@ struct Problem {
 // (compile once, evaluate per node: node sets allocated, sorted and freed for every field) was a
 // quarter of the decoder's time. Each path gives the nodes its XPath form selected, in document
 // order; "h" is urn:hl7-org:v3.
+// A NUL-terminated libxml2 string equals `v` (without measuring it first).
+bool equals(const xmlChar* text, std::string_view v) {
+  return text != nullptr && !v.empty() && text[0] == static_cast<unsigned char>(v[0]) &&
+         std::strncmp(reinterpret_cast<const char*>(text), v.data(), v.size()) == 0 &&
+         text[v.size()] == '\0';
+}
+
 bool is_cda_element(const xmlNode* node, std::string_view local) {
-  return node->type == XML_ELEMENT_NODE && node->ns != nullptr && node->ns->href != nullptr &&
-         view(node->ns->href) == kCdaNamespace && view(node->name) == local;
+  return node->type == XML_ELEMENT_NODE && equals(node->name, local) && node->ns != nullptr &&
+         equals(node->ns->href, kCdaNamespace);
 }
 
 // The value of the no-namespace attribute `name` equals `value` (XPath [@name='value']).
 bool attribute_equals(xmlNode* node, const char* name, std::string_view value) {
-  const std::unique_ptr<xmlChar, XmlCharFree> actual(xmlGetNoNsProp(node, xml(name)));
-  return actual != nullptr && view(actual.get()) == value;
+  for (const xmlAttr* a = node->properties; a != nullptr; a = a->next) {
+    if (a->ns != nullptr || !equals(a->name, name)) continue;
+    // The usual case, one text node, compared in place; anything else as libxml2 joins it.
+    if (a->children != nullptr && a->children->next == nullptr && a->children->type == XML_TEXT_NODE) {
+      return equals(a->children->content, value);
+    }
+    const std::unique_ptr<xmlChar, XmlCharFree> actual(xmlGetNoNsProp(node, xml(name)));
+    return actual != nullptr && view(actual.get()) == value;
+  }
+  return false;
 }
 
 struct Step {
-  Step(std::string_view element) : local(element) {}  // NOLINT(google-explicit-constructor)
+  Step(std::string_view element) : local(element), any(element == "*") {}  // NOLINT
   Step(std::string_view element, const char* with_attribute, std::string_view equal_to)
-      : local(element), attribute(with_attribute), value(equal_to) {}
+      : local(element), any(element == "*"), attribute(with_attribute), value(equal_to) {}
   std::string_view local;           // h:<local>, or "*" for any element
+  bool any;
   const char* attribute = nullptr;  // with [@attribute='value']
   std::string_view value;
 };
 
+// Almost every path selects one node or none: kept inline, no allocation.
+using Nodes = boost::container::small_vector<xmlNode*, 4>;
+
 // child::h:a/child::h:b… from `at`.
-std::vector<xmlNode*> children_path(xmlNode* at, std::initializer_list<Step> steps) {
-  std::vector<xmlNode*> current{at}, next;
+Nodes children_path(xmlNode* at, std::initializer_list<Step> steps) {
+  Nodes current{at}, next;
   for (const Step& step : steps) {
     next.clear();
     for (xmlNode* parent : current) {
       for (xmlNode* child = parent->children; child != nullptr; child = child->next) {
-        const bool match = step.local == "*" ? child->type == XML_ELEMENT_NODE
-                                             : is_cda_element(child, step.local);
-        if (match && (step.attribute == nullptr || attribute_equals(child, step.attribute, step.value))) {
+        const bool match = step.any ? child->type == XML_ELEMENT_NODE
+                                    : is_cda_element(child, step.local);
+        if (match &&
+            (step.attribute == nullptr || attribute_equals(child, step.attribute, step.value))) {
           next.push_back(child);
         }
       }
@@ -206,7 +245,7 @@ class ExportRun {
   int document();
   void read_document(xmlNode* document, NativeRecord& record, std::vector<Problem>& problems);
   void read_observations(xmlNode* document, NativeRecord& record, std::vector<Problem>& problems);
-  xmlNode* single(const std::vector<xmlNode*>& nodes, std::string_view field,
+  xmlNode* single(const Nodes& nodes, std::string_view field,
                   std::string_view element, bool required, std::vector<Problem>& problems);
   void take_attribute(xmlNode* node, const char* name, std::string_view field,
                       std::string_view element, bool required, NativeRecord& record,
@@ -546,7 +585,7 @@ void ExportRun::attribute_parser_errors(const DocumentSlice& slice,
   }
 }
 
-xmlNode* ExportRun::single(const std::vector<xmlNode*>& nodes, std::string_view field,
+xmlNode* ExportRun::single(const Nodes& nodes, std::string_view field,
                            std::string_view element, bool required,
                            std::vector<Problem>& problems) {
   if (nodes.size() == 1) return nodes.front();
@@ -593,7 +632,7 @@ std::string ExportRun::person_name(xmlNode* name) {
 }
 
 std::string ExportRun::address(xmlNode* addr) {
-  const std::vector<xmlNode*> lines = children_path(addr, {{"*"}});
+  const Nodes lines = children_path(addr, {{"*"}});
   if (lines.empty()) return text_of(addr);
   std::string joined;
   for (xmlNode* line : lines) {
@@ -672,23 +711,24 @@ void ExportRun::read_document(xmlNode* document, NativeRecord& record,
 void ExportRun::read_observations(xmlNode* document, NativeRecord& record,
                                   std::vector<Problem>& problems) {
   for (xmlNode* observation : observations_of(document)) {
-    const std::string line = std::to_string(std::max(0L, xmlGetLineNo(observation)));
-    const std::vector<xmlNode*> codes = children_path(observation, {{"code"}});
+    // Its line, for a problem only (most observations have none).
+    const auto line = [observation] { return std::to_string(std::max(0L, xmlGetLineNo(observation))); };
+    const Nodes codes = children_path(observation, {{"code"}});
     const std::string code = codes.size() == 1 ? attribute(codes.front(), "code") : std::string();
     if (code.empty()) {
-      problems.push_back({"observation", "the observation at line " + line +
+      problems.push_back({"observation", "the observation at line " + line() +
                                              (codes.size() > 1 ? " has more than one <code>"
                                                                : " has no code (code/@code)")});
       continue;
     }
     if (std::find(kDocumentFields.begin(), kDocumentFields.end(), code) != kDocumentFields.end()) {
-      problems.push_back({code, "the observation at line " + line + " has the code '" + code +
+      problems.push_back({code, "the observation at line " + line() + " has the code '" + code +
                                     "', which is the name of a document field"});
       continue;
     }
-    const std::vector<xmlNode*> values = children_path(observation, {{"value"}});
+    const Nodes values = children_path(observation, {{"value"}});
     if (values.size() > 1) {
-      problems.push_back({code, "the observation at line " + line + " has " +
+      problems.push_back({code, "the observation at line " + line() + " has " +
                                     std::to_string(values.size()) +
                                     " <value> elements; it has at most one"});
       continue;

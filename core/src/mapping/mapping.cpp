@@ -4,6 +4,8 @@
 
 #include <array>
 #include <charconv>
+
+#include <boost/container/small_vector.hpp>
 #include <exception>
 #include <utility>
 
@@ -219,13 +221,13 @@ std::string* slot_text(CaseEvent& event, const detail::Target& target) {
   return nullptr;
 }
 
-void assign(CaseEvent& event, const detail::Target& target, const std::string& value) {
+void assign(CaseEvent& event, const detail::Target& target, std::string&& value) {
   if (target.slot == Slot::source_version) {
     // Already checked by the integer conversion (the loader makes its minimum at least 1).
     std::from_chars(value.data(), value.data() + value.size(), event.source_version);
     return;
   }
-  if (std::string* slot = slot_text(event, target)) *slot = value;
+  if (std::string* slot = slot_text(event, target)) *slot = std::move(value);
 }
 
 // Calls `visit` with each item of a list value, or with the whole value when the condition does
@@ -262,8 +264,12 @@ bool holds(const Condition& condition, std::string_view value) {
   return false;
 }
 
-void derive_kind(const Model& model, const std::vector<std::string_view>& values,
-                 const std::vector<bool>& failed, MapResult& result) {
+// Per-field scratch of one map() call, on the stack for any ordinary mapping.
+using FieldValues = boost::container::small_vector<std::string_view, 32>;
+using FieldFlags = boost::container::small_vector<bool, 32>;
+
+void derive_kind(const Model& model, const FieldValues& values, const FieldFlags& failed,
+                 MapResult& result) {
   for (const detail::Rule& rule : model.rules) {
     bool match = true;
     for (const Condition& condition : rule.conditions) {
@@ -297,8 +303,8 @@ void map_into(const Model& model, const std::map<std::string, std::string>& nati
   event.source = model.system;
   // The trimmed native values, as the rules see them (before defaults: rules test what the
   // source sent).
-  std::vector<std::string_view> values(model.fields.size());
-  std::vector<bool> failed(model.fields.size(), false);
+  FieldValues values(model.fields.size());
+  FieldFlags failed(model.fields.size(), false);
   for (std::size_t i = 0; i < model.fields.size(); ++i) {
     const FieldSpec& field = model.fields[i];
     const auto it = native.find(field.native);
@@ -323,8 +329,10 @@ void map_into(const Model& model, const std::map<std::string, std::string>& nati
       result.errors.push_back({field.native, std::move(converted.error)});
       continue;
     }
-    assign(event, field.target, converted.value);
-    if (field.label_target.slot != Slot::none) assign(event, field.label_target, converted.label);
+    assign(event, field.target, std::move(converted.value));
+    if (field.label_target.slot != Slot::none) {
+      assign(event, field.label_target, std::move(converted.label));
+    }
   }
   derive_kind(model, values, failed, result);
 }
