@@ -287,18 +287,20 @@ LinkResult PersonMaster::link(const CaseEvent& event, const std::string& subject
       }
     }
   }
-  const PersonFacts before = load_facts(result.person_id);
+  std::string sealed_birth;
+  const PersonFacts before = load_facts(result.person_id, &sealed_birth);
   PersonFacts after = before;
+  // apply_event() takes the household only from public assistance: no token for other sources.
   const std::string household =
-      event.household.household_id.empty()
+      event.household.household_id.empty() || event.source != "public_assistance"
           ? std::string()
           : store_.keyring()->lookup_token(std::string("hh") + kSep + event.household.household_id);
   apply_event(after, event, household);
-  if (after != before) save_facts(result.person_id, before, after, actor);
+  if (after != before) save_facts(result.person_id, before, after, actor, &sealed_birth);
   return result;
 }
 
-PersonFacts PersonMaster::load_facts(const std::string& person_id) {
+PersonFacts PersonMaster::load_facts(const std::string& person_id, std::string* sealed_birth) {
   auto q = store_.query("SELECT ward_code, ward_as_of, on_public_assistance, pa_as_of, household_token, "
                         "household_role, has_open_cg_case, cg_as_of, birth_date FROM persons WHERE id = ?");
   q.bind(person_id);
@@ -314,6 +316,7 @@ PersonFacts PersonMaster::load_facts(const std::string& person_id) {
   f.cg_as_of = q.text(7);
   if (!q.is_null(8)) {
     const std::string sealed = q.blob(8);
+    if (sealed_birth != nullptr) *sealed_birth = sealed;
     if (auto clear = security::open(store_.keyring()->master(), sealed, sealed_birth_ad(person_id))) {
       f.birth_date = *clear;
     }
@@ -322,9 +325,13 @@ PersonFacts PersonMaster::load_facts(const std::string& person_id) {
 }
 
 void PersonMaster::save_facts(const std::string& person_id, const PersonFacts& before,
-                              const PersonFacts& f, const std::string& actor) {
+                              const PersonFacts& f, const std::string& actor,
+                              const std::string* sealed_birth) {
+  const bool unchanged_birth =
+      sealed_birth != nullptr && !sealed_birth->empty() && before.birth_date == f.birth_date;
   const std::string sealed =
       f.birth_date.empty() ? std::string()
+      : unchanged_birth    ? *sealed_birth
                            : security::seal(store_.keyring()->master(), f.birth_date,
                                             sealed_birth_ad(person_id));
   store_.query("UPDATE persons SET ward_code = ?, ward_as_of = ?, on_public_assistance = ?, "

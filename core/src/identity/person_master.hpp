@@ -111,9 +111,12 @@ class PersonMaster {
               const std::string& actor);
   std::int64_t open_review(const std::string& subject_id, const std::string& candidate_person,
                            const std::string& reason, const std::string& actor);
-  PersonFacts load_facts(const std::string& person_id);
+  // `sealed_birth`, if given, receives the stored (sealed) birth date as it is.
+  PersonFacts load_facts(const std::string& person_id, std::string* sealed_birth = nullptr);
+  // `sealed_birth`: the stored sealed birth date, written back as it is when the birth date did
+  // not change (instead of sealing it again); nullptr seals it anew.
   void save_facts(const std::string& person_id, const PersonFacts& before, const PersonFacts& after,
-                  const std::string& actor);
+                  const std::string& actor, const std::string* sealed_birth = nullptr);
   std::string live(std::string person_id);
 
   store::Store& store_;

@@ -1,10 +1,16 @@
 #include "store/store.hpp"
 
+#include <array>
+#include <atomic>
+#include <cstring>
 #include <ctime>
 #include <functional>
 #include <map>
 #include <mutex>
 
+#include <pthread.h>
+
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
@@ -132,9 +138,26 @@ std::string utc_now() {
 }
 
 std::string random_uuid() {
-  // From OpenSSL's CSPRNG: Poco's UUIDGenerator opened /dev/urandom and took a lock per id.
+  // From OpenSSL's CSPRNG (Poco's UUIDGenerator opened /dev/urandom and took a lock per id),
+  // drawn 4 KiB at a time per thread: a RAND_bytes call costs as much as many UUIDs.
+  // A forked child must not hand out its parent's remaining bytes: a fork empties the pool.
+  static std::atomic<unsigned> forks{0};
+  static std::once_flag registered;
+  std::call_once(registered, [] { pthread_atfork(nullptr, nullptr, [] { ++forks; }); });
+  thread_local std::array<unsigned char, 4096> pool{};
+  thread_local std::size_t used = pool.size();
+  thread_local unsigned pool_forks = 0;
+  if (used + 16 > pool.size() || pool_forks != forks.load(std::memory_order_relaxed)) {
+    pool_forks = forks.load(std::memory_order_relaxed);
+    if (RAND_bytes(pool.data(), static_cast<int>(pool.size())) != 1) {
+      throw StoreError("no random bytes for a UUID");
+    }
+    used = 0;
+  }
   unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) throw StoreError("no random bytes for a UUID");
+  std::memcpy(b, pool.data() + used, sizeof b);
+  OPENSSL_cleanse(pool.data() + used, sizeof b);
+  used += sizeof b;
   b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
   b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
   static const char* digits = "0123456789abcdef";
