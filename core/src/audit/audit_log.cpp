@@ -23,23 +23,26 @@ namespace {
 
 void append_json_string(std::string& out, const std::string& s) {
   out += '"';
-  for (unsigned char c : s) {
+  std::size_t plain = 0;  // start of the run of bytes that need no escape
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s, plain, i - plain);  // runs are appended whole: entries are written per record
+    plain = i + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
+      default: {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      }
     }
   }
+  out.append(s, plain, std::string::npos);
   out += '"';
 }
 
@@ -89,7 +92,9 @@ Poco::JSON::Object::Ptr parse_object(const std::string& json, const char* what) 
 
 std::string canonical_entry(std::int64_t seq, const std::string& time, const EntryDraft& d) {
   // Keys in byte order, no whitespace: the same entry always has the same bytes.
-  std::string out = "{\"actor\":";
+  std::string out;
+  out.reserve(256);
+  out += "{\"actor\":";
   append_json_string(out, d.actor);
   out += ",\"details\":{";
   bool first = true;
