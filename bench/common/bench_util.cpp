@@ -67,8 +67,32 @@ ChildUsage wait_child(pid_t pid, std::chrono::steady_clock::time_point started) 
 
 ChildUsage run_child(const std::vector<std::string>& argv, const std::filesystem::path& out_file,
                      const std::filesystem::path& err_file) {
+  // The peak RSS comes from /usr/bin/time (as `time -v` reports it) when it is there: Linux
+  // charges a child started by posix_spawn (vfork + exec) with its parent's high-water mark, so
+  // wait4's ru_maxrss of a small program started by a large one is the large one's.
+  const std::filesystem::path time_bin = "/usr/bin/time";
+  std::vector<std::string> command = argv;
+  std::filesystem::path rss_file;
+  if (std::filesystem::exists(time_bin)) {
+    rss_file = std::filesystem::temp_directory_path() /
+               ("tsunagu-bench-rss-" + std::to_string(::getpid()) + ".txt");
+    command.insert(command.begin(), {time_bin.string(), "-f", "%M", "-o", rss_file.string()});
+  }
   const auto started = std::chrono::steady_clock::now();
-  return wait_child(spawn(argv, out_file, err_file), started);
+  ChildUsage usage = wait_child(spawn(command, out_file, err_file), started);
+  if (!rss_file.empty()) {
+    std::ifstream in(rss_file);
+    std::string line, last;
+    while (std::getline(in, line)) {
+      if (!line.empty()) last = line;  // "Command exited with non-zero status N" may come first
+    }
+    try {
+      usage.max_rss_kb = std::stol(last);
+    } catch (const std::exception&) {
+    }
+    std::filesystem::remove(rss_file);
+  }
+  return usage;
 }
 
 double self_cpu_s() {

@@ -3,7 +3,7 @@
 // its own so that its peak RSS is its own, next to the two peers run on the same file in the same
 // run: xsltproc with bench/xslt/health_centre.xsl (the same fields and conversions as one XSLT)
 // and xmllint --stream --noout (a bare libxml2 streaming parse). Ratios compare whole-process wall
-// times, start-up included on both sides.
+// times, start-up included on both sides; peak RSS is each process's own (/usr/bin/time).
 #include <fstream>
 #include <iostream>
 

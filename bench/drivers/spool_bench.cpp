@@ -2,8 +2,9 @@
 // plugins, the checkout's mappings, SQLite synchronous=FULL, batches of 500), a generated file is
 // dropped into its spool the way senders must (written under a dot-name, renamed), and the clock
 // runs from the rename until the file reaches done/ — claim, SHA-256, decode, map, seal, store,
-// audit, link and the final input row included. Peak memory is the daemon's ru_maxrss (wait4),
-// the figure /usr/bin/time -v prints as "Maximum resident set size".
+// audit, link and the final input row included. Peak memory is the daemon's VmHWM when the file
+// reaches done/ — the high-water mark of its resident set, what /usr/bin/time -v prints as
+// "Maximum resident set size".
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -77,6 +78,8 @@ int spool_main(const Args& args) {
     return fs::exists(spool / "done" / name) || fs::exists(spool / "failed" / name);
   }, timeout);
   const double seconds = seconds_since(dropped);
+  // The daemon's own high-water mark (VmHWM of its address space): wait4's ru_maxrss would add
+  // this process's, which posix_spawn hands down.
   const long hwm_kb = vm_hwm_kb(pid);
   kill(pid, SIGTERM);
   const ChildUsage usage = wait_child(pid, started);
@@ -92,8 +95,7 @@ int spool_main(const Args& args) {
             << in.events << " stored, " << in.quarantined << " quarantined, status " << in.status
             << "; " << seconds << " s from drop to done/ (" << rows / seconds << " rows/s); daemon "
             << "start-up " << startup << " s, CPU " << usage.user_s + usage.sys_s
-            << " s, peak RSS " << usage.max_rss_kb / 1024.0 << " MB (VmHWM at done/ "
-            << hwm_kb / 1024.0 << " MB), exit " << usage.exit_code << "\n";
+            << " s, peak RSS (VmHWM) " << hwm_kb / 1024.0 << " MB, exit " << usage.exit_code << "\n";
   if (in.status != "done") throw std::runtime_error("the input ended " + in.status + ": " + in.message);
   result(id, prefix + "rows", rows);
   result(id, prefix + "events", static_cast<double>(in.events));
@@ -101,7 +103,7 @@ int spool_main(const Args& args) {
   result(id, prefix + "seconds", seconds);
   result(id, prefix + "rows_per_s", rows / seconds);
   result(id, prefix + "cpu_s", usage.user_s + usage.sys_s);
-  result(id, prefix + "peak_rss_mb", usage.max_rss_kb / 1024.0);
+  result(id, prefix + "peak_rss_mb", hwm_kb / 1024.0);
   result(id, prefix + "input_mb", static_cast<double>(fs::file_size(input)) / 1048576.0);
   store.reset();
   if (option(args, "--keep", "no") != "yes") fs::remove_all(work);
