@@ -43,7 +43,7 @@ class Figures {
 
 // 1234567.8 → "1,234,568"; small values keep significant digits.
 std::string fmt(double v, int decimals = -1) {
-  if (decimals < 0) decimals = std::fabs(v) >= 100 ? 0 : std::fabs(v) >= 10 ? 1 : 2;
+  if (decimals < 0) decimals = std::fabs(v) >= 100 || v == std::floor(v) ? 0 : std::fabs(v) >= 10 ? 1 : 2;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   const std::string s = buf;

@@ -31,6 +31,19 @@ long vm_hwm_kb(pid_t pid) {
   return 0;
 }
 
+// rchar/wchar of /proc/<pid>/io: bytes the process read and wrote through system calls (the
+// store's page reads and WAL writes, whether or not they reached the disk).
+std::pair<double, double> io_mb(pid_t pid) {
+  std::ifstream io("/proc/" + std::to_string(pid) + "/io");
+  std::string key;
+  double value = 0, read = 0, written = 0;
+  while (io >> key >> value) {
+    if (key == "rchar:") read = value / 1048576.0;
+    if (key == "wchar:") written = value / 1048576.0;
+  }
+  return {read, written};
+}
+
 bool wait_for(const std::function<bool()>& done, std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -42,7 +55,8 @@ bool wait_for(const std::function<bool()>& done, std::chrono::seconds timeout) {
 
 }  // namespace
 
-// tsunagu-bench spool <system> <file> <work dir> [--id B1] [--prefix ""] [--timeout-s 7200]
+// tsunagu-bench spool <system> <file> <work dir> [--id B1] [--prefix ""] [--batch 500]
+//                     [--timeout-s 7200]
 int spool_main(const Args& args) {
   if (args.size() < 3) throw std::invalid_argument("usage: spool <system> <file> <work dir> [--id ID] [--prefix P]");
   const std::string system = args[0];
@@ -53,7 +67,8 @@ int spool_main(const Args& args) {
   const auto timeout = std::chrono::seconds(option_number(args, "--timeout-s", 7200));
 
   fs::remove_all(work);
-  const fs::path config = write_instance_config(work, {system});
+  const int batch = static_cast<int>(option_number(args, "--batch", 500));
+  const fs::path config = write_instance_config(work, {system}, batch);
   const fs::path log = work / "daemon.log";
   const auto started = std::chrono::steady_clock::now();
   const pid_t pid = spawn({(layout().bin_dir / "tsunagud").string(), "--config", config.string()},
@@ -81,6 +96,7 @@ int spool_main(const Args& args) {
   // The daemon's own high-water mark (VmHWM of its address space): wait4's ru_maxrss would add
   // this process's, which posix_spawn hands down.
   const long hwm_kb = vm_hwm_kb(pid);
+  const auto [read_mb, written_mb] = io_mb(pid);
   kill(pid, SIGTERM);
   const ChildUsage usage = wait_child(pid, started);
   if (!finished) throw std::runtime_error("the file did not reach done/ within the timeout; see " + log.string());
@@ -95,7 +111,8 @@ int spool_main(const Args& args) {
             << in.events << " stored, " << in.quarantined << " quarantined, status " << in.status
             << "; " << seconds << " s from drop to done/ (" << rows / seconds << " rows/s); daemon "
             << "start-up " << startup << " s, CPU " << usage.user_s + usage.sys_s
-            << " s, peak RSS (VmHWM) " << hwm_kb / 1024.0 << " MB, exit " << usage.exit_code << "\n";
+            << " s, peak RSS (VmHWM) " << hwm_kb / 1024.0 << " MB, read " << read_mb << " MB, wrote "
+            << written_mb << " MB, exit " << usage.exit_code << "\n";
   if (in.status != "done") throw std::runtime_error("the input ended " + in.status + ": " + in.message);
   result(id, prefix + "rows", rows);
   result(id, prefix + "events", static_cast<double>(in.events));
@@ -104,6 +121,8 @@ int spool_main(const Args& args) {
   result(id, prefix + "rows_per_s", rows / seconds);
   result(id, prefix + "cpu_s", usage.user_s + usage.sys_s);
   result(id, prefix + "peak_rss_mb", hwm_kb / 1024.0);
+  result(id, prefix + "read_mb", read_mb);
+  result(id, prefix + "written_mb", written_mb);
   result(id, prefix + "input_mb", static_cast<double>(fs::file_size(input)) / 1048576.0);
   store.reset();
   if (option(args, "--keep", "no") != "yes") fs::remove_all(work);
