@@ -58,7 +58,7 @@ gen() {
 }
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-git diff --quiet HEAD -- 2>/dev/null || commit="$commit (with uncommitted changes)"
+git diff --quiet HEAD -- core adapters bench mappings 2>/dev/null || commit="$commit (with uncommitted changes in the code measured)"
 figure machine mode "$mode"
 figure machine date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 figure machine commit "$commit"
@@ -76,6 +76,11 @@ pa="$data/PA_EVENTS_${pa_rows}.csv"
 gen public_assistance "$pa_rows" "$pa"
 step b1-ceiling "$bin/tsunagu-bench" ceiling "$pa" "$work/ceiling"
 step b1-spool "$bin/tsunagu-bench" spool public_assistance "$pa" "$work/spool" --id B1
+
+# The same file with spool/batch-size 5000 instead of the default 500: how much of B1 is the
+# per-commit cost (an informative row, not a target).
+step b1-batch5000 "$bin/tsunagu-bench" spool public_assistance "$pa" "$work/spool" --id B1 \
+  --prefix batch5000_ --batch 5000
 
 # B2: peak memory at B1's size (from B1's run) and at four times it.
 if grep -q '^RESULT B1 peak_rss_mb' "$results"; then

@@ -81,6 +81,12 @@ std::vector<Row> rows(const Figures& f) {
   } else {
     out.push_back({"B1", "public_assistance CSV spool → stored events", "≥ 100,000 rows/s", not_run, "", "no"});
   }
+  if (auto rate = f.num("B1.batch5000_rows_per_s"), ceiling = f.num("B1.ceiling_rows_per_s"); rate && ceiling) {
+    out.push_back({"B1", "… the same file with `spool/batch-size` 5000 instead of 500 (informative)",
+                   "—", fmt(*rate) + " rows/s; " + fmt(*f.num("B1.batch5000_written_mb")) + " MB written (500: " +
+                       fmt(f.num("B1.written_mb").value_or(0)) + " MB)",
+                   fmt(*rate / *ceiling, 3) + " × ceiling", "n/a"});
+  }
   out.push_back({"B1", "… and **route** (part of B1's pipeline)", "inside B1's figure",
                  "not measurable: routing to liaisons does not exist yet", "—", "n/a"});
   // B2
