@@ -20,6 +20,6 @@ fi
 configure_and_build "$build_dir" "${options[@]}"
 
 log "running tests"
-ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 600 "$@"
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 1800 "$@"
 # Every fuzz target briefly (README, "Fuzzing"); TSUNAGU_FUZZ_SECONDS=0 skips it.
 "$TSUNAGU_ROOT/scripts/fuzz.sh" "${TSUNAGU_FUZZ_SECONDS:-20}"
