@@ -21,10 +21,10 @@ esac
 
 if [ "$mode" = quick ]; then
   pa_rows=50000; b2_large=200000; hc_docs=20000; audit_entries=200000; id_persons=10000
-  id_events=10000; https_requests=2000; micro_time=0.02
+  id_events=10000; https_requests=2000; https_rate_requests=2000; micro_time=0.02
 else
   pa_rows=1000000; b2_large=4000000; hc_docs=100000; audit_entries=10000000; id_persons=100000
-  id_events=100000; https_requests=20000; micro_time=0.2
+  id_events=100000; https_requests=20000; https_rate_requests=5000; micro_time=0.2
 fi
 
 install_packages xsltproc  # the B3 peer; libxml2-utils (xmllint) is in the base list
@@ -99,7 +99,7 @@ step b3-hc "$bin/tsunagu-bench" hc "$hc" "$work/hc"
 # B4: HTTPS pushes, once the endpoint has landed (core/src/http committed).
 if git ls-files --error-unmatch core/src/http/ingest_endpoint.cpp >/dev/null 2>&1; then
   step b4-https "$bin/tsunagu-bench" https "$work/https" --requests "$https_requests" \
-    --connections 16 --rate 1000 --rate-requests "$https_requests"
+    --connections 16 --rate 1000 --rate-requests "$https_rate_requests"
 else
   figure B4 status "the HTTPS push endpoint (core/src/http) has not landed on this branch yet"
 fi

@@ -1,6 +1,7 @@
 #include "bench_util.hpp"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -20,7 +21,11 @@ namespace tsunagu::bench {
 
 void result(const std::string& id, const std::string& key, double value) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", value);
+  if (value == std::floor(value) && std::fabs(value) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", value);  // counts as counts, not 1e+06
+  } else {
+    std::snprintf(buf, sizeof buf, "%.6g", value);
+  }
   result_text(id, key, buf);
 }
 
