@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <initializer_list>
 #include <memory>
@@ -13,12 +13,12 @@
 #include <utility>
 #include <vector>
 
-#include <boost/container/small_vector.hpp>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlreader.h>
 #include <libxml/xmlversion.h>
+#include <boost/container/small_vector.hpp>
 
 #include "health_centre/hc_export_slicer.hpp"
 
@@ -158,7 +158,8 @@ bool attribute_equals(xmlNode* node, const char* name, std::string_view value) {
   for (const xmlAttr* a = node->properties; a != nullptr; a = a->next) {
     if (a->ns != nullptr || !equals(a->name, name)) continue;
     // The usual case, one text node, compared in place; anything else as libxml2 joins it.
-    if (a->children != nullptr && a->children->next == nullptr && a->children->type == XML_TEXT_NODE) {
+    if (a->children != nullptr && a->children->next == nullptr &&
+        a->children->type == XML_TEXT_NODE) {
       return equals(a->children->content, value);
     }
     const std::unique_ptr<xmlChar, XmlCharFree> actual(xmlGetNoNsProp(node, xml(name)));
@@ -171,7 +172,7 @@ struct Step {
   Step(std::string_view element) : local(element), any(element == "*") {}  // NOLINT
   Step(std::string_view element, const char* with_attribute, std::string_view equal_to)
       : local(element), any(element == "*"), attribute(with_attribute), value(equal_to) {}
-  std::string_view local;           // h:<local>, or "*" for any element
+  std::string_view local;  // h:<local>, or "*" for any element
   bool any;
   const char* attribute = nullptr;  // with [@attribute='value']
   std::string_view value;
@@ -187,8 +188,8 @@ Nodes children_path(xmlNode* at, std::initializer_list<Step> steps) {
     next.clear();
     for (xmlNode* parent : current) {
       for (xmlNode* child = parent->children; child != nullptr; child = child->next) {
-        const bool match = step.any ? child->type == XML_ELEMENT_NODE
-                                    : is_cda_element(child, step.local);
+        const bool match =
+            step.any ? child->type == XML_ELEMENT_NODE : is_cda_element(child, step.local);
         if (match &&
             (step.attribute == nullptr || attribute_equals(child, step.attribute, step.value))) {
           next.push_back(child);
@@ -245,8 +246,8 @@ class ExportRun {
   int document();
   void read_document(xmlNode* document, NativeRecord& record, std::vector<Problem>& problems);
   void read_observations(xmlNode* document, NativeRecord& record, std::vector<Problem>& problems);
-  xmlNode* single(const Nodes& nodes, std::string_view field,
-                  std::string_view element, bool required, std::vector<Problem>& problems);
+  xmlNode* single(const Nodes& nodes, std::string_view field, std::string_view element,
+                  bool required, std::vector<Problem>& problems);
   void take_attribute(xmlNode* node, const char* name, std::string_view field,
                       std::string_view element, bool required, NativeRecord& record,
                       std::vector<Problem>& problems);
@@ -585,9 +586,8 @@ void ExportRun::attribute_parser_errors(const DocumentSlice& slice,
   }
 }
 
-xmlNode* ExportRun::single(const Nodes& nodes, std::string_view field,
-                           std::string_view element, bool required,
-                           std::vector<Problem>& problems) {
+xmlNode* ExportRun::single(const Nodes& nodes, std::string_view field, std::string_view element,
+                           bool required, std::vector<Problem>& problems) {
   if (nodes.size() == 1) return nodes.front();
   if (nodes.empty()) {
     if (required) {
@@ -666,42 +666,47 @@ void ExportRun::read_document(xmlNode* document, NativeRecord& record,
 
   // CDA R2 requires id, code, effectiveTime and recordTarget of every document; versionNumber is
   // optional there, so whether it must be present is the mapping's call.
-  take_attribute(single(children_path(document, {{"id"}}), field::kId, "<id>", true, problems), "extension",
-                 field::kId, "<id>", true, record, problems);
-  take_attribute(single(children_path(document, {{"versionNumber"}}), field::kVersionNumber, "<versionNumber>",
-                        false, problems),
+  take_attribute(single(children_path(document, {{"id"}}), field::kId, "<id>", true, problems),
+                 "extension", field::kId, "<id>", true, record, problems);
+  take_attribute(single(children_path(document, {{"versionNumber"}}), field::kVersionNumber,
+                        "<versionNumber>", false, problems),
                  "value", field::kVersionNumber, "<versionNumber>", false, record, problems);
-  take_attribute(single(children_path(document, {{"code"}}), field::kCode, "<code>", true, problems), "code",
-                 field::kCode, "<code>", true, record, problems);
+  take_attribute(
+      single(children_path(document, {{"code"}}), field::kCode, "<code>", true, problems), "code",
+      field::kCode, "<code>", true, record, problems);
   take_attribute(single(children_path(document, {{"effectiveTime"}}), field::kEffectiveTime,
                         "<effectiveTime>", true, problems),
                  "value", field::kEffectiveTime, "<effectiveTime>", true, record, problems);
 
-  if (xmlNode* role = single(children_path(document, {{"recordTarget"}, {"patientRole"}}), "recordTarget",
-                             "<recordTarget><patientRole>", true, problems)) {
-    take_attribute(single(children_path(role, {{"id", "root", "urn:sapporo:resident-id"}}), field::kResidentId,
-                          "<id root=\"urn:sapporo:resident-id\">", false, problems),
-                   "extension", field::kResidentId, "", false, record, problems);
-    if (xmlNode* addr = single(children_path(role, {{"addr"}}), field::kAddress, "<addr>", false, problems)) {
+  if (xmlNode* role = single(children_path(document, {{"recordTarget"}, {"patientRole"}}),
+                             "recordTarget", "<recordTarget><patientRole>", true, problems)) {
+    take_attribute(
+        single(children_path(role, {{"id", "root", "urn:sapporo:resident-id"}}), field::kResidentId,
+               "<id root=\"urn:sapporo:resident-id\">", false, problems),
+        "extension", field::kResidentId, "", false, record, problems);
+    if (xmlNode* addr =
+            single(children_path(role, {{"addr"}}), field::kAddress, "<addr>", false, problems)) {
       record.fields[std::string(field::kAddress)] = address(addr);
     }
-    if (xmlNode* name = single(children_path(role, {{"patient"}, {"name", "use", "IDE"}}), field::kName,
-                               "<patient><name use=\"IDE\">", false, problems)) {
+    if (xmlNode* name = single(children_path(role, {{"patient"}, {"name", "use", "IDE"}}),
+                               field::kName, "<patient><name use=\"IDE\">", false, problems)) {
       record.fields[std::string(field::kName)] = person_name(name);
     }
-    if (xmlNode* name = single(children_path(role, {{"patient"}, {"name", "use", "SYL"}}), field::kNameKana,
-                               "<patient><name use=\"SYL\">", false, problems)) {
+    if (xmlNode* name = single(children_path(role, {{"patient"}, {"name", "use", "SYL"}}),
+                               field::kNameKana, "<patient><name use=\"SYL\">", false, problems)) {
       record.fields[std::string(field::kNameKana)] = person_name(name);
     }
+    take_attribute(single(children_path(role, {{"patient"}, {"administrativeGenderCode"}}),
+                          field::kSex, "<administrativeGenderCode>", false, problems),
+                   "code", field::kSex, "", false, record, problems);
+    take_attribute(single(children_path(role, {{"patient"}, {"birthTime"}}), field::kBirthTime,
+                          "<birthTime>", false, problems),
+                   "value", field::kBirthTime, "", false, record, problems);
     take_attribute(
-        single(children_path(role, {{"patient"}, {"administrativeGenderCode"}}), field::kSex, "<administrativeGenderCode>", false, problems),
-        "code", field::kSex, "", false, record, problems);
-    take_attribute(
-        single(children_path(role, {{"patient"}, {"birthTime"}}), field::kBirthTime, "<birthTime>", false, problems),
-        "value", field::kBirthTime, "", false, record, problems);
-    take_attribute(single(children_path(role, {{"providerOrganization"}, {"id", "root", "urn:sapporo:ward"}}), field::kWard,
-                          "<providerOrganization><id root=\"urn:sapporo:ward\">", false, problems),
-                   "extension", field::kWard, "", false, record, problems);
+        single(children_path(role, {{"providerOrganization"}, {"id", "root", "urn:sapporo:ward"}}),
+               field::kWard, "<providerOrganization><id root=\"urn:sapporo:ward\">", false,
+               problems),
+        "extension", field::kWard, "", false, record, problems);
   }
   read_observations(document, record, problems);
 }
@@ -712,7 +717,9 @@ void ExportRun::read_observations(xmlNode* document, NativeRecord& record,
                                   std::vector<Problem>& problems) {
   for (xmlNode* observation : observations_of(document)) {
     // Its line, for a problem only (most observations have none).
-    const auto line = [observation] { return std::to_string(std::max(0L, xmlGetLineNo(observation))); };
+    const auto line = [observation] {
+      return std::to_string(std::max(0L, xmlGetLineNo(observation)));
+    };
     const Nodes codes = children_path(observation, {{"code"}});
     const std::string code = codes.size() == 1 ? attribute(codes.front(), "code") : std::string();
     if (code.empty()) {

@@ -73,10 +73,11 @@ class HcExportDecoder final : public Adapter {
   const char* system() const noexcept override { return "health_centre"; }
 
   // Streams the export with libxml2's xmlTextReader: one ClinicalDocument at a time is expanded,
-  // read by walking its tree and freed, so memory does not grow with the number of documents. Each child
-  // element of the root is one record: number counts them from 1, line is where it starts, raw is
-  // its bytes exactly as in the file. A document that cannot be read (wrong element or namespace,
-  // a required header element missing, …) still goes to the sink, with error and error_field set.
+  // read by walking its tree and freed, so memory does not grow with the number of documents. Each
+  // child element of the root is one record: number counts them from 1, line is where it starts,
+  // raw is its bytes exactly as in the file. A document that cannot be read (wrong element or
+  // namespace, a required header element missing, …) still goes to the sink, with error and
+  // error_field set.
   //
   // Returns ok=false when the input as a whole is unusable:
   //  - it declares a DTD or any other markup declaration (<!DOCTYPE, <!ENTITY, …): hostile

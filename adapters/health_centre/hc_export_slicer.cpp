@@ -14,7 +14,8 @@ constexpr std::size_t kCompactBytes = 65536;
 // The first byte in [p, to) that is one of `stops` (1 or 3 bytes, never a line break), or `to`;
 // adds the line breaks before it to `lines`. (The spans are short — a tag, an attribute value,
 // the indentation between tags — so a 16-byte SSE2 version measured no faster.)
-const char* skip_to(const char* p, const char* to, std::string_view stops, std::uint64_t& lines) noexcept {
+const char* skip_to(const char* p, const char* to, std::string_view stops,
+                    std::uint64_t& lines) noexcept {
   switch (stops.size()) {
     case 1:
       for (const char s0 = stops[0]; p < to && *p != s0; ++p) lines += *p == '\n' ? 1 : 0;

@@ -59,7 +59,8 @@ int audit_main(const Args& args) {
     const double cpu_before = self_cpu_s();
     for (std::uint64_t i = 0; i < entries;) {
       store::Transaction tx(*store);
-      for (std::uint64_t k = 0; k < batch && i < entries; ++k, ++i) log.append(drafts[i % drafts.size()]);
+      for (std::uint64_t k = 0; k < batch && i < entries; ++k, ++i)
+        log.append(drafts[i % drafts.size()]);
       tx.commit();
       if (i % head_every == 0 || i == entries) log.sign_head(key);
     }
@@ -118,8 +119,9 @@ int audit_main(const Args& args) {
   double indexed_s = 0;
   {
     RawInsert raw(work / "ceiling.db",
-                  table + "; CREATE INDEX by_subject ON audit_entries (subject, seq); "
-                          "CREATE INDEX by_type ON audit_entries (type, seq)",
+                  table +
+                      "; CREATE INDEX by_subject ON audit_entries (subject, seq); "
+                      "CREATE INDEX by_type ON audit_entries (type, seq)",
                   insert);
     indexed_s = raw.run(ceiling_rows, batch, fill);
   }

@@ -7,8 +7,8 @@
 //   - latency at a fixed offered rate (open loop: each request has a scheduled start, and its
 //     latency is counted from that schedule, so a stalled server cannot hide its queue).
 #include <algorithm>
-#include <cmath>
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -252,8 +252,9 @@ int https_main(const Args& args) {
     // Offered more than it can take, the open-loop run measures the queue; once more at half the
     // throughput just measured, to show the service latency when the hub keeps up.
     const double sustainable = std::min(rate, std::floor(per_s / 2));
-    const RunStats kept_up = run_load(ctx, port, requests + rate_requests,
-                                      static_cast<std::uint64_t>(sustainable * 5), connections, sustainable);
+    const RunStats kept_up =
+        run_load(ctx, port, requests + rate_requests, static_cast<std::uint64_t>(sustainable * 5),
+                 connections, sustainable);
     std::cerr << "https: " << kept_up.ok + kept_up.failed << " pushes offered at " << sustainable
               << "/s: p50 " << percentile(kept_up.latencies_ms, 0.5) << " ms, p99 "
               << percentile(kept_up.latencies_ms, 0.99) << " ms\n";

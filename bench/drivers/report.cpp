@@ -43,7 +43,8 @@ class Figures {
 
 // 1234567.8 → "1,234,568"; small values keep significant digits.
 std::string fmt(double v, int decimals = -1) {
-  if (decimals < 0) decimals = std::fabs(v) >= 100 || v == std::floor(v) ? 0 : std::fabs(v) >= 10 ? 1 : 2;
+  if (decimals < 0)
+    decimals = std::fabs(v) >= 100 || v == std::floor(v) ? 0 : std::fabs(v) >= 10 ? 1 : 2;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   const std::string s = buf;
@@ -77,23 +78,29 @@ std::vector<Row> rows(const Figures& f) {
     if (!a) return b;
     return b ? std::max(*a, *b) : a;
   };
-  if (auto rate = f.num("B1.rows_per_s"), ceiling = best("B1.ceiling_rows_per_s", "B1.ceiling_batched_rows_per_s");
+  if (auto rate = f.num("B1.rows_per_s"),
+      ceiling = best("B1.ceiling_rows_per_s", "B1.ceiling_batched_rows_per_s");
       rate && ceiling) {
     const double r = *rate / *ceiling;
-    out.push_back({"B1", "public_assistance CP932 CSV, " + fmt(*f.num("B1.rows")) +
-                             " rows, spool → stored events by the real `tsunagud` (decode, map, seal, "
-                             "store, audit, link, fsync'd batches of 500)",
-                   "≥ 100,000 rows/s and ≥ 0.5 × raw SQLite insert (its faster way: one transaction or batches)",
+    out.push_back({"B1",
+                   "public_assistance CP932 CSV, " + fmt(*f.num("B1.rows")) +
+                       " rows, spool → stored events by the real `tsunagud` (decode, map, seal, "
+                       "store, audit, link, fsync'd batches of 500)",
+                   "≥ 100,000 rows/s and ≥ 0.5 × raw SQLite insert (its faster way: one "
+                   "transaction or batches)",
                    fmt(*rate) + " rows/s (" + fmt(*f.num("B1.seconds"), 1) + " s)",
-                   fmt(r, 3) + " × " + fmt(*ceiling) + " rows/s", met(*rate >= 100000 && r >= 0.5)});
+                   fmt(r, 3) + " × " + fmt(*ceiling) + " rows/s",
+                   met(*rate >= 100000 && r >= 0.5)});
   } else {
     out.push_back({"B1", "public_assistance CSV spool → stored events", "≥ 100,000 rows/s", not_run, "", "no"});
   }
-  if (auto rate = f.num("B1.batch5000_rows_per_s"), ceiling = best("B1.ceiling_rows_per_s", "B1.ceiling_batched_rows_per_s");
+  if (auto rate = f.num("B1.batch5000_rows_per_s"),
+      ceiling = best("B1.ceiling_rows_per_s", "B1.ceiling_batched_rows_per_s");
       rate && ceiling) {
-    out.push_back({"B1", "… the same file with `spool/batch-size` 5000 instead of 500 (informative)",
-                   "—", fmt(*rate) + " rows/s; " + fmt(*f.num("B1.batch5000_written_mb")) + " MB written (500: " +
-                       fmt(f.num("B1.written_mb").value_or(0)) + " MB)",
+    out.push_back({"B1",
+                   "… the same file with `spool/batch-size` 5000 instead of 500 (informative)", "—",
+                   fmt(*rate) + " rows/s; " + fmt(*f.num("B1.batch5000_written_mb")) +
+                       " MB written (500: " + fmt(f.num("B1.written_mb").value_or(0)) + " MB)",
                    fmt(*rate / *ceiling, 3) + " × ceiling", "n/a"});
   }
   out.push_back({"B1", "… and **route** (part of B1's pipeline)", "inside B1's figure",
@@ -137,24 +144,30 @@ std::vector<Row> rows(const Figures& f) {
                        " ms); notices do not exist yet",
                    "", met(*p99 <= 20) + " (2xx only)"});
     if (auto kept = f.num("B4.kept_up_p99_ms")) {
-      out.push_back({"B4", "… latency at " + fmt(*f.num("B4.kept_up_rate")) +
-                               " events/s offered (half the throughput above; informative)",
-                     "—", "p99 request → durable 2xx " + fmt(*kept, 1) + " ms (p50 " +
-                              fmt(*f.num("B4.kept_up_p50_ms"), 1) + " ms)", "", "n/a"});
+      out.push_back({"B4",
+                     "… latency at " + fmt(*f.num("B4.kept_up_rate")) +
+                         " events/s offered (half the throughput above; informative)",
+                     "—",
+                     "p99 request → durable 2xx " + fmt(*kept, 1) + " ms (p50 " +
+                         fmt(*f.num("B4.kept_up_p50_ms"), 1) + " ms)",
+                     "", "n/a"});
     }
   } else {
     out.push_back({"B4", "child_guidance HTTPS pushes", "≥ 5,000 events/s; p99 ≤ 20 ms",
                    "not yet measurable: " + f.text("B4.status", "not run"), "—", "n/a"});
   }
   // B5
-  if (auto rate = f.num("B5.append_per_s"), ceiling = best("B5.ceiling_per_s", "B5.ceiling_batched_per_s");
+  if (auto rate = f.num("B5.append_per_s"),
+      ceiling = best("B5.ceiling_per_s", "B5.ceiling_batched_per_s");
       rate && ceiling) {
     const auto ratio = std::optional<double>(*rate / *ceiling);
     const double entries = *f.num("B5.entries");
-    out.push_back({"B5", "audit append (`AuditLog::append`), transactions of " + fmt(*f.num("B5.batch")) + ", " +
-                             fmt(entries) + " entries",
+    out.push_back({"B5",
+                   "audit append (`AuditLog::append`), transactions of " + fmt(*f.num("B5.batch")) +
+                       ", " + fmt(entries) + " entries",
                    "≥ 150,000 entries/s and ≥ 0.75 × raw insert", fmt(*rate) + " entries/s",
-                   fmt(*ratio, 3) + " × " + fmt(*ceiling) + " rows/s (with the log's two indexes: " +
+                   fmt(*ratio, 3) + " × " + fmt(*ceiling) +
+                       " rows/s (with the log's two indexes: " +
                        fmt(f.num("B5.ceiling_indexed_per_s").value_or(0)) + ")",
                    met(*rate >= 150000 && *ratio >= 0.75)});
     const double verify = *f.num("B5.verify_s");

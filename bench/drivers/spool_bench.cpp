@@ -111,8 +111,8 @@ int spool_main(const Args& args) {
             << in.events << " stored, " << in.quarantined << " quarantined, status " << in.status
             << "; " << seconds << " s from drop to done/ (" << rows / seconds << " rows/s); daemon "
             << "start-up " << startup << " s, CPU " << usage.user_s + usage.sys_s
-            << " s, peak RSS (VmHWM) " << hwm_kb / 1024.0 << " MB, read " << read_mb << " MB, wrote "
-            << written_mb << " MB, exit " << usage.exit_code << "\n";
+            << " s, peak RSS (VmHWM) " << hwm_kb / 1024.0 << " MB, read " << read_mb
+            << " MB, wrote " << written_mb << " MB, exit " << usage.exit_code << "\n";
   if (in.status != "done") throw std::runtime_error("the input ended " + in.status + ": " + in.message);
   result(id, prefix + "rows", rows);
   result(id, prefix + "events", static_cast<double>(in.events));

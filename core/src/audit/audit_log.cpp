@@ -166,8 +166,8 @@ struct AuditLog::Frontier final : store::Store::Extension {
 
 AuditLog::AuditLog(store::Store& store)
     : store_(store),
-      frontier_(static_cast<Frontier&>(store.extension(
-          "audit.frontier", [] { return std::make_unique<Frontier>(); }))) {}
+      frontier_(static_cast<Frontier&>(
+          store.extension("audit.frontier", [] { return std::make_unique<Frontier>(); }))) {}
 
 std::int64_t AuditLog::append(const EntryDraft& draft) {
   if (!store_.in_transaction()) {
@@ -186,7 +186,8 @@ std::int64_t AuditLog::append(const EntryDraft& draft) {
         state = q.text(1);
       }
     }
-    auto tree = size == 0 ? std::optional<MerkleFrontier>(MerkleFrontier{}) : MerkleFrontier::deserialize(state);
+    auto tree = size == 0 ? std::optional<MerkleFrontier>(MerkleFrontier{})
+                          : MerkleFrontier::deserialize(state);
     if (!tree || tree->size() != static_cast<std::uint64_t>(size)) {
       throw std::runtime_error("the audit frontier state is damaged; run tsunagu audit verify");
     }
@@ -198,8 +199,10 @@ std::int64_t AuditLog::append(const EntryDraft& draft) {
   const std::string entry = canonical_entry(seq, time, draft);
   const Hash leaf = leaf_hash(entry);
   const std::string leaf_hex = to_hex(leaf);
-  store_.query("INSERT INTO audit_entries (seq, time, type, subject, entry, leaf_hash) "
-               "VALUES (?, ?, ?, ?, ?, ?)")
+  store_
+      .query(
+          "INSERT INTO audit_entries (seq, time, type, subject, entry, leaf_hash) "
+          "VALUES (?, ?, ?, ?, ?, ?)")
       .bind(seq)
       .bind(time)
       .bind(draft.type)
@@ -461,7 +464,8 @@ class CanonicalSeq {
         }
         // \u00XX, as canonical_entry writes the other control characters.
         if (e != 'u' || i_ + 6 > s_.size() || s_.substr(i_ + 2, 2) != "00" ||
-            (s_[i_ + 4] != '0' && s_[i_ + 4] != '1') || !std::isxdigit(static_cast<unsigned char>(s_[i_ + 5])) ||
+            (s_[i_ + 4] != '0' && s_[i_ + 4] != '1') ||
+            !std::isxdigit(static_cast<unsigned char>(s_[i_ + 5])) ||
             std::isupper(static_cast<unsigned char>(s_[i_ + 5]))) {
           return false;
         }
@@ -501,8 +505,8 @@ class CanonicalSeq {
       if ((b & 0xC0) != 0x80) return false;
       cp = (cp << 6) | (b & 0x3F);
     }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
       return false;
     }
     i_ += n;
@@ -620,8 +624,8 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
   session << "SELECT size, state FROM audit_frontier WHERE id = 1", into(frontier_size),
       into(state), now;
   if (static_cast<std::uint64_t>(frontier_size) != n) {
-    fail("the appender's frontier says " + std::to_string(frontier_size) + " entries, the log has " +
-         std::to_string(n));
+    fail("the appender's frontier says " + std::to_string(frontier_size) +
+         " entries, the log has " + std::to_string(n));
   } else if (frontier_size > 0) {
     auto frontier = MerkleFrontier::deserialize(state);
     if (!frontier || frontier->root() != all.root()) {

@@ -134,9 +134,11 @@ void PersonMaster::attach(const std::string& subject_id, const std::string& pers
                           const std::string& source, const std::string& rule,
                           const std::string& evidence, const Keys& keys, const std::string& actor) {
   const std::string at = store::utc_now();
-  store_.query("INSERT INTO identity_subjects (subject_id, person_id, source, rule, evidence, "
-               "rid_token, kana_birth_token, kana_year_ward_token, birth_token, kanji_token, sex, "
-               "linked_at, linked_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+  store_
+      .query(
+          "INSERT INTO identity_subjects (subject_id, person_id, source, rule, evidence, "
+          "rid_token, kana_birth_token, kana_year_ward_token, birth_token, kanji_token, sex, "
+          "linked_at, linked_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .bind(subject_id)
       .bind(person_id)
       .bind(source)
@@ -160,8 +162,10 @@ std::int64_t PersonMaster::open_review(const std::string& subject_id,
                                        const std::string& reason, const std::string& actor) {
   const std::string at = store::utc_now();
   const std::int64_t inserted =
-      store_.query("INSERT INTO identity_reviews (subject_id, candidate_person, reason, created_at) "
-                   "VALUES (?, ?, ?, ?) ON CONFLICT (subject_id, candidate_person) DO NOTHING")
+      store_
+          .query(
+              "INSERT INTO identity_reviews (subject_id, candidate_person, reason, created_at) "
+              "VALUES (?, ?, ?, ?) ON CONFLICT (subject_id, candidate_person) DO NOTHING")
           .bind(subject_id)
           .bind(candidate_person)
           .bind(reason)
@@ -193,9 +197,10 @@ LinkResult PersonMaster::link(const CaseEvent& event, const std::string& subject
       // Real keys match a handful of subjects at most. Past kMaxCandidates the key is not
       // telling people apart (a placeholder name, test data): it links nobody and asks nobody.
       {
-        auto q = store_.query(std::string("SELECT subject_id, person_id, rid_token, birth_token, sex, "
-                                          "kanji_token FROM identity_subjects WHERE ") +
-                              column + " = ? LIMIT " + std::to_string(kMaxCandidates + 1));
+        auto q =
+            store_.query(std::string("SELECT subject_id, person_id, rid_token, birth_token, sex, "
+                                     "kanji_token FROM identity_subjects WHERE ") +
+                         column + " = ? LIMIT " + std::to_string(kMaxCandidates + 1));
         q.bind(token);
         while (q.next()) {
           subjects.push_back(q.text(0));
@@ -301,8 +306,9 @@ LinkResult PersonMaster::link(const CaseEvent& event, const std::string& subject
 }
 
 PersonFacts PersonMaster::load_facts(const std::string& person_id, std::string* sealed_birth) {
-  auto q = store_.query("SELECT ward_code, ward_as_of, on_public_assistance, pa_as_of, household_token, "
-                        "household_role, has_open_cg_case, cg_as_of, birth_date FROM persons WHERE id = ?");
+  auto q = store_.query(
+      "SELECT ward_code, ward_as_of, on_public_assistance, pa_as_of, household_token, "
+      "household_role, has_open_cg_case, cg_as_of, birth_date FROM persons WHERE id = ?");
   q.bind(person_id);
   PersonFacts f;
   if (!q.next()) return f;
@@ -331,12 +337,14 @@ void PersonMaster::save_facts(const std::string& person_id, const PersonFacts& b
       sealed_birth != nullptr && !sealed_birth->empty() && before.birth_date == f.birth_date;
   const std::string sealed =
       f.birth_date.empty() ? std::string()
-      : unchanged_birth    ? *sealed_birth
-                           : security::seal(store_.keyring()->master(), f.birth_date,
-                                            sealed_birth_ad(person_id));
-  store_.query("UPDATE persons SET ward_code = ?, ward_as_of = ?, on_public_assistance = ?, "
-               "pa_as_of = ?, household_token = ?, household_role = ?, has_open_cg_case = ?, "
-               "cg_as_of = ?, birth_date = ? WHERE id = ?")
+      : unchanged_birth
+          ? *sealed_birth
+          : security::seal(store_.keyring()->master(), f.birth_date, sealed_birth_ad(person_id));
+  store_
+      .query(
+          "UPDATE persons SET ward_code = ?, ward_as_of = ?, on_public_assistance = ?, "
+          "pa_as_of = ?, household_token = ?, household_role = ?, has_open_cg_case = ?, "
+          "cg_as_of = ?, birth_date = ? WHERE id = ?")
       .bind(f.ward_code)
       .bind(f.ward_as_of)
       .bind(f.on_public_assistance ? 1 : 0)

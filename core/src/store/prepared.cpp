@@ -10,13 +10,15 @@
 namespace tsunagu::store {
 
 Prepared::Prepared(sqlite3* db, std::string sql) : db_(db), sql_(std::move(sql)) {
-  if (sqlite3_prepare_v3(db_, sql_.c_str(), static_cast<int>(sql_.size()), SQLITE_PREPARE_PERSISTENT,
-                         &stmt_, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v3(db_, sql_.c_str(), static_cast<int>(sql_.size()),
+                         SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
     throw StoreError("cannot compile '" + sql_ + "': " + sqlite3_errmsg(db_));
   }
 }
 
-Prepared::~Prepared() { sqlite3_finalize(stmt_); }
+Prepared::~Prepared() {
+  sqlite3_finalize(stmt_);
+}
 
 Query::Query(Prepared& statement) : p_(statement) {
   if (p_.in_use_) throw std::logic_error("statement already in use: " + p_.sql_);
@@ -36,7 +38,8 @@ void Query::fail(int rc) const {
 
 namespace {
 int length_of(std::string_view bytes) {
-  if (bytes.size() > static_cast<std::size_t>(INT_MAX)) throw StoreError("value too large for SQLite");
+  if (bytes.size() > static_cast<std::size_t>(INT_MAX))
+    throw StoreError("value too large for SQLite");
   return static_cast<int>(bytes.size());
 }
 }  // namespace
@@ -83,7 +86,9 @@ std::int64_t Query::run() {
   return sqlite3_changes64(p_.db_);
 }
 
-bool Query::is_null(int column) const { return sqlite3_column_type(p_.stmt_, column) == SQLITE_NULL; }
+bool Query::is_null(int column) const {
+  return sqlite3_column_type(p_.stmt_, column) == SQLITE_NULL;
+}
 
 std::string Query::text(int column) const {
   const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(p_.stmt_, column));
@@ -103,6 +108,8 @@ std::string Query::blob(int column) const {
   return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(p_.stmt_, column)));
 }
 
-std::int64_t Query::integer(int column) const { return sqlite3_column_int64(p_.stmt_, column); }
+std::int64_t Query::integer(int column) const {
+  return sqlite3_column_int64(p_.stmt_, column);
+}
 
 }  // namespace tsunagu::store

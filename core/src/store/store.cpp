@@ -42,11 +42,21 @@ void append_json_string(std::string& out, std::string_view s) {
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           static const char* digits = "0123456789abcdef";
@@ -61,7 +71,8 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void append_member(std::string& out, std::string_view key, std::string_view value, bool first = false) {
+void append_member(std::string& out, std::string_view key, std::string_view value,
+                   bool first = false) {
   if (!first) out += ',';
   append_json_string(out, key);
   out += ':';
@@ -125,7 +136,8 @@ std::string utc_now() {
   // Written digit by digit: this runs several times per stored record.
   std::string out = "0000-00-00T00:00:00.000000+00:00";
   auto put = [&out](std::size_t at, unsigned value, int digits) {
-    for (int i = digits - 1; i >= 0; --i, value /= 10) out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+    for (int i = digits - 1; i >= 0; --i, value /= 10)
+      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
   };
   put(0, static_cast<unsigned>(tm.tm_year + 1900), 4);
   put(5, static_cast<unsigned>(tm.tm_mon + 1), 2);
@@ -362,9 +374,11 @@ Store::SubjectKey Store::subject_for(const std::string& source, const std::strin
       return {found->first, std::move(*key)};
     }
     SubjectKey created{random_uuid(), security::DataKey::generate()};
-    const std::string wrapped = security::wrap_key(impl_->keyring->master(), created.key, created.id);
+    const std::string wrapped =
+        security::wrap_key(impl_->keyring->master(), created.key, created.id);
     const std::string now_text = utc_now();
-    query("INSERT INTO subjects (id, source, lookup, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?)")
+    query(
+        "INSERT INTO subjects (id, source, lookup, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?)")
         .bind(created.id)
         .bind(source)
         .bind(lookup)
@@ -520,10 +534,11 @@ bool Store::insert_event(CaseEvent& event, std::int64_t input_id, std::int64_t r
   const std::string_view sensitivity = to_string(event.sensitivity);
   if (subject_id_out != nullptr) *subject_id_out = subject.id;
   const std::int64_t inserted =
-      query("INSERT INTO events (id, source, source_ref, source_version, kind, occurred_at, "
-            "sensitivity, ward_code, payload, raw, input_id, record_no, stored_at, subject_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (source, source_ref, source_version) DO NOTHING")
+      query(
+          "INSERT INTO events (id, source, source_ref, source_version, kind, occurred_at, "
+          "sensitivity, ward_code, payload, raw, input_id, record_no, stored_at, subject_id) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (source, source_ref, source_version) DO NOTHING")
           .bind(id)
           .bind(event.source)
           .bind(event.source_ref)
@@ -637,9 +652,10 @@ bool Store::insert_quarantine(const QuarantineEntry& q, std::string* subject_id_
   const std::string raw =
       security::seal(subject.key, q.raw, quarantine_ad(q.system, q.input_sha256, q.record_no));
   const std::string created = utc_now();
-  return query("INSERT INTO quarantine (system, origin, input_sha256, record_no, line, field, "
-               "reason, raw, created_at, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-               "ON CONFLICT (system, input_sha256, record_no) DO NOTHING")
+  return query(
+             "INSERT INTO quarantine (system, origin, input_sha256, record_no, line, field, "
+             "reason, raw, created_at, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+             "ON CONFLICT (system, input_sha256, record_no) DO NOTHING")
              .bind(q.system)
              .bind(q.origin)
              .bind(q.input_sha256)

@@ -179,7 +179,8 @@ class Store {
   };
   // The extension registered under `key`, made by `make` on first use; it lives as long as the
   // store.
-  Extension& extension(std::string_view key, const std::function<std::unique_ptr<Extension>()>& make);
+  Extension& extension(std::string_view key,
+                       const std::function<std::unique_ptr<Extension>()>& make);
 
  private:
   struct Impl;
