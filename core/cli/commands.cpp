@@ -11,6 +11,7 @@
 #include "cli/audit_commands.hpp"
 #include "cli/cli_support.hpp"
 #include "cli/identity_commands.hpp"
+#include "cli/notice_commands.hpp"
 #include "hub/hub.hpp"
 #include "ingest/quarantine_retry.hpp"
 #include "plugin/plugin_registry.hpp"
@@ -328,6 +329,26 @@ const std::vector<Command>& commands() {
        "a person: linked source identities, facts (ward, public assistance, …) and events in time "
        "order",
        person_show},
+      {"notices", "list",
+       "notices list [--officer ID] [--role R] [--ward CODE] [--status S | --all] [--person P] "
+       "[--event E] [--limit N]",
+       "notices, most urgent first (open ones unless --status/--all)", notices_list},
+      {"notices", "show", "notices show <id> [--as OFFICER]",
+       "one notice: reason, legal basis, the policy's fields, history (--as records the opening)",
+       notices_show},
+      {"notices", "ack", "notices ack <id> [--as OFFICER] [--note TEXT]",
+       "acknowledge a notice (stops its escalation)", notices_ack},
+      {"notices", "action", "notices action <id> --note TEXT [--as OFFICER]",
+       "record an action taken", notices_action},
+      {"notices", "close", "notices close <id> [--as OFFICER] [--note TEXT]", "close a notice",
+       notices_close},
+      {"routing", "tick", "routing tick",
+       "fire due timers and escalate overdue notices now (tsunagud does this every few seconds)",
+       routing_tick},
+      {"explain", "", "explain <event id>",
+       "which routes, timers and correlation rules an event met, which policy allowed or "
+       "withheld each, and who received what",
+       explain},
       {"retention", "purge", "retention purge [--as-of YYYY-MM-DD] [--dry-run]",
        "destroy the data keys of subjects past their retention period", retention_purge},
   };

@@ -41,6 +41,20 @@ inline constexpr const char* kIdentityReviewOpened = "identity.review_opened";
 inline constexpr const char* kIdentityReviewResolved = "identity.review_resolved";
 inline constexpr const char* kIdentityMerged = "identity.merged";
 inline constexpr const char* kPersonFactsChanged = "person.facts_changed";
+// Routing (metadata only: rule, policy, legal basis, recipients, reason; never field values).
+inline constexpr const char* kNoticeRouted = "routing.routed";
+inline constexpr const char* kRoutingWithheld = "routing.withheld";
+inline constexpr const char* kRoutingUnreachable = "routing.unreachable";
+inline constexpr const char* kNoticeUpdated = "notice.updated";
+inline constexpr const char* kNoticeEscalated = "notice.escalated";
+inline constexpr const char* kNoticeHandedOver = "notice.handed_over";
+inline constexpr const char* kNoticeOpened = "notice.opened";
+inline constexpr const char* kNoticeAcknowledged = "notice.acknowledged";
+inline constexpr const char* kNoticeAction = "notice.action";
+inline constexpr const char* kNoticeClosed = "notice.closed";
+inline constexpr const char* kTimerStarted = "timer.started";
+inline constexpr const char* kTimerStopped = "timer.stopped";
+inline constexpr const char* kTimerFired = "timer.fired";
 }  // namespace entry_type
 
 struct EntryDraft {

@@ -1,10 +1,12 @@
 #include "hub/hub.hpp"
 
 #include <fstream>
+#include <set>
 
 #include <Poco/Logger.h>
 
 #include "http/https_server.hpp"
+#include "routing/router.hpp"
 
 namespace tsunagu {
 namespace {
@@ -38,6 +40,30 @@ std::vector<ingest::SystemPipeline> build_pipelines(const config::HubConfig& con
     pipelines.push_back(std::move(p));
   }
   return pipelines;
+}
+
+std::shared_ptr<const routing::RoutingConfig> load_routing(const config::HubConfig& config) {
+  if (!config.routing_enabled) return nullptr;
+  std::set<std::string> systems;
+  for (const auto& s : config.systems) systems.insert(s.name);
+  try {
+    return std::make_shared<const routing::RoutingConfig>(
+        routing::load(config.routing_files, systems));
+  } catch (const std::exception& e) {
+    throw HubError(std::string("routing configuration: ") + e.what());
+  }
+}
+
+void attach_routing(std::vector<ingest::SystemPipeline>& pipelines,
+                    std::shared_ptr<const routing::RoutingConfig> routing, const Clock& clock) {
+  if (!routing) return;
+  for (auto& p : pipelines) {
+    p.on_stored = [routing, &clock](store::Store& store, audit::AuditLog& audit,
+                                    const CaseEvent& event, const std::string& subject,
+                                    const identity::LinkResult& link) {
+      routing::Router(routing, store, audit, clock).on_event(event, subject, link);
+    };
+  }
 }
 
 std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool create_keys) {
@@ -78,11 +104,14 @@ security::SigningKey load_or_create_signing_key(const config::HubConfig& config)
   return key;
 }
 
-Hub::Hub(config::HubConfig config) : config_(std::move(config)) {
+Hub::Hub(config::HubConfig config, const Clock& clock)
+    : config_(std::move(config)), clock_(clock) {
   config::prepare_data_dir(config_);
   plugins_ = std::make_unique<plugin::PluginRegistry>();
   plugins_->load_directory(config_.plugin_dir);
   auto pipelines = build_pipelines(config_, *plugins_);
+  routing_ = load_routing(config_);  // a hub with a broken routing config does not start
+  attach_routing(pipelines, routing_, clock_);
   store_ = open_store(config_, true);
   signing_key_ = load_or_create_signing_key(config_);
   audit_ = std::make_unique<audit::AuditLog>(*store_);
@@ -131,6 +160,7 @@ Hub::~Hub() { stop(); }
 void Hub::start() {
   watcher_ = std::thread([this] { run(); });
   signer_ = std::thread([this] { run_signer(); });
+  if (routing_) scheduler_ = std::thread([this] { run_scheduler(); });
   log().information("hub '%s' started: data directory %s, spool %s", config_.instance_name,
                     config_.data_dir.string(), (config_.data_dir / "spool").string());
   if (https_) {
@@ -154,6 +184,7 @@ void Hub::stop() {
   }
   wake_.notify_all();
   if (signer_.joinable()) signer_.join();
+  if (scheduler_.joinable()) scheduler_.join();
   if (watcher_.joinable()) {
     watcher_.join();
     try {
@@ -188,6 +219,39 @@ void Hub::run_signer() {
     } catch (const std::exception& e) {
       log().error("signing a tree head failed, retrying: %s", std::string(e.what()));
     }
+  }
+}
+
+std::size_t Hub::tick_routing() {
+  if (!routing_) return 0;
+  std::lock_guard<std::mutex> lock(tick_mutex_);
+  auto store = open_store(config_);
+  audit::AuditLog log_of_tick(*store);
+  return routing::Router(routing_, *store, log_of_tick, clock_).tick();
+}
+
+void Hub::run_scheduler() {
+  // Timers and escalations: every few seconds, on a store session of its own. A failed tick
+  // changes nothing (each firing is one transaction) and is tried again.
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<audit::AuditLog> log_of_scheduler;
+  while (!stopping_) {
+    try {
+      if (!store) {
+        store = open_store(config_);
+        log_of_scheduler = std::make_unique<audit::AuditLog>(*store);
+      }
+      std::lock_guard<std::mutex> lock(tick_mutex_);
+      if (const std::size_t n = routing::Router(routing_, *store, *log_of_scheduler, clock_).tick()) {
+        log().information("routing: %s timers and escalations handled", std::to_string(n));
+      }
+    } catch (const std::exception& e) {
+      log().error("routing tick failed, retrying: %s", std::string(e.what()));
+      store.reset();
+      log_of_scheduler.reset();
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_.load(); });
   }
 }
 

@@ -17,9 +17,11 @@
 #include <vector>
 
 #include "audit/audit_log.hpp"
+#include "common/clock.hpp"
 #include "config/hub_config.hpp"
 #include "ingest/spool_ingestor.hpp"
 #include "plugin/plugin_registry.hpp"
+#include "routing/routing_config.hpp"
 #include "store/store.hpp"
 
 namespace tsunagu {
@@ -38,6 +40,14 @@ class HubError : public std::runtime_error {
 std::vector<ingest::SystemPipeline> build_pipelines(const config::HubConfig& config,
                                                     const plugin::PluginRegistry& plugins);
 
+// The routing configuration named by <routing> (policies, roster, holidays, routes), checked;
+// nullptr when routing is off. Throws HubError listing every problem.
+std::shared_ptr<const routing::RoutingConfig> load_routing(const config::HubConfig& config);
+
+// Routes every event the pipelines store from now on (inside the storing transaction).
+void attach_routing(std::vector<ingest::SystemPipeline>& pipelines,
+                    std::shared_ptr<const routing::RoutingConfig> routing, const Clock& clock);
+
 // Opens the instance's store with its keyring (master key from TSUNAGU_MASTER_KEY or keys/), so
 // sealed payloads can be read. `create_keys`: make a master key if there is none (the daemon).
 std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool create_keys = false);
@@ -48,12 +58,17 @@ security::SigningKey load_or_create_signing_key(const config::HubConfig& config)
 
 class Hub {
  public:
-  explicit Hub(config::HubConfig config);
+  // `clock`: what deadlines, timers and escalations run on (tests pass a ManualClock).
+  explicit Hub(config::HubConfig config, const Clock& clock = SystemClock::instance());
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
   void start();
+  // Runs due timers and escalations now, on the caller's thread (the scheduler thread does this
+  // every few seconds). Returns how many it handled; 0 when routing is off.
+  std::size_t tick_routing();
+  const routing::RoutingConfig* routing() const { return routing_.get(); }
   // Idempotent. Returns once the watcher has committed or abandoned its current batch.
   void stop();
 
@@ -68,9 +83,12 @@ class Hub {
  private:
   void run();
   void run_signer();
+  void run_scheduler();
   void record_start();
 
   config::HubConfig config_;
+  const Clock& clock_;
+  std::shared_ptr<const routing::RoutingConfig> routing_;
   // Declaration order is destruction order in reverse: the ingestor and pipelines (objects made
   // by plugins) go before the registry that holds the libraries.
   std::unique_ptr<plugin::PluginRegistry> plugins_;
@@ -84,6 +102,8 @@ class Hub {
   std::condition_variable wake_;
   std::thread watcher_;
   std::thread signer_;
+  std::thread scheduler_;
+  std::mutex tick_mutex_;  // one tick at a time (the scheduler thread, tick_routing())
 };
 
 }  // namespace tsunagu

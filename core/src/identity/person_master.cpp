@@ -302,6 +302,8 @@ LinkResult PersonMaster::link(const CaseEvent& event, const std::string& subject
           : store_.keyring()->lookup_token(std::string("hh") + kSep + event.household.household_id);
   apply_event(after, event, household);
   if (after != before) save_facts(result.person_id, before, after, actor, &sealed_birth);
+  result.facts_before = before;
+  result.facts = std::move(after);
   return result;
 }
 

@@ -73,6 +73,8 @@ struct LinkResult {
   std::string person_id;
   std::string rule;
   std::vector<std::int64_t> reviews_opened;
+  PersonFacts facts_before;  // the person's facts before this event …
+  PersonFacts facts;         // … and after it (what the router tests; a ward change is a move)
 };
 
 // Age in whole months on `date` (YYYY-MM-DD) of someone born on `birth_date`; nullopt if either

@@ -79,9 +79,10 @@ void RecordStorer::handle(const NativeRecord& record) {
   ++stored_;
   if (!person_master_) person_master_.emplace(store_, audit_);
   const std::string actor = "system:" + input_.system;
-  person_master_->link(mapped.event, subject, actor);
+  const identity::LinkResult link = person_master_->link(mapped.event, subject, actor);
   audit_.append(event_stored_entry(mapped.event, actor, subject, record.raw, input_.sha256,
                                    static_cast<std::int64_t>(record.number)));
+  if (pipeline_.on_stored) pipeline_.on_stored(store_, audit_, mapped.event, subject, link);
 }
 
 void RecordStorer::quarantine(const NativeRecord& record, const std::string& field,

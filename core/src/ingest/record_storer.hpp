@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,10 +25,18 @@
 namespace tsunagu::ingest {
 
 // What turns one system's native records into events.
+// Called for every newly stored and linked event, inside the transaction that stores it (the
+// router: an event is never stored without its routing decisions). It runs on the ingesting
+// thread with that thread's store.
+using StoredEventHook =
+    std::function<void(store::Store& store, audit::AuditLog& audit, const CaseEvent& event,
+                       const std::string& subject_id, const identity::LinkResult& link)>;
+
 struct SystemPipeline {
   std::string system;
   std::shared_ptr<Adapter> adapter;
   std::shared_ptr<const mapping::Mapping> mapping;
+  StoredEventHook on_stored;  // empty: nothing after storing (routing off)
 };
 
 // Where a received input came from; the record digests and quarantine rows refer to it.

@@ -142,6 +142,95 @@ const std::vector<Migration>& sqlite_migrations() {
                 decided_by TEXT,
                 UNIQUE (subject_id, candidate_person)))",
        }},
+      {4,
+       "routing: notices with their history, routing decisions, timers, correlation signals",
+       {
+           // One notice per (rule, recipient role, person, source record) — the dedupe key — so a
+           // re-sent or revised record updates its notice instead of adding one. `fields` holds
+           // only what the policy allows, sealed under the data key of the event's subject (a
+           // retention purge destroys it with the event). due_at: Unix seconds, 0 = no deadline.
+           R"(CREATE TABLE notices (
+                id TEXT PRIMARY KEY,
+                dedupe_key TEXT NOT NULL UNIQUE,
+                type TEXT NOT NULL CHECK (type IN ('route', 'combined', 'timer', 'escalation',
+                                                   'handover')),
+                rule_id TEXT NOT NULL,
+                policy_id TEXT NOT NULL,
+                legal_basis TEXT NOT NULL,
+                person_id TEXT NOT NULL,
+                event_id TEXT NOT NULL,
+                subject_id TEXT NOT NULL,
+                recipient_role TEXT NOT NULL,
+                recipient_ward TEXT NOT NULL,
+                recipients TEXT NOT NULL,
+                channels TEXT NOT NULL,
+                title TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                fields BLOB,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                due_at INTEGER NOT NULL DEFAULT 0,
+                status TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'closed')),
+                escalation_level INTEGER NOT NULL DEFAULT 0,
+                next_escalation_at INTEGER NOT NULL DEFAULT 0,
+                parent_id TEXT NOT NULL DEFAULT '',
+                opened_at TEXT NOT NULL DEFAULT ''))",
+           "CREATE INDEX notices_by_escalation ON notices (status, next_escalation_at)",
+           "CREATE INDEX notices_by_person ON notices (person_id, status)",
+           "CREATE INDEX notices_by_recipient ON notices (recipient_role, recipient_ward, status)",
+           "CREATE INDEX notices_by_event ON notices (event_id)",
+           // created, delivered, opened, acknowledged, action, updated, escalated, handed_over,
+           // closed … with who and when; a note (free text) is sealed like the fields.
+           R"(CREATE TABLE notice_history (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                notice_id TEXT NOT NULL,
+                at TEXT NOT NULL,
+                action TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                detail TEXT NOT NULL DEFAULT '',
+                note BLOB))",
+           "CREATE INDEX notice_history_by_notice ON notice_history (notice_id, id)",
+           // What the router decided for each event and rule: routed, updated, withheld, … — what
+           // `tsunagu explain` shows. Metadata only.
+           R"(CREATE TABLE routing_decisions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                event_id TEXT NOT NULL,
+                rule_id TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                policy_id TEXT NOT NULL DEFAULT '',
+                recipient TEXT NOT NULL DEFAULT '',
+                notice_id TEXT NOT NULL DEFAULT '',
+                reason TEXT NOT NULL DEFAULT '',
+                at TEXT NOT NULL))",
+           "CREATE INDEX routing_decisions_by_event ON routing_decisions (event_id, id)",
+           // A running clock (e.g. 48 hours to confirm a child's safety): started by one event,
+           // stopped by another about the same person, or fired once when it runs out.
+           R"(CREATE TABLE routing_timers (
+                id TEXT PRIMARY KEY,
+                rule_id TEXT NOT NULL,
+                start_key TEXT NOT NULL,
+                person_id TEXT NOT NULL,
+                event_id TEXT NOT NULL,
+                subject_id TEXT NOT NULL,
+                ward_code TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                due_at INTEGER NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('running', 'stopped', 'fired')),
+                stopped_by TEXT NOT NULL DEFAULT '',
+                fired_at TEXT NOT NULL DEFAULT '',
+                notice_id TEXT NOT NULL DEFAULT '',
+                UNIQUE (rule_id, start_key)))",
+           "CREATE INDEX routing_timers_due ON routing_timers (status, due_at)",
+           "CREATE INDEX routing_timers_by_person ON routing_timers (person_id, status)",
+           // Concern signals per person, for correlation rules (occurred_at: Unix seconds).
+           R"(CREATE TABLE routing_signals (
+                event_id TEXT PRIMARY KEY,
+                person_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                source TEXT NOT NULL,
+                occurred_at INTEGER NOT NULL))",
+           "CREATE INDEX routing_signals_by_person ON routing_signals (person_id, occurred_at)",
+       }},
   };
   return migrations;
 }

@@ -394,6 +394,20 @@ Store::SubjectKey Store::subject_for(const std::string& source, const std::strin
   return subject;
 }
 
+std::string Store::seal_for(const std::string& subject_id, std::string_view plaintext,
+                           std::string_view associated_data) {
+  auto key = key_of(subject_id);
+  if (!key) throw StoreError("no data key for subject " + subject_id + " (purged, or no keyring)");
+  return security::seal(*key, plaintext, associated_data);
+}
+
+std::optional<std::string> Store::open_for(const std::string& subject_id, std::string_view sealed,
+                                           std::string_view associated_data) {
+  auto key = key_of(subject_id);
+  if (!key) return std::nullopt;
+  return security::open(*key, sealed, associated_data);
+}
+
 std::optional<security::DataKey> Store::key_of(const std::string& subject_id) {
   if (!impl_->keyring || subject_id.empty()) return std::nullopt;
   if (auto it = impl_->by_id.find(subject_id); it != impl_->by_id.end()) return it->second;

@@ -161,6 +161,15 @@ class Store {
   bool purge_subject(const std::string& subject_id);
   bool subject_purged(const std::string& subject_id);
 
+  // Seals / opens bytes under a subject's data key, with `associated_data` binding them to their
+  // place. Notices seal their fields under the subject of the event they came from, so a
+  // retention purge destroys them together. seal_for throws StoreError if the subject has no
+  // key (purged, unknown, no keyring); open_for returns nullopt then.
+  std::string seal_for(const std::string& subject_id, std::string_view plaintext,
+                       std::string_view associated_data);
+  std::optional<std::string> open_for(const std::string& subject_id, std::string_view sealed,
+                                      std::string_view associated_data);
+
   Poco::Data::Session& session();
 
   // A statement compiled once per store and kept (store/prepared.hpp): for the statements run

@@ -1,0 +1,905 @@
+#include "routing/router.hpp"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+#include <utility>
+
+#include "store/prepared.hpp"
+
+namespace tsunagu::routing {
+
+std::int64_t to_unix(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+TimePoint from_unix(std::int64_t seconds) {
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::seconds(seconds)));
+}
+
+namespace {
+
+const char* kHub = "hub";
+
+bool identifying(const std::map<std::string, std::string>& fields) {
+  for (const char* key : {"subject.name", "subject.name_kana", "subject.resident_id"}) {
+    if (auto it = fields.find(key); it != fields.end() && !it->second.empty()) return true;
+  }
+  return false;
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+}
+
+std::string describe(const std::string& role, const std::string& ward,
+                     const std::vector<std::string>& officers) {
+  return role + "@" + (ward.empty() ? "-" : ward) + " → " +
+         (officers.empty() ? std::string("(nobody)") : join_ids(officers));
+}
+
+}  // namespace
+
+struct Router::Context {
+  const CaseEvent* event = nullptr;  // null for notices raised from a stored notice
+  std::string event_id;
+  std::string subject_id;
+  std::string person_id;
+  std::string ward;
+  identity::PersonFacts facts;
+  TimePoint occurred{};
+  std::string birth_date;
+  std::optional<int> age_months;
+  std::string kinds_text;  // correlation: the signals' labels
+};
+
+struct Router::Delivery {
+  std::string type;  // route | combined | timer
+  std::string rule_id;
+  const Policy* policy = nullptr;
+  const Recipient* recipient = nullptr;
+  const std::vector<std::string>* fields = nullptr;
+  Deadline deadline;
+  bool escalates = false;
+  std::string title;
+  std::string reason;
+  std::string dedupe_key;  // empty: combined (the open notice of rule, role and person)
+  std::map<std::string, std::string> extra_fields;
+  bool by_duty = false;  // timer: whoever of the role is on duty now
+};
+
+Router::Router(std::shared_ptr<const RoutingConfig> config, store::Store& store,
+               audit::AuditLog& audit, const Clock& clock)
+    : config_(std::move(config)),
+      store_(store),
+      audit_(audit),
+      clock_(clock),
+      calendar_(config_->roster, config_->holidays),
+      notices_(store, audit, clock) {}
+
+Router::Context Router::context_of(const CaseEvent& event, const std::string& subject_id,
+                                   const std::string& person_id,
+                                   const identity::PersonFacts& facts) const {
+  Context c;
+  c.event = &event;
+  c.event_id = event.id;
+  c.subject_id = subject_id;
+  c.person_id = person_id;
+  c.facts = facts;
+  c.ward = !facts.ward_code.empty() ? facts.ward_code : event.subject.ward_code;
+  try {
+    c.occurred = parse_iso(event.occurred_at);
+  } catch (const std::exception&) {
+    c.occurred = clock_.now();
+  }
+  c.birth_date = !event.subject.birth_date.empty() ? event.subject.birth_date : facts.birth_date;
+  if (!c.birth_date.empty() && event.occurred_at.size() >= 10) {
+    c.age_months = identity::age_in_months(c.birth_date, event.occurred_at.substr(0, 10));
+  }
+  return c;
+}
+
+void Router::on_event(const CaseEvent& event, const std::string& subject_id,
+                      const identity::LinkResult& link) {
+  const Context c = context_of(event, subject_id, link.person_id, link.facts);
+  if (!link.facts_before.ward_code.empty() && !link.facts.ward_code.empty() &&
+      link.facts_before.ward_code != link.facts.ward_code) {
+    hand_over(c, link.facts_before.ward_code, link.facts.ward_code);
+  }
+  timers(c);
+  for (const Route& r : config_->routes) {
+    if (matches(r.match, c)) route(r, c);
+  }
+  correlate(c);
+}
+
+bool Router::matches(const Match& m, const Context& c) const {
+  const CaseEvent& e = *c.event;
+  if (!m.matches_kind(e.kind)) return false;
+  if (!m.sources.empty() && m.sources.count(e.source) == 0) return false;
+  if (m.on_public_assistance && *m.on_public_assistance != c.facts.on_public_assistance) {
+    return false;
+  }
+  if (m.has_open_cg_case && *m.has_open_cg_case != c.facts.has_open_cg_case) return false;
+  if (m.min_age_months || m.max_age_months) {
+    if (!c.age_months) return false;
+    if (m.min_age_months && *c.age_months < *m.min_age_months) return false;
+    if (m.max_age_months && *c.age_months > *m.max_age_months) return false;
+  }
+  for (const auto& a : m.attributes) {
+    auto it = e.attributes.find(a.name);
+    if (it == e.attributes.end() || it->second.empty()) return false;
+    if (!a.in.empty() && a.in.count(it->second) == 0) return false;
+  }
+  return true;
+}
+
+std::map<std::string, std::string> Router::minimise(const std::vector<std::string>& fields,
+                                                    const Policy& policy,
+                                                    const Context& c) const {
+  std::map<std::string, std::string> out;
+  const CaseEvent& e = *c.event;
+  for (const auto& f : fields) {
+    if (policy.fields.count(f) == 0) continue;  // never past the allow-list
+    std::string v;
+    if (f == "kind") {
+      v = e.kind;
+    } else if (f == "occurred_at") {
+      v = e.occurred_at;
+    } else if (f == "source") {
+      v = e.source;
+    } else if (f == "source_ref") {
+      v = e.source_ref;
+    } else if (f == "subject.name") {
+      v = e.subject.name;
+    } else if (f == "subject.name_kana") {
+      v = e.subject.name_kana;
+    } else if (f == "subject.birth_date") {
+      v = c.birth_date;
+    } else if (f == "subject.age_months") {
+      v = c.age_months ? std::to_string(*c.age_months) : std::string();
+    } else if (f == "subject.sex") {
+      v = e.subject.sex;
+    } else if (f == "subject.address") {
+      v = e.subject.address;
+    } else if (f == "subject.resident_id") {
+      v = e.subject.resident_id;
+    } else if (f == "subject.ward_code") {
+      v = c.ward;
+    } else if (f == "household.role") {
+      v = e.household.role;
+    } else if (f.rfind("attributes.", 0) == 0) {
+      if (auto it = e.attributes.find(f.substr(11)); it != e.attributes.end()) v = it->second;
+    }
+    if (!v.empty()) out[f] = v;
+  }
+  return out;
+}
+
+std::string Router::fill(const std::string& reason, const Context& c) const {
+  std::string out = reason;
+  if (c.event != nullptr) {
+    replace_all(out, "{kind}", config_->kind_label(c.event->kind));
+    replace_all(out, "{source}", config_->system_label(c.event->source));
+  }
+  const Ward* ward = config_->roster.ward(c.ward);
+  replace_all(out, "{ward}", ward != nullptr ? ward->name : c.ward);
+  replace_all(out, "{kinds}", c.kinds_text);
+  return out;
+}
+
+Router::Resolved Router::resolve(const Recipient& recipient, const std::string& ward) const {
+  auto ids = [](const std::vector<const Officer*>& officers) {
+    std::vector<std::string> out;
+    for (const Officer* o : officers) out.push_back(o->id);
+    return out;
+  };
+  if (auto found = ids(config_->roster.serving(recipient.role, ward)); !found.empty()) {
+    return {recipient.role, found, "ward"};
+  }
+  if (!recipient.fallback.empty()) {
+    if (auto found = ids(config_->roster.serving(recipient.fallback, ward)); !found.empty()) {
+      return {recipient.fallback, found, "fallback"};
+    }
+  }
+  return {recipient.role, {}, "nobody"};
+}
+
+Router::Resolved Router::on_duty(const std::string& role, const std::string& ward,
+                                 TimePoint at) const {
+  std::vector<std::string> ids;
+  for (const Officer* o : calendar_.on_duty(role, at)) ids.push_back(o->id);
+  if (!ids.empty()) return {role, ids, "on duty"};
+  Resolved team = resolve(Recipient{role, {}, {}}, ward);
+  team.how = "team (nobody on duty)";
+  return team;
+}
+
+void Router::withhold(const std::string& rule_id, const Policy* policy, const Context& c,
+                      const std::string& recipient, const std::string& reason) {
+  notices_.add_decision({0, c.event_id, rule_id, "withheld", policy ? policy->id : "", recipient,
+                         "", reason, format_jst(clock_.now())});
+  audit_.append({audit::entry_type::kRoutingWithheld, kHub, c.subject_id,
+                 {{"event_id", c.event_id},
+                  {"rule", rule_id},
+                  {"policy", policy ? policy->id : ""},
+                  {"legal_basis", policy ? policy->legal_basis.code : ""},
+                  {"recipient", recipient},
+                  {"reason", reason}}});
+}
+
+std::string Router::insert_notice(const std::string& type, const std::string& dedupe_key,
+                                  const std::string& rule_id, const Policy& policy,
+                                  const Context& c, const Resolved& to,
+                                  const std::vector<std::string>& channels,
+                                  const std::string& title, const std::string& reason,
+                                  const std::map<std::string, std::string>& fields,
+                                  std::int64_t due_at, std::int64_t next_escalation_at,
+                                  const std::string& parent_id, int escalation_level) {
+  const std::string id = store::random_uuid();
+  const std::string now = format_jst(clock_.now());
+  const std::string sealed =
+      store_.seal_for(c.subject_id, NoticeStore::fields_to_json(fields), NoticeStore::fields_ad(id));
+  const std::string legal = policy.legal_basis.code + " " + policy.legal_basis.citation;
+  const std::vector<std::string> chans = channels.empty() ? std::vector<std::string>{"inbox"}
+                                                          : channels;
+  store_
+      .query(
+          "INSERT INTO notices (id, dedupe_key, type, rule_id, policy_id, legal_basis, person_id, "
+          "event_id, subject_id, recipient_role, recipient_ward, recipients, channels, title, "
+          "reason, fields, created_at, updated_at, due_at, status, escalation_level, "
+          "next_escalation_at, parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, ?, 'open', ?, ?, ?)")
+      .bind(id)
+      .bind(dedupe_key)
+      .bind(type)
+      .bind(rule_id)
+      .bind(policy.id)
+      .bind(legal)
+      .bind(c.person_id)
+      .bind(c.event_id)
+      .bind(c.subject_id)
+      .bind(to.role)
+      .bind(c.ward)
+      .bind("," + join_ids(to.officers) + ",")
+      .bind(join_ids(chans))
+      .bind(title)
+      .bind(reason)
+      .bind_blob(sealed)
+      .bind(now)
+      .bind(now)
+      .bind(due_at)
+      .bind(escalation_level)
+      .bind(next_escalation_at)
+      .bind(parent_id)
+      .run();
+  const std::string recipient = describe(to.role, c.ward, to.officers);
+  notices_.add_history(id, "created", kHub,
+                       "rule " + rule_id + ", policy " + policy.id + ", " + recipient +
+                           (to.how == "ward" ? "" : " (" + to.how + ")"));
+  for (const auto& channel : chans) {
+    if (channel == "inbox") notices_.add_history(id, "delivered", kHub, "inbox");
+  }
+  notices_.add_decision(
+      {0, c.event_id, rule_id, "routed", policy.id, recipient, id, reason, now});
+  audit_.append({audit::entry_type::kNoticeRouted, kHub, c.subject_id,
+                 {{"notice_id", id},
+                  {"type", type},
+                  {"event_id", c.event_id},
+                  {"rule", rule_id},
+                  {"policy", policy.id},
+                  {"legal_basis", legal},
+                  {"recipient_role", to.role},
+                  {"ward", c.ward},
+                  {"recipients", join_ids(to.officers)},
+                  {"channels", join_ids(chans)},
+                  {"fields", [&] {
+                     std::string names;
+                     for (const auto& [k, v] : fields) names += (names.empty() ? "" : ",") + k;
+                     return names;
+                   }()},
+                  {"due_at", due_at > 0 ? format_jst(from_unix(due_at)) : ""},
+                  {"parent", parent_id},
+                  {"reason", reason}}});
+  return id;
+}
+
+void Router::deliver(const Delivery& d, const Context& c) {
+  const Policy& policy = *d.policy;
+  const CaseEvent& e = *c.event;
+  const std::string wanted = d.recipient->role + "@" + (c.ward.empty() ? "-" : c.ward);
+  if (!policy.covers(e.source, e.kind)) {
+    withhold(d.rule_id, &policy, c, wanted,
+             "方針「" + policy.id + "」は" + config_->system_label(e.source) + "の「" +
+                 config_->kind_label(e.kind) + "」を対象としていません (policy does not cover " +
+                 e.source + "/" + e.kind + ")");
+    return;
+  }
+  if (policy.roles.count(d.recipient->role) == 0) {
+    withhold(d.rule_id, &policy, c, wanted,
+             "方針「" + policy.id + "」は役割 " + d.recipient->role +
+                 " への提供を認めていません (role not allowed by the policy)");
+    return;
+  }
+  std::map<std::string, std::string> fields = minimise(*d.fields, policy, c);
+  for (const auto& [k, v] : d.extra_fields) fields[k] = v;
+  if (!identifying(fields)) {
+    withhold(d.rule_id, &policy, c, wanted,
+             "方針「" + policy.id +
+                 "」で許可された項目だけでは対象者を特定できません (the allowed fields identify "
+                 "nobody)");
+    return;
+  }
+  const TimePoint now = clock_.now();
+  Resolved to = d.by_duty ? on_duty(d.recipient->role, c.ward, now) : resolve(*d.recipient, c.ward);
+  if (to.officers.empty() && policy.roles.count(config_->after_hours_role) != 0) {
+    // Nobody holds the role (or its fallback) for this ward: the on-duty emergency team is told
+    // rather than no one.
+    to = on_duty(config_->after_hours_role, c.ward, now);
+    to.how = "nobody serves " + wanted + "; " + to.how;
+  }
+  if (to.officers.empty()) {
+    notices_.add_decision({0, c.event_id, d.rule_id, "unreachable", policy.id, wanted, "",
+                           "名簿に該当する職員がいません (no officer serves this role and ward)",
+                           format_jst(now)});
+    audit_.append({audit::entry_type::kRoutingUnreachable, kHub, c.subject_id,
+                   {{"event_id", c.event_id},
+                    {"rule", d.rule_id},
+                    {"policy", policy.id},
+                    {"recipient", wanted}}});
+    return;
+  }
+  if (policy.roles.count(to.role) == 0) {
+    withhold(d.rule_id, &policy, c, to.role + "@" + c.ward,
+             "方針「" + policy.id + "」は代替の役割 " + to.role +
+                 " への提供を認めていません (fallback role not allowed by the policy)");
+    return;
+  }
+
+  // The notice this delivery may already have: the same rule, role and source record (a
+  // revision), or — for a combined concern — the open one for this person.
+  std::optional<Notice> existing;
+  {
+    std::string id;
+    if (!d.dedupe_key.empty()) {
+      auto q = store_.query("SELECT id FROM notices WHERE dedupe_key = ?");
+      q.bind(d.dedupe_key);
+      if (q.next()) id = q.text(0);
+    } else {
+      auto q = store_.query(
+          "SELECT id FROM notices WHERE type = ? AND rule_id = ? AND recipient_role = ? AND "
+          "person_id = ? AND status <> 'closed' ORDER BY created_at DESC LIMIT 1");
+      q.bind(d.type).bind(d.rule_id).bind(to.role).bind(c.person_id);
+      if (q.next()) id = q.text(0);
+    }
+    if (!id.empty()) existing = notices_.get(id, false);
+  }
+  const std::int64_t due = d.deadline.empty() ? 0 : to_unix(calendar_.due(now, d.deadline));
+  const std::int64_t next = d.escalates ? due : 0;
+  if (existing) {
+    if (existing->status == "closed") {
+      notices_.add_decision({0, c.event_id, d.rule_id, "duplicate", policy.id, wanted,
+                             existing->id, "通知は既に完了しています (the notice is closed)",
+                             format_jst(now)});
+      return;
+    }
+    const std::string sealed =
+        store_.seal_for(existing->subject_id.empty() ? c.subject_id : existing->subject_id,
+                        NoticeStore::fields_to_json(fields), NoticeStore::fields_ad(existing->id));
+    const bool reopen = existing->status == "acknowledged";
+    store_
+        .query(
+            "UPDATE notices SET fields = ?, event_id = ?, reason = ?, updated_at = ?, status = "
+            "'open', due_at = CASE WHEN ? THEN ? ELSE due_at END, next_escalation_at = CASE WHEN "
+            "? THEN ? ELSE next_escalation_at END WHERE id = ?")
+        .bind_blob(sealed)
+        .bind(c.event_id)
+        .bind(d.reason)
+        .bind(format_jst(now))
+        .bind(reopen ? 1 : 0)
+        .bind(due)
+        .bind(reopen ? 1 : 0)
+        .bind(next)
+        .bind(existing->id)
+        .run();
+    notices_.add_history(existing->id, reopen ? "reopened" : "updated", kHub,
+                         "event " + c.event_id + " (" + e.kind + ")");
+    notices_.add_decision({0, c.event_id, d.rule_id, "updated", policy.id,
+                           describe(existing->recipient_role, existing->recipient_ward,
+                                    existing->recipients),
+                           existing->id, d.reason, format_jst(now)});
+    audit_.append({audit::entry_type::kNoticeUpdated, kHub, c.subject_id,
+                   {{"notice_id", existing->id},
+                    {"event_id", c.event_id},
+                    {"rule", d.rule_id},
+                    {"policy", policy.id},
+                    {"legal_basis", policy.legal_basis.code},
+                    {"reopened", reopen ? "true" : "false"}}});
+    return;
+  }
+  const std::string key =
+      d.dedupe_key.empty() ? d.type + ":" + d.rule_id + ":" + to.role + ":" + c.person_id + ":" +
+                                 store::random_uuid()
+                           : d.dedupe_key;
+  insert_notice(d.type, key, d.rule_id, policy, c, to, d.recipient->channels, d.title, d.reason,
+                fields, due, next, "", 0);
+}
+
+void Router::route(const Route& r, const Context& c) {
+  const Policy* policy = config_->policy(r.policy);
+  if (policy == nullptr) {  // the loader refuses this; kept so that a bug can never share
+    withhold(r.id, nullptr, c, "", "unknown policy " + r.policy);
+    return;
+  }
+  const std::string reason = fill(r.reason, c);
+  for (const Recipient& recipient : r.recipients) {
+    Delivery d;
+    d.type = "route";
+    d.rule_id = r.id;
+    d.policy = policy;
+    d.recipient = &recipient;
+    d.fields = &r.fields;
+    d.deadline = r.deadline;
+    d.escalates = !r.escalation.empty();
+    d.title = r.title;
+    d.reason = reason;
+    d.dedupe_key = "route:" + r.id + ":" + recipient.role + ":" + c.person_id + ":" +
+                   c.event->source + ":" + c.event->source_ref;
+    deliver(d, c);
+  }
+}
+
+void Router::timers(const Context& c) {
+  const CaseEvent& e = *c.event;
+  const std::string now = format_jst(clock_.now());
+  for (const TimerRule& rule : config_->timers) {
+    if (e.kind == rule.stop_kind) {
+      std::vector<std::pair<std::string, std::string>> stopped;  // id, started_at
+      {
+        auto q = store_.query(
+            "SELECT id, started_at FROM routing_timers WHERE rule_id = ? AND person_id = ? AND "
+            "status = 'running'");
+        q.bind(rule.id).bind(c.person_id);
+        while (q.next()) stopped.emplace_back(q.text(0), q.text(1));
+      }
+      for (const auto& [id, started] : stopped) {
+        // A confirmation older than the report does not confirm it.
+        if (parse_iso(started) > c.occurred) continue;
+        store_
+            .query(
+                "UPDATE routing_timers SET status = 'stopped', stopped_by = ? WHERE id = ? AND "
+                "status = 'running'")
+            .bind(c.event_id)
+            .bind(id)
+            .run();
+        notices_.add_decision({0, c.event_id, rule.id, "timer_stopped", rule.policy, "", "",
+                               "timer " + id, now});
+        audit_.append({audit::entry_type::kTimerStopped, kHub, c.subject_id,
+                       {{"timer_id", id}, {"rule", rule.id}, {"stopped_by", c.event_id}}});
+      }
+    }
+    if (e.kind == rule.start_kind) {
+      const Policy* policy = config_->policy(rule.policy);
+      if (policy == nullptr || !policy->covers(e.source, e.kind)) {
+        withhold(rule.id, policy, c, rule.recipient.role,
+                 "方針が" + config_->system_label(e.source) + "の「" +
+                     config_->kind_label(e.kind) +
+                     "」を対象としていないため、期限の監視を開始しません (policy does not cover "
+                     "the start event)");
+        continue;
+      }
+      const std::string id = store::random_uuid();
+      const TimePoint due = calendar_.due(c.occurred, rule.duration);
+      const std::int64_t inserted =
+          store_
+              .query(
+                  "INSERT INTO routing_timers (id, rule_id, start_key, person_id, event_id, "
+                  "subject_id, ward_code, started_at, due_at, status) VALUES (?, ?, ?, ?, ?, ?, "
+                  "?, ?, ?, 'running') ON CONFLICT (rule_id, start_key) DO NOTHING")
+              .bind(id)
+              .bind(rule.id)
+              .bind(e.source + ":" + e.source_ref)
+              .bind(c.person_id)
+              .bind(c.event_id)
+              .bind(c.subject_id)
+              .bind(c.ward)
+              .bind(format_jst(c.occurred))
+              .bind(to_unix(due))
+              .run();
+      if (inserted == 0) continue;  // a revision of the same report: the clock keeps running
+      notices_.add_decision({0, c.event_id, rule.id, "timer_started", policy->id, "", "",
+                             "timer " + id + " due " + format_jst(due), now});
+      audit_.append({audit::entry_type::kTimerStarted, kHub, c.subject_id,
+                     {{"timer_id", id},
+                      {"rule", rule.id},
+                      {"policy", policy->id},
+                      {"legal_basis", policy->legal_basis.code},
+                      {"event_id", c.event_id},
+                      {"due_at", format_jst(due)}}});
+    }
+  }
+}
+
+void Router::correlate(const Context& c) {
+  const CaseEvent& e = *c.event;
+  bool recorded = false;
+  for (const CorrelationRule& rule : config_->correlations) {
+    if (rule.kinds.count(e.kind) == 0) continue;
+    if (!recorded) {
+      store_
+          .query(
+              "INSERT INTO routing_signals (event_id, person_id, kind, source, occurred_at) "
+              "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING")
+          .bind(c.event_id)
+          .bind(c.person_id)
+          .bind(e.kind)
+          .bind(e.source)
+          .bind(to_unix(c.occurred))
+          .run();
+      recorded = true;
+    }
+    struct Signal {
+      std::string kind, source;
+      std::int64_t at;
+    };
+    const std::int64_t t = to_unix(c.occurred);
+    const std::int64_t window = static_cast<std::int64_t>(rule.window_days) * 86400;
+    std::vector<Signal> signals;
+    {
+      auto q = store_.query(
+          "SELECT kind, source, occurred_at FROM routing_signals WHERE person_id = ? AND "
+          "occurred_at BETWEEN ? AND ? ORDER BY occurred_at");
+      q.bind(c.person_id).bind(t - window).bind(t + window);
+      while (q.next()) {
+        Signal s{q.text(0), q.text(1), q.integer(2)};
+        if (rule.kinds.count(s.kind) != 0) signals.push_back(std::move(s));
+      }
+    }
+    const Policy* policy = config_->policy(rule.policy);
+    // The best window of the rule's length that holds this event.
+    std::vector<Signal> best;
+    std::vector<Signal> uncovered;
+    for (const Signal& start : signals) {
+      if (start.at > t || start.at + window < t) continue;
+      std::vector<Signal> in, out;
+      for (const Signal& s : signals) {
+        if (s.at < start.at || s.at > start.at + window) continue;
+        (policy != nullptr && policy->covers(s.source, s.kind) ? in : out).push_back(s);
+      }
+      if (in.size() > best.size()) {
+        best = in;
+        uncovered = out;
+      }
+    }
+    std::set<std::string> kinds, systems;
+    for (const Signal& s : best) {
+      kinds.insert(s.kind);
+      systems.insert(s.source);
+    }
+    if (static_cast<int>(kinds.size()) < rule.min_kinds ||
+        static_cast<int>(systems.size()) < rule.min_systems) {
+      if (!uncovered.empty() && !best.empty() && policy != nullptr) {
+        withhold(rule.id, policy, c, "",
+                 "方針「" + policy->id +
+                     "」が対象としないシグナルを除くと条件を満たしません (the signals the policy "
+                     "covers do not meet the rule)");
+      }
+      continue;
+    }
+    Context cc = c;
+    std::string listed;
+    std::string kinds_text;
+    for (const Signal& s : best) {
+      const std::string label = config_->kind_label(s.kind);
+      if (kinds_text.find(label) == std::string::npos) {
+        kinds_text += (kinds_text.empty() ? "" : "、") + label;
+      }
+      std::string item;
+      if (policy->fields.count("occurred_at") != 0) item += format_jst(from_unix(s.at)).substr(0, 10) + " ";
+      if (policy->fields.count("kind") != 0) item += label;
+      if (policy->fields.count("source") != 0) item += "（" + config_->system_label(s.source) + "）";
+      if (!item.empty()) listed += (listed.empty() ? "" : "; ") + item;
+    }
+    cc.kinds_text = kinds_text;
+    const std::string reason = fill(rule.reason, cc);
+    for (const Recipient& recipient : rule.recipients) {
+      Delivery d;
+      d.type = "combined";
+      d.rule_id = rule.id;
+      d.policy = policy;
+      d.recipient = &recipient;
+      d.fields = &rule.fields;
+      d.deadline = rule.deadline;
+      d.escalates = !rule.escalation.empty();
+      d.title = rule.title;
+      d.reason = reason;
+      if (!listed.empty()) d.extra_fields["signals"] = listed;
+      deliver(d, cc);
+    }
+  }
+}
+
+void Router::hand_over(const Context& c, const std::string& from_ward,
+                       const std::string& to_ward) {
+  std::vector<std::string> ids;
+  {
+    auto q = store_.query(
+        "SELECT id FROM notices WHERE person_id = ? AND status <> 'closed' AND recipient_ward = ? "
+        "AND type <> 'handover' ORDER BY created_at");
+    q.bind(c.person_id).bind(from_ward);
+    while (q.next()) ids.push_back(q.text(0));
+  }
+  if (ids.empty()) return;
+  const std::string now = format_jst(clock_.now());
+  std::optional<Notice> first;
+  for (const auto& id : ids) {
+    auto n = notices_.get(id, true);
+    if (!n) continue;
+    // The same role in the new ward; the rule's fallback when the new ward lacks it.
+    Recipient wanted{n->recipient_role, {}, {}};
+    for (const Route& r : config_->routes) {
+      if (r.id != n->rule_id) continue;
+      for (const auto& rc : r.recipients) {
+        if (rc.fallback == n->recipient_role || rc.role == n->recipient_role) wanted = rc;
+      }
+    }
+    Resolved to = resolve(wanted, to_ward);
+    if (to.officers.empty()) to = on_duty(config_->after_hours_role, to_ward, clock_.now());
+    store_
+        .query(
+            "UPDATE notices SET recipient_ward = ?, recipient_role = ?, recipients = ?, "
+            "updated_at = ? WHERE id = ?")
+        .bind(to_ward)
+        .bind(to.role)
+        .bind("," + join_ids(to.officers) + ",")
+        .bind(now)
+        .bind(id)
+        .run();
+    const std::string detail = describe(n->recipient_role, from_ward, n->recipients) + "  ⇒  " +
+                               describe(to.role, to_ward, to.officers);
+    notices_.add_history(id, "handed_over", kHub, detail);
+    notices_.add_decision(
+        {0, c.event_id, "handover", "handed_over", n->policy_id, detail, id, "", now});
+    audit_.append({audit::entry_type::kNoticeHandedOver, kHub, n->subject_id,
+                   {{"notice_id", id},
+                    {"event_id", c.event_id},
+                    {"rule", n->rule_id},
+                    {"policy", n->policy_id},
+                    {"from_ward", from_ward},
+                    {"to_ward", to_ward},
+                    {"recipients", join_ids(to.officers)}}});
+    if (!first) first = std::move(n);
+  }
+  if (!first) return;
+  // Both liaisons are told, under the policy of the first notice handed over.
+  const Policy* policy = config_->policy(first->policy_id);
+  const Ward* from = config_->roster.ward(from_ward);
+  const Ward* to = config_->roster.ward(to_ward);
+  const std::string from_name = from ? from->name : from_ward;
+  const std::string to_name = to ? to->name : to_ward;
+  const std::string reason = "対象の子どもの住所が" + from_name + "から" + to_name +
+                             "へ変わったため、未完了の通知" + std::to_string(ids.size()) + "件を" +
+                             to_name + "の担当へ引き継ぎました。";
+  for (const std::string& ward : {from_ward, to_ward}) {
+    Context wc = c;
+    wc.ward = ward;
+    wc.subject_id = first->subject_id;
+    const std::string wanted = "liaison@" + ward;
+    if (policy == nullptr || policy->roles.count("liaison") == 0) {
+      withhold("handover", policy, wc, wanted,
+               "引継ぎの通知を許可する方針がありません (no policy lets the liaison be told)");
+      continue;
+    }
+    Resolved liaison = resolve(Recipient{"liaison", {}, {}}, ward);
+    if (liaison.officers.empty()) continue;
+    insert_notice("handover", "handover:" + c.event_id + ":" + ward, "handover", *policy, wc,
+                  liaison, {"inbox"}, "担当区の変更（引継ぎ）", reason, first->fields, 0, 0,
+                  first->id, 0);
+  }
+}
+
+std::size_t Router::tick() {
+  const std::int64_t now = to_unix(clock_.now());
+  std::size_t handled = 0;
+  std::vector<std::string> due;
+  {
+    auto q = store_.query(
+        "SELECT id FROM routing_timers WHERE status = 'running' AND due_at <= ? ORDER BY due_at "
+        "LIMIT 500");
+    q.bind(now);
+    while (q.next()) due.push_back(q.text(0));
+  }
+  for (const auto& id : due) handled += fire_timer(id) ? 1 : 0;
+  due.clear();
+  {
+    auto q = store_.query(
+        "SELECT id FROM notices WHERE status = 'open' AND next_escalation_at > 0 AND "
+        "next_escalation_at <= ? ORDER BY next_escalation_at LIMIT 500");
+    q.bind(now);
+    while (q.next()) due.push_back(q.text(0));
+  }
+  for (const auto& id : due) handled += escalate(id) ? 1 : 0;
+  return handled;
+}
+
+bool Router::fire_timer(const std::string& timer_id) {
+  store::Transaction tx(store_);
+  std::string rule_id, person_id, event_id, subject_id;
+  std::int64_t due_at = 0;
+  {
+    auto q = store_.query(
+        "SELECT rule_id, person_id, event_id, subject_id, due_at FROM routing_timers WHERE id = ? "
+        "AND status = 'running'");
+    q.bind(timer_id);
+    if (!q.next()) return false;
+    rule_id = q.text(0);
+    person_id = q.text(1);
+    event_id = q.text(2);
+    subject_id = q.text(3);
+    due_at = q.integer(4);
+  }
+  if (store_
+          .query(
+              "UPDATE routing_timers SET status = 'fired', fired_at = ? WHERE id = ? AND status = "
+              "'running'")
+          .bind(format_jst(clock_.now()))
+          .bind(timer_id)
+          .run() != 1) {
+    return false;
+  }
+  const TimerRule* rule = nullptr;
+  for (const auto& t : config_->timers) {
+    if (t.id == rule_id) rule = &t;
+  }
+  auto stored = store_.event(event_id);
+  identity::PersonMaster persons(store_, audit_);
+  auto person = persons.person(person_id);
+  std::string notice_id;
+  if (rule != nullptr && stored && stored->readable) {
+    Context c = context_of(stored->event, subject_id, person_id,
+                           person ? person->facts : identity::PersonFacts{});
+    const Policy* policy = config_->policy(rule->policy);
+    if (policy != nullptr) {
+      Delivery d;
+      d.type = "timer";
+      d.rule_id = rule->id;
+      d.policy = policy;
+      d.recipient = &rule->recipient;
+      d.fields = &rule->fields;
+      d.deadline = rule->deadline;
+      d.escalates = !rule->escalation.empty();
+      d.title = rule->title;
+      d.reason = fill(rule->reason, c);
+      d.dedupe_key = "timer:" + timer_id + ":" + rule->recipient.role;
+      d.by_duty = true;
+      deliver(d, c);
+      auto q = store_.query("SELECT id FROM notices WHERE dedupe_key = ?");
+      q.bind(d.dedupe_key);
+      if (q.next()) notice_id = q.text(0);
+    }
+  }
+  if (!notice_id.empty()) {
+    store_.query("UPDATE routing_timers SET notice_id = ? WHERE id = ?")
+        .bind(notice_id)
+        .bind(timer_id)
+        .run();
+  }
+  audit_.append({audit::entry_type::kTimerFired, kHub, subject_id,
+                 {{"timer_id", timer_id},
+                  {"rule", rule_id},
+                  {"event_id", event_id},
+                  {"due_at", format_jst(from_unix(due_at))},
+                  {"notice_id", notice_id},
+                  {"outcome", notice_id.empty()
+                                  ? (rule == nullptr ? "rule no longer configured"
+                                                     : "no notice (withheld or unreadable)")
+                                  : "notice"}}});
+  tx.commit();
+  return true;
+}
+
+bool Router::escalate(const std::string& notice_id) {
+  store::Transaction tx(store_);
+  const TimePoint now = clock_.now();
+  auto n = notices_.get(notice_id, true);
+  if (!n || n->status != "open" || n->next_escalation_at == 0 ||
+      n->next_escalation_at > to_unix(now)) {
+    return false;
+  }
+  const std::vector<Recipient>* chain = nullptr;
+  Deadline deadline;
+  if (n->type == "route") {
+    for (const auto& r : config_->routes) {
+      if (r.id == n->rule_id) chain = &r.escalation, deadline = r.deadline;
+    }
+  } else if (n->type == "combined") {
+    for (const auto& r : config_->correlations) {
+      if (r.id == n->rule_id) chain = &r.escalation, deadline = r.deadline;
+    }
+  } else if (n->type == "timer") {
+    for (const auto& r : config_->timers) {
+      if (r.id == n->rule_id) chain = &r.escalation, deadline = r.deadline;
+    }
+  }
+  const int level = n->escalation_level;
+  const Policy* policy = config_->policy(n->policy_id);
+  const TimePoint was_due = from_unix(n->next_escalation_at);
+  // Whether the deadline ran out outside office hours (judged just before it, so that a deadline
+  // counted in office hours that ends at closing time is still an office-hours one).
+  const bool after_hours = !calendar_.in_office_hours(was_due - std::chrono::seconds(1));
+  const bool more = chain != nullptr && level + 1 < static_cast<int>(chain->size());
+  const std::int64_t next = more && !deadline.empty() ? to_unix(calendar_.due(now, deadline)) : 0;
+  auto advance = [&] {
+    store_
+        .query(
+            "UPDATE notices SET escalation_level = ?, next_escalation_at = ?, updated_at = ? "
+            "WHERE id = ?")
+        .bind(level + 1)
+        .bind(next)
+        .bind(format_jst(now))
+        .bind(notice_id)
+        .run();
+  };
+  Context c;
+  c.event_id = n->event_id;
+  c.subject_id = n->subject_id;
+  c.person_id = n->person_id;
+  c.ward = n->recipient_ward;
+  if (chain == nullptr || (level >= static_cast<int>(chain->size()) && !after_hours)) {
+    advance();
+    notices_.add_history(notice_id, "overdue", kHub,
+                         chain == nullptr ? "the rule is no longer configured"
+                                          : "the escalation chain is exhausted");
+    tx.commit();
+    return true;
+  }
+  Resolved to;
+  if (after_hours) {
+    to = on_duty(config_->after_hours_role, c.ward, now);
+  } else {
+    to = resolve((*chain)[static_cast<std::size_t>(level)], c.ward);
+  }
+  const std::string wanted = describe(to.role, c.ward, to.officers);
+  if (policy == nullptr || policy->roles.count(to.role) == 0 || to.officers.empty()) {
+    const std::string why = policy == nullptr ? "the policy is no longer configured"
+                            : to.officers.empty()
+                                ? "名簿に該当する職員がいません (nobody to escalate to)"
+                                : "方針「" + policy->id + "」は役割 " + to.role +
+                                      " への提供を認めていません (role not allowed by the policy)";
+    advance();
+    notices_.add_history(notice_id, "withheld_step", kHub, wanted + ": " + why);
+    withhold(n->rule_id, policy, c, wanted, why);
+    tx.commit();
+    return true;
+  }
+  const Ward* ward = config_->roster.ward(c.ward);
+  const std::string reason = "期限（" + format_jst_japanese(was_due) +
+                             "）までに確認されなかったため通知します" +
+                             (after_hours ? "（時間外・休日のため緊急対応担当へ）" : "") + "。" +
+                             n->reason;
+  const std::int64_t due = deadline.empty() ? 0 : to_unix(calendar_.due(now, deadline));
+  const std::string escalation_id =
+      insert_notice("escalation", "esc:" + notice_id + ":" + std::to_string(level), n->rule_id,
+                    *policy, c, to, {"inbox"}, "【期限超過】" + n->title, reason, n->fields, due,
+                    0, notice_id, level + 1);
+  advance();
+  notices_.add_history(notice_id, "escalated", kHub,
+                       wanted + (ward ? " (" + ward->name + ")" : "") + ", notice " +
+                           escalation_id);
+  audit_.append({audit::entry_type::kNoticeEscalated, kHub, n->subject_id,
+                 {{"notice_id", notice_id},
+                  {"escalation_notice", escalation_id},
+                  {"level", std::to_string(level + 1)},
+                  {"rule", n->rule_id},
+                  {"policy", policy->id},
+                  {"legal_basis", policy->legal_basis.code},
+                  {"recipient_role", to.role},
+                  {"recipients", join_ids(to.officers)},
+                  {"after_hours", after_hours ? "true" : "false"}}});
+  tx.commit();
+  return true;
+}
+
+}  // namespace tsunagu::routing

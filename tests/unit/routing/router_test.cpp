@@ -1,0 +1,433 @@
+// The router over a real store with a small routing configuration built in code: routing to the
+// ward's officer with only the policy's fields, withheld decisions, revisions and re-sends,
+// escalation by day and after hours, the 48-hour timer (across a restart, fired once, stopped by
+// a safety confirmation), combined concerns, and a move between wards.
+#include "routing/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include "audit/audit_log.hpp"
+#include "identity/person_master.hpp"
+#include "routing/calendar.hpp"
+#include "store/prepared.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+using namespace tsunagu;
+using namespace tsunagu::routing;
+using namespace std::chrono_literals;
+
+WeeklySlot slot(std::set<int> days, int from, int to, bool holidays = false,
+                bool not_on_holidays = false) {
+  WeeklySlot s;
+  s.weekdays = std::move(days);
+  s.from_minute = from;
+  s.to_minute = to;
+  s.holidays = holidays;
+  s.not_on_holidays = not_on_holidays;
+  return s;
+}
+
+Officer officer(const std::string& id, const std::string& role, const std::string& ward,
+                std::vector<WeeklySlot> duty = {}) {
+  Officer o;
+  o.id = id;
+  o.name = id;
+  o.role = role;
+  o.ward = ward;
+  o.duty = std::move(duty);
+  return o;
+}
+
+Deadline deadline(const char* iso, Deadline::Clock clock) {
+  auto d = parse_duration(iso);
+  EXPECT_TRUE(d.has_value()) << iso;
+  d->clock = clock;
+  return *d;
+}
+
+std::shared_ptr<const RoutingConfig> test_config() {
+  auto c = std::make_shared<RoutingConfig>();
+  c->roster.wards = {{"01101", "中央区"}, {"01103", "東区"}};
+  c->roster.roles = {"liaison", "coordinator", "pa_section_chief", "cg_caseworker",
+                     "cg_emergency"};
+  const int open = 8 * 60 + 45, close = 17 * 60 + 15;
+  c->roster.office_hours = {slot({1, 2, 3, 4, 5}, open, close, false, true)};
+  c->roster.officers = {
+      officer("liaison-chuo", "liaison", "01101"),
+      officer("liaison-higashi", "liaison", "01103"),
+      officer("coord-higashi", "coordinator", "01103"),
+      officer("chief-chuo", "pa_section_chief", "01101"),
+      officer("cg-worker", "cg_caseworker", ""),
+      officer("cge-day", "cg_emergency", "", {slot({1, 2, 3, 4, 5}, open, close, false, true)}),
+      officer("cge-night", "cg_emergency", "",
+              {slot({0, 1, 2, 3, 4, 5, 6}, close, open), slot({}, 0, 1440, true)}),
+  };
+  c->holidays.by_date = {{"2019-05-03", "憲法記念日"}, {"2019-05-06", "振替休日"}};
+
+  Policy liaison;
+  liaison.id = "p_liaison";
+  liaison.legal_basis = {"児童福祉法25条の3", "児童福祉法第25条の3"};
+  liaison.sources = {"health_centre", "public_assistance", "child_guidance"};
+  liaison.kinds = {"infant_checkup.*", "home_visit.*", "cg.report_received", "welfare.*"};
+  liaison.roles = {"liaison", "coordinator", "pa_section_chief", "cg_caseworker", "cg_emergency"};
+  liaison.fields = {"kind",         "occurred_at",        "source",
+                    "subject.name", "subject.name_kana",  "subject.age_months",
+                    "subject.ward_code", "attributes.checkup_type"};
+  Policy narrow;
+  narrow.id = "p_narrow";
+  narrow.legal_basis = {"x", "y"};
+  narrow.sources = {"health_centre"};
+  narrow.kinds = {"infant_checkup.concern"};
+  narrow.roles = {"liaison"};
+  narrow.fields = {"kind", "occurred_at"};
+  c->policies = {liaison, narrow};
+
+  Route missed;
+  missed.id = "r_missed";
+  missed.title = "乳幼児健診未受診";
+  missed.policy = "p_liaison";
+  missed.match.kinds = {"infant_checkup.missed"};
+  missed.match.on_public_assistance = true;
+  missed.recipients = {{"liaison", "", {"inbox"}}};
+  missed.deadline = deadline("P1D", Deadline::Clock::office_hours);
+  missed.escalation = {{"coordinator", "pa_section_chief", {}}, {"pa_section_chief", "", {}}};
+  missed.fields = {"subject.name", "kind", "occurred_at", "attributes.checkup_type"};
+  missed.reason = "{ward}の生活保護世帯の子どもが{kind}です。";
+  Route psych;
+  psych.id = "r_psych";
+  psych.title = "精神保健相談";
+  psych.policy = "p_liaison";
+  psych.match.kinds = {"psych_consult.opened"};
+  psych.recipients = {{"liaison", "", {}}};
+  psych.fields = {"subject.name"};
+  psych.reason = "相談";
+  Route concern;
+  concern.id = "r_concern";
+  concern.title = "健診で要フォロー";
+  concern.policy = "p_narrow";
+  concern.match.kinds = {"infant_checkup.concern"};
+  concern.recipients = {{"liaison", "", {}}};
+  concern.fields = {"kind", "occurred_at"};
+  concern.reason = "要フォロー";
+  c->routes = {missed, psych, concern};
+
+  TimerRule t;
+  t.id = "safety_48h";
+  t.title = "48時間以内の安全確認なし";
+  t.policy = "p_liaison";
+  t.start_kind = "cg.report_received";
+  t.stop_kind = "cg.safety_confirmed";
+  t.duration = deadline("PT48H", Deadline::Clock::wall);
+  t.recipient = {"cg_emergency", "", {}};
+  t.deadline = deadline("PT2H", Deadline::Clock::wall);
+  t.fields = {"subject.name", "kind", "occurred_at"};
+  t.reason = "通告から48時間以内に安全確認の記録がありません。";
+  c->timers = {t};
+
+  CorrelationRule combined;
+  combined.id = "combined_concern";
+  combined.title = "複数機関からの懸念";
+  combined.policy = "p_liaison";
+  combined.kinds = {"infant_checkup.missed", "home_visit.unreachable",
+                    "welfare.visit_child_not_seen", "cg.report_received"};
+  combined.recipients = {{"liaison", "", {}}, {"cg_caseworker", "", {}}};
+  combined.deadline = deadline("P1D", Deadline::Clock::office_hours);
+  combined.fields = {"subject.name", "kind", "occurred_at"};
+  combined.reason = "{kinds}が重なっています。";
+  c->correlations = {combined};
+  c->kind_labels = {{"infant_checkup.missed", "乳幼児健診未受診"},
+                    {"welfare.visit_child_not_seen", "訪問時児童未確認"}};
+  return c;
+}
+
+CaseEvent event(const std::string& source, const std::string& ref, const std::string& kind,
+                const std::string& occurred_at, const std::string& ward) {
+  CaseEvent e;
+  e.source = source;
+  e.source_ref = ref;
+  e.source_version = 1;
+  e.kind = kind;
+  e.occurred_at = occurred_at;
+  e.subject.resident_id = "0001234567";
+  e.subject.name = "山田　ことり";
+  e.subject.name_kana = "ヤマダ　コトリ";
+  e.subject.birth_date = "2017-03-10";
+  e.subject.sex = "F";
+  e.subject.ward_code = ward;
+  e.subject.address = "札幌市東区北1条東1丁目";
+  return e;
+}
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open(); }
+
+  void open() {
+    store_ = store::Store::open_sqlite(dir_ / "store.db", {});
+    store_->set_keyring(keyring_);
+    audit_ = std::make_unique<audit::AuditLog>(*store_);
+  }
+
+  // Stores, links and routes an event in one transaction, as ingest does. False: a duplicate.
+  bool ingest(CaseEvent e) {
+    store::Transaction tx(*store_);
+    if (input_ == 0) input_ = store_->open_input("test", "t", "digest", 0);
+    std::string subject;
+    if (!store_->insert_event(e, input_, ++record_, "raw", &subject)) return false;
+    identity::PersonMaster master(*store_, *audit_);
+    auto link = master.link(e, subject, "test");
+    Router(config_, *store_, *audit_, clock_).on_event(e, subject, link);
+    tx.commit();
+    last_event_ = e.id;
+    return true;
+  }
+
+  void on_welfare(const std::string& ward, const std::string& at = "2018-06-01T09:00:00+09:00") {
+    ASSERT_TRUE(ingest(event("public_assistance", "PA-1", "welfare.member_added", at, ward)));
+  }
+
+  std::size_t tick() { return Router(config_, *store_, *audit_, clock_).tick(); }
+
+  std::vector<Notice> notices(const std::string& officer = "") {
+    NoticeStore s(*store_, *audit_, clock_);
+    NoticeFilter f;
+    f.officer = officer;
+    return s.list(f);
+  }
+
+  std::optional<Notice> notice(const std::string& id) {
+    return NoticeStore(*store_, *audit_, clock_).get(id, true);
+  }
+
+  std::vector<RoutingDecision> decisions(const std::string& event_id) {
+    return NoticeStore(*store_, *audit_, clock_).decisions(event_id);
+  }
+
+  std::int64_t audit_count(const std::string& type) {
+    auto q = store_->query("SELECT COUNT(*) FROM audit_entries WHERE type = ?");
+    q.bind(type);
+    q.next();
+    return q.integer(0);
+  }
+
+  tsunagu_test::TempDir dir_;
+  std::shared_ptr<const security::Keyring> keyring_ =
+      std::make_shared<const security::Keyring>(security::DataKey::generate());
+  std::shared_ptr<const RoutingConfig> config_ = test_config();
+  ManualClock clock_{parse_iso("2019-01-07T10:00:00+09:00")};  // a Monday
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::int64_t input_ = 0;
+  std::int64_t record_ = 0;
+  std::string last_event_;
+};
+
+TEST_F(RouterTest, RoutesToTheWardLiaisonWithOnlyThePolicysFields) {
+  on_welfare("01103");
+  auto missed = event("health_centre", "HC-1", "infant_checkup.missed",
+                      "2019-01-05T10:00:00+09:00", "01103");
+  missed.attributes["checkup_type"] = "FOLLOWUP";
+  missed.attributes["note"] = "自由記述";
+  ASSERT_TRUE(ingest(missed));
+
+  auto list = notices("liaison-higashi");
+  ASSERT_EQ(list.size(), 1u);
+  auto n = notice(list[0].id);
+  EXPECT_EQ(n->rule_id, "r_missed");
+  EXPECT_EQ(n->policy_id, "p_liaison");
+  EXPECT_EQ(n->recipient_ward, "01103");
+  EXPECT_EQ(n->reason, "東区の生活保護世帯の子どもが乳幼児健診未受診です。");
+  ASSERT_TRUE(n->fields_readable);
+  std::map<std::string, std::string> expected{{"subject.name", "山田　ことり"},
+                                              {"kind", "infant_checkup.missed"},
+                                              {"occurred_at", "2019-01-05T10:00:00+09:00"},
+                                              {"attributes.checkup_type", "FOLLOWUP"}};
+  EXPECT_EQ(n->fields, expected);  // no address, no note, no 宛名番号
+  // One office day after Monday 10:00.
+  EXPECT_EQ(format_jst(from_unix(n->due_at)), "2019-01-08T10:00:00+09:00");
+  ASSERT_GE(n->history.size(), 2u);
+  EXPECT_EQ(n->history[0].action, "created");
+  EXPECT_EQ(n->history[1].action, "delivered");
+  EXPECT_EQ(audit_count("routing.routed"), 1);
+  EXPECT_TRUE(notices("liaison-chuo").empty());
+}
+
+TEST_F(RouterTest, DoesNotRouteAChildOutsideAWelfareHousehold) {
+  ASSERT_TRUE(ingest(event("health_centre", "HC-1", "infant_checkup.missed",
+                           "2019-01-05T10:00:00+09:00", "01103")));
+  EXPECT_TRUE(notices().empty());
+  EXPECT_TRUE(decisions(last_event_).empty());
+}
+
+TEST_F(RouterTest, WithholdsWhatThePolicyDoesNotCoverAndSaysWhy) {
+  on_welfare("01103");
+  ASSERT_TRUE(ingest(event("health_centre", "HC-2", "psych_consult.opened",
+                           "2019-01-05T10:00:00+09:00", "01103")));
+  EXPECT_TRUE(notices().empty());
+  auto d = decisions(last_event_);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].outcome, "withheld");
+  EXPECT_EQ(d[0].rule_id, "r_psych");
+  EXPECT_NE(d[0].reason.find("psych_consult.opened"), std::string::npos) << d[0].reason;
+  EXPECT_EQ(audit_count("routing.withheld"), 1);
+}
+
+TEST_F(RouterTest, WithholdsWhenTheAllowedFieldsIdentifyNobody) {
+  ASSERT_TRUE(ingest(event("health_centre", "HC-3", "infant_checkup.concern",
+                           "2019-01-05T10:00:00+09:00", "01103")));
+  EXPECT_TRUE(notices().empty());
+  auto d = decisions(last_event_);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].outcome, "withheld");
+  EXPECT_NE(d[0].reason.find("特定できません"), std::string::npos) << d[0].reason;
+}
+
+TEST_F(RouterTest, ARevisionUpdatesItsNoticeAndAReSendAddsNothing) {
+  on_welfare("01103");
+  auto missed = event("health_centre", "HC-1", "infant_checkup.missed",
+                      "2019-01-05T10:00:00+09:00", "01103");
+  ASSERT_TRUE(ingest(missed));
+  EXPECT_FALSE(ingest(missed));  // the same record again: a duplicate, not routed again
+  missed.source_version = 2;
+  missed.attributes["checkup_type"] = "18M";
+  ASSERT_TRUE(ingest(missed));
+  auto list = notices();
+  ASSERT_EQ(list.size(), 1u);
+  auto n = notice(list[0].id);
+  EXPECT_EQ(n->fields.at("attributes.checkup_type"), "18M");
+  EXPECT_EQ(n->history.back().action, "updated");
+  EXPECT_EQ(audit_count("routing.routed"), 1);
+  EXPECT_EQ(audit_count("notice.updated"), 1);
+}
+
+TEST_F(RouterTest, EscalatesAlongTheChainByDayAndToTheEmergencyTeamAtNight) {
+  on_welfare("01103");
+  ASSERT_TRUE(ingest(event("health_centre", "HC-1", "infant_checkup.missed",
+                           "2019-01-05T10:00:00+09:00", "01103")));
+  const std::string id = notices()[0].id;
+  clock_.set(parse_iso("2019-01-08T09:59:00+09:00"));
+  EXPECT_EQ(tick(), 0u);
+  clock_.set(parse_iso("2019-01-08T10:00:30+09:00"));
+  EXPECT_EQ(tick(), 1u);
+  auto coord = notices("coord-higashi");
+  ASSERT_EQ(coord.size(), 1u);
+  EXPECT_EQ(coord[0].type, "escalation");
+  EXPECT_EQ(coord[0].parent_id, id);
+  EXPECT_EQ(notice(id)->escalation_level, 1);
+  EXPECT_EQ(tick(), 0u);  // nothing twice
+  // The next step's deadline (one office day from 10:00:30 Tuesday) passes at night… no: it is
+  // Wednesday 10:00:30, in office hours; move the clock past it.
+  clock_.set(parse_iso("2019-01-09T10:01:00+09:00"));
+  EXPECT_EQ(tick(), 1u);
+  EXPECT_EQ(notices("coord-higashi").size(), 1u);
+  // 東区 has no section chief in this roster, and the chain's last step names no fallback: the
+  // step is withheld as unreachable and recorded.
+  EXPECT_EQ(notice(id)->history.back().action, "withheld_step");
+  EXPECT_EQ(audit_count("notice.escalated"), 1);
+}
+
+TEST_F(RouterTest, AnAcknowledgedNoticeDoesNotEscalate) {
+  on_welfare("01103");
+  ASSERT_TRUE(ingest(event("health_centre", "HC-1", "infant_checkup.missed",
+                           "2019-01-05T10:00:00+09:00", "01103")));
+  const std::string id = notices()[0].id;
+  NoticeStore(*store_, *audit_, clock_).acknowledge(id, "user:liaison-higashi", "家庭訪問を予定");
+  clock_.set(parse_iso("2019-01-09T10:00:00+09:00"));
+  EXPECT_EQ(tick(), 0u);
+  auto n = notice(id);
+  EXPECT_EQ(n->status, "acknowledged");
+  EXPECT_EQ(n->history.back().note, "家庭訪問を予定");
+  EXPECT_EQ(audit_count("notice.acknowledged"), 1);
+}
+
+TEST_F(RouterTest, TheSafetyTimerFiresOnceAcrossARestartToWhoeverIsOnDuty) {
+  on_welfare("01101");
+  // A report on a holiday night (憲法記念日).
+  clock_.set(parse_iso("2019-05-03T22:00:00+09:00"));
+  ASSERT_TRUE(ingest(event("child_guidance", "CG-1", "cg.report_received",
+                           "2019-05-03T22:00:00+09:00", "01101")));
+  EXPECT_EQ(audit_count("timer.started"), 1);
+  clock_.set(parse_iso("2019-05-05T21:59:00+09:00"));
+  EXPECT_EQ(tick(), 0u);
+
+  // Restart: a new store session, a new router.
+  audit_.reset();
+  store_.reset();
+  open();
+  clock_.set(parse_iso("2019-05-05T22:00:05+09:00"));
+  EXPECT_EQ(tick(), 1u);
+  EXPECT_EQ(tick(), 0u);
+  auto night = notices("cge-night");
+  ASSERT_EQ(night.size(), 1u);
+  EXPECT_EQ(night[0].type, "timer");
+  EXPECT_TRUE(notices("cge-day").empty());
+  EXPECT_EQ(audit_count("timer.fired"), 1);
+  // And again after another restart.
+  audit_.reset();
+  store_.reset();
+  open();
+  clock_.advance(24h);
+  tick();
+  EXPECT_EQ(notices("cge-night").size(), 1u);
+  EXPECT_EQ(audit_count("timer.fired"), 1);
+}
+
+TEST_F(RouterTest, ASafetyConfirmationStopsTheTimer) {
+  on_welfare("01101");
+  ASSERT_TRUE(ingest(event("child_guidance", "CG-1", "cg.report_received",
+                           "2019-05-08T10:00:00+09:00", "01101")));
+  ASSERT_TRUE(ingest(event("child_guidance", "CG-2", "cg.safety_confirmed",
+                           "2019-05-09T15:00:00+09:00", "01101")));
+  EXPECT_EQ(audit_count("timer.stopped"), 1);
+  clock_.set(parse_iso("2019-05-12T00:00:00+09:00"));
+  EXPECT_EQ(tick(), 0u);
+  EXPECT_TRUE(notices("cge-night").empty());
+}
+
+TEST_F(RouterTest, SignalsFromTwoSystemsMakeOneCombinedNoticeThatLaterSignalsUpdate) {
+  on_welfare("01103");
+  ASSERT_TRUE(ingest(event("health_centre", "HC-1", "infant_checkup.missed",
+                           "2019-01-05T10:00:00+09:00", "01103")));
+  EXPECT_TRUE(notices("cg-worker").empty());  // one system only
+  ASSERT_TRUE(ingest(event("public_assistance", "PA-9", "welfare.visit_child_not_seen",
+                           "2019-02-20T10:00:00+09:00", "01103")));
+  auto cg = notices("cg-worker");
+  ASSERT_EQ(cg.size(), 1u);
+  EXPECT_EQ(cg[0].type, "combined");
+  EXPECT_EQ(cg[0].reason, "乳幼児健診未受診、訪問時児童未確認が重なっています。");
+  auto n = notice(cg[0].id);
+  EXPECT_NE(n->fields.at("signals").find("2019-01-05"), std::string::npos);
+  ASSERT_TRUE(ingest(event("health_centre", "HC-4", "home_visit.unreachable",
+                           "2019-03-01T10:00:00+09:00", "01103")));
+  EXPECT_EQ(notices("cg-worker").size(), 1u);
+  EXPECT_EQ(notice(cg[0].id)->history.back().action, "updated");
+  // The liaison has the route's notice and one combined notice.
+  EXPECT_EQ(notices("liaison-higashi").size(), 2u);
+}
+
+TEST_F(RouterTest, AMoveHandsOpenNoticesOverAndTellsBothLiaisons) {
+  on_welfare("01103");
+  ASSERT_TRUE(ingest(event("health_centre", "HC-1", "infant_checkup.missed",
+                           "2019-01-05T10:00:00+09:00", "01103")));
+  const std::string id = notices("liaison-higashi")[0].id;
+  auto moved = event("public_assistance", "PA-2", "welfare.address_changed",
+                     "2019-03-10T10:00:00+09:00", "01101");
+  ASSERT_TRUE(ingest(moved));
+  auto n = notice(id);
+  EXPECT_EQ(n->recipient_ward, "01101");
+  EXPECT_EQ(n->recipients, std::vector<std::string>{"liaison-chuo"});
+  bool handed = false;
+  for (const auto& h : n->history) handed = handed || h.action == "handed_over";
+  EXPECT_TRUE(handed);
+  // Each liaison gets a hand-over notice.
+  int told = 0;
+  for (const auto& who : {"liaison-higashi", "liaison-chuo"}) {
+    for (const auto& m : notices(who)) told += m.type == "handover" ? 1 : 0;
+  }
+  EXPECT_EQ(told, 2);
+  EXPECT_EQ(audit_count("notice.handed_over"), 1);
+}
+
+}  // namespace
