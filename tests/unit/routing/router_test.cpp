@@ -111,7 +111,18 @@ std::shared_ptr<const RoutingConfig> test_config() {
   concern.recipients = {{"liaison", "", {}}};
   concern.fields = {"kind", "occurred_at"};
   concern.reason = "要フォロー";
-  c->routes = {missed, psych, concern};
+  Route unreachable;  // a wall-clock deadline, which can run out at night
+  unreachable.id = "r_unreachable";
+  unreachable.title = "家庭訪問で会えず";
+  unreachable.policy = "p_liaison";
+  unreachable.match.kinds = {"home_visit.unreachable"};
+  unreachable.match.on_public_assistance = true;
+  unreachable.recipients = {{"liaison", "", {}}};
+  unreachable.deadline = deadline("PT2H", Deadline::Clock::wall);
+  unreachable.escalation = {{"coordinator", "pa_section_chief", {}}};
+  unreachable.fields = {"subject.name", "kind"};
+  unreachable.reason = "会えませんでした。";
+  c->routes = {missed, psych, concern, unreachable};
 
   TimerRule t;
   t.id = "safety_48h";
@@ -302,7 +313,7 @@ TEST_F(RouterTest, ARevisionUpdatesItsNoticeAndAReSendAddsNothing) {
   EXPECT_EQ(audit_count("notice.updated"), 1);
 }
 
-TEST_F(RouterTest, EscalatesAlongTheChainByDayAndToTheEmergencyTeamAtNight) {
+TEST_F(RouterTest, EscalatesAlongTheChainInOfficeHours) {
   on_welfare("01103");
   ASSERT_TRUE(ingest(event("health_centre", "HC-1", "infant_checkup.missed",
                            "2019-01-05T10:00:00+09:00", "01103")));
@@ -317,8 +328,7 @@ TEST_F(RouterTest, EscalatesAlongTheChainByDayAndToTheEmergencyTeamAtNight) {
   EXPECT_EQ(coord[0].parent_id, id);
   EXPECT_EQ(notice(id)->escalation_level, 1);
   EXPECT_EQ(tick(), 0u);  // nothing twice
-  // The next step's deadline (one office day from 10:00:30 Tuesday) passes at night… no: it is
-  // Wednesday 10:00:30, in office hours; move the clock past it.
+  // The next step's deadline: one office day later, Wednesday 10:00:30.
   clock_.set(parse_iso("2019-01-09T10:01:00+09:00"));
   EXPECT_EQ(tick(), 1u);
   EXPECT_EQ(notices("coord-higashi").size(), 1u);
@@ -326,6 +336,22 @@ TEST_F(RouterTest, EscalatesAlongTheChainByDayAndToTheEmergencyTeamAtNight) {
   // step is withheld as unreachable and recorded.
   EXPECT_EQ(notice(id)->history.back().action, "withheld_step");
   EXPECT_EQ(audit_count("notice.escalated"), 1);
+}
+
+TEST_F(RouterTest, ADeadlineRunningOutAfterHoursGoesToTheEmergencyTeamOnDuty) {
+  on_welfare("01103");
+  clock_.set(parse_iso("2019-01-07T16:30:00+09:00"));  // Monday afternoon: due 18:30
+  ASSERT_TRUE(ingest(event("health_centre", "HC-5", "home_visit.unreachable",
+                           "2019-01-07T15:00:00+09:00", "01103")));
+  const std::string id = notices("liaison-higashi")[0].id;
+  clock_.set(parse_iso("2019-01-07T18:31:00+09:00"));
+  EXPECT_EQ(tick(), 1u);
+  auto night = notices("cge-night");
+  ASSERT_EQ(night.size(), 1u);
+  EXPECT_EQ(night[0].parent_id, id);
+  EXPECT_NE(night[0].reason.find("時間外・休日"), std::string::npos) << night[0].reason;
+  EXPECT_TRUE(notices("coord-higashi").empty());
+  EXPECT_TRUE(notices("cge-day").empty());
 }
 
 TEST_F(RouterTest, AnAcknowledgedNoticeDoesNotEscalate) {
@@ -403,8 +429,11 @@ TEST_F(RouterTest, SignalsFromTwoSystemsMakeOneCombinedNoticeThatLaterSignalsUpd
                            "2019-03-01T10:00:00+09:00", "01103")));
   EXPECT_EQ(notices("cg-worker").size(), 1u);
   EXPECT_EQ(notice(cg[0].id)->history.back().action, "updated");
-  // The liaison has the route's notice and one combined notice.
-  EXPECT_EQ(notices("liaison-higashi").size(), 2u);
+  // The liaison has the two routes' notices and one combined notice.
+  int combined = 0;
+  for (const auto& m : notices("liaison-higashi")) combined += m.type == "combined" ? 1 : 0;
+  EXPECT_EQ(combined, 1);
+  EXPECT_EQ(notices("liaison-higashi").size(), 3u);
 }
 
 TEST_F(RouterTest, AMoveHandsOpenNoticesOverAndTellsBothLiaisons) {
