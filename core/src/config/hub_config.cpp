@@ -24,7 +24,8 @@ using Poco::Util::AbstractConfiguration;
 const std::map<std::string, std::set<std::string>>& allowed_children() {
   static const std::map<std::string, std::set<std::string>> table{
       {"", {"instance", "data-dir", "plugins", "mappings", "store", "spool", "systems", "audit",
-            "retention", "logging", "http"}},
+            "retention", "logging", "http", "routing"}},
+      {"routing", {"enabled", "policies", "roster", "holidays", "routes"}},
       {"audit", {"sign-interval-seconds"}},
       {"retention", {"default-days", "rule"}},
       {"retention.rule", {"system", "kind", "days"}},
@@ -276,6 +277,15 @@ void load_http(const Reader& r, const fs::path& base, HubConfig& c) {
   }
 }
 
+// <routing>: present (even empty) means on; each file defaults to its name beside the config file.
+void load_routing(const Reader& r, const fs::path& base, HubConfig& c) {
+  auto file = [&](const std::string& name) {
+    return resolve(base, r.text("routing." + name, name + ".xml"));
+  };
+  c.routing_files = RoutingFiles{file("policies"), file("roster"), file("holidays"), file("routes")};
+  c.routing_enabled = r.has("routing") && r.boolean("routing.enabled", true);
+}
+
 }  // namespace
 
 const HttpClientConfig* HttpConfig::find_client(const std::string& system) const {
@@ -392,6 +402,7 @@ HubConfig load(const fs::path& file, const LoadOptions& options) {
                           "trace"});
   c.log_format = r.one_of("logging.format", "text", {"text", "json"});
   load_http(r, base, c);
+  load_routing(r, base, c);
   return c;
 }
 

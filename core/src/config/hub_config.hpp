@@ -75,6 +75,14 @@ struct HttpConfig {
   const HttpClientConfig* find_client(const std::string& system) const;
 };
 
+// <routing>: the four routing files (routing::load reads them). Absent: routing is off.
+struct RoutingFiles {
+  std::filesystem::path policies;
+  std::filesystem::path roster;
+  std::filesystem::path holidays;
+  std::filesystem::path routes;
+};
+
 struct HubConfig {
   std::filesystem::path file;       // the configuration file this was read from
   std::string instance_name;
@@ -91,6 +99,10 @@ struct HubConfig {
   std::string log_level = "information";
   std::string log_format = "text";  // text | json
   HttpConfig http;
+  // <routing>: off without the element; with it (even empty) on unless <enabled>false</enabled>.
+  // Relative paths are relative to the config file; each defaults to its name beside it.
+  bool routing_enabled = false;
+  RoutingFiles routing_files;
 
   std::filesystem::path spool_dir(const std::string& system) const {
     return data_dir / "spool" / system;

@@ -97,6 +97,7 @@ struct Roster {
   std::vector<WeeklySlot> office_hours;  // the city's office hours (weekdays, not on holidays)
   std::vector<Officer> officers;
   std::set<std::string> roles;  // the roles the roster declares
+  std::map<std::string, std::string> role_names;  // role → Japanese name (子ども支援窓口 …)
 
   const Ward* ward(const std::string& code) const;
   const Officer* officer(const std::string& id) const;
@@ -217,12 +218,9 @@ struct RoutingConfig {
   std::string system_label(const std::string& system) const;  // likewise
 };
 
-struct RoutingFiles {
-  std::filesystem::path policies;
-  std::filesystem::path roster;
-  std::filesystem::path holidays;
-  std::filesystem::path routes;
-};
+// The four files; defined in config/hub_config.hpp so that <routing> in tsunagu.xml can name them
+// without the config library depending on this one.
+using RoutingFiles = config::RoutingFiles;
 
 // Reads and checks the four files. `systems`: the configured system names (a policy or route
 // naming another system is an error). Throws ConfigError listing every problem, one per line,
