@@ -4,6 +4,8 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <set>
+#include <sstream>
 
 #include <Poco/Logger.h>
 #include <Poco/NullChannel.h>
@@ -15,6 +17,7 @@
 #include "hub/hub.hpp"
 #include "ingest/quarantine_retry.hpp"
 #include "plugin/plugin_registry.hpp"
+#include "routing/routing_config.hpp"
 
 namespace tsunagu::cli {
 namespace {
@@ -51,6 +54,39 @@ int plugins_list(const runtime::CommonOptions& options, const Args& args) {
   return registry.refusals().empty() ? kExitOk : kExitFailure;
 }
 
+// The routing files: every load problem, then every (rule, ward) that reaches nobody. Returns the
+// number of problems printed.
+int check_routing(const config::HubConfig& config) {
+  if (!config.routing_enabled) {
+    std::cout << "--  routing: disabled (no <routing> in the config, or enabled=false)\n";
+    return 0;
+  }
+  std::set<std::string> systems;
+  for (const auto& s : config.systems) systems.insert(s.name);
+  routing::RoutingConfig routing;
+  try {
+    routing = routing::load(config.routing_files, systems);
+  } catch (const config::ConfigError& e) {
+    std::cout << "NG  routing: 連絡経路の設定に誤りがあります (the routing files have errors):\n";
+    int problems = 0;
+    std::istringstream lines(e.what());
+    for (std::string line; std::getline(lines, line); ++problems) std::cout << "NG  " << line << "\n";
+    return problems;
+  }
+  std::cout << "OK  routing: " << routing.policies.size() << " policies, " << routing.routes.size()
+            << " routes, " << routing.correlations.size() << " correlation rules, "
+            << routing.timers.size() << " timers, " << routing.roster.wards.size() << " wards, "
+            << routing.roster.officers.size() << " officers, " << routing.holidays.by_date.size()
+            << " holidays\n";
+  const auto unreachable = routing::unreachable(routing);
+  for (const auto& line : unreachable) std::cout << "NG  unreachable: " << line << "\n";
+  if (unreachable.empty()) {
+    std::cout << "OK  routing: すべての経路がすべての区で担当者に届きます (every route reaches "
+                 "someone in every ward)\n";
+  }
+  return static_cast<int>(unreachable.size());
+}
+
 int config_check(const runtime::CommonOptions& options, const Args& args) {
   parse(args, {});
   quiet_logging();
@@ -79,6 +115,7 @@ int config_check(const runtime::CommonOptions& options, const Args& args) {
       ++problems;
     }
   }
+  problems += check_routing(config);
   std::cout << (problems == 0 ? "設定に問題はありません (configuration OK)\n"
                               : std::to_string(problems) + " 件の問題があります (problems found)\n");
   return problems == 0 ? kExitOk : kExitFailure;

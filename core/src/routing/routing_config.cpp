@@ -175,7 +175,7 @@ std::optional<std::string> attr(const xmlNode* node, const char* name) {
   return text;
 }
 
-std::string trimmed(std::string s) {
+std::string trimmed(const std::string& s) {
   const auto first = s.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return "";
   return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
@@ -186,7 +186,7 @@ std::string text_of(const xmlNode* node) {
   if (content == nullptr) return "";
   std::string text = reinterpret_cast<const char*>(content);
   xmlFree(content);
-  return trimmed(std::move(text));
+  return trimmed(text);
 }
 
 std::vector<std::string> words(const std::string& text) {
@@ -807,7 +807,7 @@ class RoutesReader {
   }
 
   std::string read_reason(const xmlNode* parent, const std::set<std::string>& placeholders) const {
-    const std::string reason = r_.required_text(parent, "reason");
+    std::string reason = r_.required_text(parent, "reason");
     const xmlNode* node = FileReader::child(parent, "reason");
     for (std::size_t at = reason.find('{'); at != std::string::npos;
          at = reason.find('{', at + 1)) {

@@ -138,3 +138,58 @@ TEST(HubConfig, SettingsArePassedThrough) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(HubConfigRouting, AbsentMeansOff) {
+  tsunagu_test::TempDir dir;
+  const auto c = tsunagu::config::load(dir.write("tsunagu.xml", kMinimal), LoadOptions{});
+  EXPECT_FALSE(c.routing_enabled);
+}
+
+TEST(HubConfigRouting, EmptyElementMeansOnWithTheFourFilesBesideTheConfig) {
+  tsunagu_test::TempDir dir;
+  const auto file = dir.write("etc/tsunagu.xml", replace(kMinimal, "</tsunagu>", "<routing/></tsunagu>"));
+  const auto c = tsunagu::config::load(file, LoadOptions{});
+  EXPECT_TRUE(c.routing_enabled);
+  EXPECT_EQ(c.routing_files.policies, dir.path() / "etc" / "policies.xml");
+  EXPECT_EQ(c.routing_files.roster, dir.path() / "etc" / "roster.xml");
+  EXPECT_EQ(c.routing_files.holidays, dir.path() / "etc" / "holidays.xml");
+  EXPECT_EQ(c.routing_files.routes, dir.path() / "etc" / "routes.xml");
+}
+
+TEST(HubConfigRouting, PathsAreRelativeToTheFileAndEnabledFalseSwitchesItOff) {
+  tsunagu_test::TempDir dir;
+  const auto file = dir.write(
+      "etc/tsunagu.xml",
+      replace(kMinimal, "</tsunagu>",
+              "<routing><roster>people/roster.xml</roster><routes>/srv/routes.xml</routes>"
+              "</routing></tsunagu>"));
+  auto c = tsunagu::config::load(file, LoadOptions{});
+  EXPECT_TRUE(c.routing_enabled);
+  EXPECT_EQ(c.routing_files.roster, dir.path() / "etc" / "people" / "roster.xml");
+  EXPECT_EQ(c.routing_files.routes, fs::path("/srv/routes.xml"));
+  EXPECT_EQ(c.routing_files.policies, dir.path() / "etc" / "policies.xml");
+  const auto off = dir.write("off.xml", replace(kMinimal, "</tsunagu>",
+                                                "<routing><enabled>false</enabled></routing></tsunagu>"));
+  EXPECT_FALSE(tsunagu::config::load(off, LoadOptions{}).routing_enabled);
+}
+
+TEST(HubConfigRouting, UnknownChildAndBadEnabledAreErrors) {
+  auto e = load_error(replace(kMinimal, "</tsunagu>", "<routing><rooster>r.xml</rooster></routing></tsunagu>"));
+  EXPECT_NE(e.find("<tsunagu/routing/rooster>: unknown element"), std::string::npos) << e;
+  e = load_error(replace(kMinimal, "</tsunagu>", "<routing><enabled>yes</enabled></routing></tsunagu>"));
+  EXPECT_NE(e.find("<tsunagu/routing/enabled>: 'yes' is not a boolean"), std::string::npos) << e;
+}
+
+TEST(HubConfigRouting, TheBundledConfigRoutesWithTheShippedFiles) {
+  const auto c = tsunagu::config::load(fs::path(TSUNAGU_SOURCE_DIR) / "config" / "tsunagu.xml",
+                                       LoadOptions{});
+  EXPECT_TRUE(c.routing_enabled);
+  for (const auto& f : {c.routing_files.policies, c.routing_files.roster, c.routing_files.holidays,
+                        c.routing_files.routes}) {
+    EXPECT_TRUE(fs::is_regular_file(f)) << f;
+  }
+}
+
+}  // namespace
