@@ -25,7 +25,7 @@ const std::map<std::string, std::set<std::string>>& allowed_children() {
   static const std::map<std::string, std::set<std::string>> table{
       {"", {"instance", "data-dir", "plugins", "mappings", "store", "spool", "systems", "audit",
             "retention", "logging", "http", "routing"}},
-      {"routing", {"enabled", "policies", "roster", "holidays", "routes"}},
+      {"routing", {"enabled", "policies", "roster", "holidays", "routes", "tick-interval-ms"}},
       {"audit", {"sign-interval-seconds"}},
       {"retention", {"default-days", "rule"}},
       {"retention.rule", {"system", "kind", "days"}},
@@ -284,6 +284,8 @@ void load_routing(const Reader& r, const fs::path& base, HubConfig& c) {
   };
   c.routing_files = RoutingFiles{file("policies"), file("roster"), file("holidays"), file("routes")};
   c.routing_enabled = r.has("routing") && r.boolean("routing.enabled", true);
+  c.routing_tick_interval =
+      std::chrono::milliseconds(r.integer("routing.tick-interval-ms", 2000, 0, 3600000));
 }
 
 }  // namespace

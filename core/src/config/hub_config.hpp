@@ -103,6 +103,9 @@ struct HubConfig {
   // Relative paths are relative to the config file; each defaults to its name beside it.
   bool routing_enabled = false;
   RoutingFiles routing_files;
+  // How often due timers and escalations are run; 0: never by itself (tests drive
+  // Hub::tick_routing(), operators `tsunagu routing tick`).
+  std::chrono::milliseconds routing_tick_interval{2000};
 
   std::filesystem::path spool_dir(const std::string& system) const {
     return data_dir / "spool" / system;

@@ -160,7 +160,9 @@ Hub::~Hub() { stop(); }
 void Hub::start() {
   watcher_ = std::thread([this] { run(); });
   signer_ = std::thread([this] { run_signer(); });
-  if (routing_) scheduler_ = std::thread([this] { run_scheduler(); });
+  if (routing_ && config_.routing_tick_interval.count() > 0) {
+    scheduler_ = std::thread([this] { run_scheduler(); });
+  }
   log().information("hub '%s' started: data directory %s, spool %s", config_.instance_name,
                     config_.data_dir.string(), (config_.data_dir / "spool").string());
   if (https_) {
@@ -251,7 +253,7 @@ void Hub::run_scheduler() {
       log_of_scheduler.reset();
     }
     std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_.load(); });
+    wake_.wait_for(lock, config_.routing_tick_interval, [this] { return stopping_.load(); });
   }
 }
 

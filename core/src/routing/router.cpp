@@ -639,11 +639,19 @@ void Router::hand_over(const Context& c, const std::string& from_ward,
     if (!n) continue;
     // The same role in the new ward; the rule's fallback when the new ward lacks it.
     Recipient wanted{n->recipient_role, {}, {}};
-    for (const Route& r : config_->routes) {
-      if (r.id != n->rule_id) continue;
-      for (const auto& rc : r.recipients) {
-        if (rc.fallback == n->recipient_role || rc.role == n->recipient_role) wanted = rc;
+    auto consider = [&](const std::vector<Recipient>& list) {
+      for (const auto& rc : list) {
+        if (rc.role == n->recipient_role || rc.fallback == n->recipient_role) wanted = rc;
       }
+    };
+    for (const Route& r : config_->routes) {
+      if (r.id == n->rule_id) consider(r.recipients), consider(r.escalation);
+    }
+    for (const CorrelationRule& r : config_->correlations) {
+      if (r.id == n->rule_id) consider(r.recipients), consider(r.escalation);
+    }
+    for (const TimerRule& r : config_->timers) {
+      if (r.id == n->rule_id) consider({r.recipient}), consider(r.escalation);
     }
     Resolved to = resolve(wanted, to_ward);
     if (to.officers.empty()) to = on_duty(config_->after_hours_role, to_ward, clock_.now());
@@ -857,7 +865,20 @@ bool Router::escalate(const std::string& notice_id) {
   }
   Resolved to;
   if (after_hours) {
-    to = on_duty(config_->after_hours_role, c.ward, now);
+    // The chain's next role if someone holding it is on duty now (an on-call section chief),
+    // else the after-hours role's officer on duty.
+    if (level < static_cast<int>(chain->size())) {
+      const Recipient& step = (*chain)[static_cast<std::size_t>(level)];
+      for (const std::string& role : {step.role, step.fallback}) {
+        if (role.empty() || !to.officers.empty()) continue;
+        for (const Officer* o : calendar_.on_duty(role, now)) {
+          if (o->ward.empty() || o->ward == c.ward) to.officers.push_back(o->id);
+        }
+        to.role = role;
+        to.how = "on duty";
+      }
+    }
+    if (to.officers.empty()) to = on_duty(config_->after_hours_role, c.ward, now);
   } else {
     to = resolve((*chain)[static_cast<std::size_t>(level)], c.ward);
   }
@@ -877,7 +898,9 @@ bool Router::escalate(const std::string& notice_id) {
   const Ward* ward = config_->roster.ward(c.ward);
   const std::string reason = "期限（" + format_jst_japanese(was_due) +
                              "）までに確認されなかったため通知します" +
-                             (after_hours ? "（時間外・休日のため緊急対応担当へ）" : "") + "。" +
+                             (after_hours && to.role == config_->after_hours_role
+                                  ? "（時間外・休日のため緊急対応担当へ）"
+                                  : "") + "。" +
                              n->reason;
   const std::int64_t due = deadline.empty() ? 0 : to_unix(calendar_.due(now, deadline));
   const std::string escalation_id =
