@@ -57,4 +57,20 @@ TEST(ConfigCheckRouting, AnUnreachableRouteAndWardIsListedAndFails) {
   EXPECT_NE(out.find("route 'r1', ward 01101"), std::string::npos) << out;
 }
 
+TEST(ConfigCheckRouting, TsunagudRefusesToStartWithABrokenRoutingConfig) {
+  RoutingFixture f;
+  for_public_assistance(f);
+  replace_in(f.routes, R"(<route id="r1" policy="p">)", R"(<route id="r1" policy="nope">)");
+  f.write();
+  const auto config = write_test_config(f.dir, 50, "", "<routing/>");
+  Poco::Pipe pipe;
+  std::vector<std::string> args{"--config", config.string(), "--data-dir",
+                                (f.dir / "data").string()};
+  auto handle = Poco::Process::launch((kBinDir / "tsunagud").string(), args, nullptr, &pipe, &pipe);
+  Poco::PipeInputStream in(pipe);
+  const std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(handle.wait(), 78) << out;
+  EXPECT_NE(out.find("route 'r1' names policy 'nope'"), std::string::npos) << out;
+}
+
 }  // namespace
