@@ -1,0 +1,64 @@
+// Shared by the channel tests: the real built plugin, loaded through the registry as the hub
+// loads it, and a delivery with personal data in it whose values must never leak where they
+// should not.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <tsunagu/channel.hpp>
+
+#include "plugin/plugin_registry.hpp"
+
+namespace tsunagu_test {
+
+inline const std::filesystem::path kChannelPluginDir =
+    std::filesystem::path(TSUNAGU_BINARY_DIR) / "plugins";
+
+// Loads build/plugins/tsunagu-channel-<name>.so into `registry` (fails the test if refused).
+inline void load_channel_plugin(tsunagu::plugin::PluginRegistry& registry,
+                                const std::string& name) {
+  const auto file = kChannelPluginDir / ("tsunagu-channel-" + name + ".so");
+  if (!registry.load_file(file)) {
+    const std::string reason =
+        registry.refusals().empty() ? "not found" : registry.refusals().back().reason;
+    throw std::runtime_error(file.string() + " was refused: " + reason);
+  }
+}
+
+// Values that are personal data: tests check they never appear in mails or results.
+inline constexpr const char* kChildName = "髙橋 ①子";
+inline constexpr const char* kChildKana = "タカハシ イチコ";
+inline constexpr const char* kAddress = "札幌市北区北24条西6丁目1-1";
+inline constexpr const char* kReason = "北区の世帯で乳幼児健診未受診が続いています";
+
+inline tsunagu::ChannelDelivery sample_delivery(const std::string& delivery_id = "n-42.r-7.x") {
+  tsunagu::ChannelDelivery d;
+  d.delivery_id = delivery_id;
+  d.notice_id = "n-42";
+  d.attempt = 1;
+  d.recipient_id = "officer-07";
+  d.recipient_name = "佐藤 一郎";
+  d.recipient_email = "liaison07@city.sapporo.example";
+  d.recipient_role = "liaison";
+  d.ward_code = "01102";
+  d.kind = "hc.checkup_missed";
+  d.kind_label = "乳幼児健診未受診";
+  d.title = "健診未受診の継続";
+  d.reason = kReason;
+  d.legal_basis = "児童福祉法第25条の3";
+  d.policy = "P-HC-01";
+  d.due_at = "2019-06-07T17:00:00+09:00";
+  d.created_at = "2019-06-05T09:12:00+09:00";
+  d.fields = {{"氏名", kChildName},
+              {"氏名カナ", kChildKana},
+              {"住所", kAddress},
+              {"生年月日", "2017-03-04"},
+              {"備考", "<注意> & \"引継ぎ\""}};
+  d.unread_for_recipient = 3;
+  d.earliest_due_for_recipient = "2019-06-06T12:30:00+09:00";
+  return d;
+}
+
+}  // namespace tsunagu_test
