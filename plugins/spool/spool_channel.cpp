@@ -38,6 +38,7 @@
 #include <tsunagu/channel.hpp>
 
 #include "common/channel_settings.hpp"
+#include "common/text_checks.hpp"
 
 namespace tsunagu::channels::spool {
 namespace {
@@ -53,53 +54,6 @@ ChannelResult make(ChannelResult::Outcome outcome, std::string detail) {
   r.outcome = outcome;
   r.detail = std::move(detail);
   return r;
-}
-
-// Checks that `value` is UTF-8 made only of characters XML 1.0 allows. On failure says where,
-// without quoting the value (it may be personal data).
-bool xml_text_ok(std::string_view value, std::string& why) {
-  std::size_t i = 0;
-  while (i < value.size()) {
-    const auto lead = static_cast<unsigned char>(value[i]);
-    if (lead < 0x80) {
-      if (lead < 0x20 && lead != '\t' && lead != '\n' && lead != '\r') {
-        why = "a control character XML does not allow at byte offset " + std::to_string(i);
-        return false;
-      }
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    char32_t cp = 0;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-      cp = lead & 0x1F;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      cp = lead & 0x0F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      cp = lead & 0x07;
-    }
-    bool ok = length != 0 && i + length <= value.size();
-    for (std::size_t k = 1; ok && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(value[i + k]);
-      ok = (next & 0xC0) == 0x80;
-      cp = (cp << 6) | (next & 0x3F);
-    }
-    const char32_t minimum = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000;
-    ok = ok && cp >= minimum && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-    if (!ok) {
-      why = "invalid UTF-8 at byte offset " + std::to_string(i);
-      return false;
-    }
-    if (cp == 0xFFFE || cp == 0xFFFF) {
-      why = "a character XML does not allow at byte offset " + std::to_string(i);
-      return false;
-    }
-    i += length;
-  }
-  return true;
 }
 
 void append_escaped(std::string& out, std::string_view text, bool attribute) {
@@ -142,9 +96,10 @@ class NoticeWriter {
 
   // `what` names the value in an error: an element name, or "field 'X'".
   bool check(const std::string& what, std::string_view value) {
-    std::string why;
-    if (!xml_text_ok(value, why)) {
-      error_ = what + " contains " + why;
+    TextProblem problem;
+    if (!check_text(value, true, problem)) {
+      error_ = what + " contains " + problem.what + " at byte offset " +
+               std::to_string(problem.offset);
       return false;
     }
     if (encoder_ != nullptr && !codec::is_ascii(value)) {
@@ -267,7 +222,7 @@ class SpoolChannel final : public Channel {
   }
 
   ChannelResult write(const ChannelDelivery& d) const {
-    if (!valid_file_stem(d.delivery_id)) {
+    if (!safe_delivery_id(d.delivery_id)) {
       return make(ChannelResult::Outcome::dead,
                   "spool channel: delivery id '" + d.delivery_id +
                       "' cannot name a file (A-Z a-z 0-9 . _ - only, not starting with '.')");
@@ -327,16 +282,6 @@ class SpoolChannel final : public Channel {
   static ChannelResult io_failure(const char* step, const std::string& path, int error_number) {
     return make(ChannelResult::Outcome::retry, std::string("spool channel: cannot ") + step + " " +
                                                    path + ": " + std::strerror(error_number));
-  }
-
-  static bool valid_file_stem(const std::string& id) {
-    if (id.empty() || id.size() > 128 || id.front() == '.') return false;
-    for (const char c : id) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '_' || c == '-';
-      if (!ok) return false;
-    }
-    return true;
   }
 
   std::string directory_;
