@@ -4,8 +4,14 @@
 #pragma once
 
 #include <filesystem>
+#include <iterator>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <vector>
+
+#include <Poco/PipeStream.h>
+#include <Poco/Process.h>
 
 #include <tsunagu/channel.hpp>
 
@@ -25,6 +31,21 @@ inline void load_channel_plugin(tsunagu::plugin::PluginRegistry& registry,
         registry.refusals().empty() ? "not found" : registry.refusals().back().reason;
     throw std::runtime_error(file.string() + " was refused: " + reason);
   }
+}
+
+// scripts/make-certs.sh DIR SYSTEM…: a local CA, a server certificate for localhost and
+// 127.0.0.1, and a client certificate per system. Nothing touches the network.
+inline void make_test_certificates(const std::filesystem::path& dir,
+                                   const std::vector<std::string>& systems) {
+  std::vector<std::string> args{dir.string()};
+  args.insert(args.end(), systems.begin(), systems.end());
+  Poco::Pipe pipe;
+  auto handle = Poco::Process::launch(
+      (std::filesystem::path(TSUNAGU_SOURCE_DIR) / "scripts" / "make-certs.sh").string(), args,
+      nullptr, &pipe, &pipe);
+  Poco::PipeInputStream in(pipe);
+  const std::string out{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (handle.wait() != 0) throw std::runtime_error("make-certs.sh failed: " + out);
 }
 
 // Values that are personal data: tests check they never appear in mails or results.
