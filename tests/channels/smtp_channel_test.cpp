@@ -13,6 +13,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/NetSSL.h>
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/Process.h>
 
 #include "channels/channel_test_support.hpp"
@@ -299,6 +300,18 @@ TEST_F(SmtpChannel, NoRelayListeningIsRetried) {
   const auto r = channel(port)->deliver(sample_delivery());
   EXPECT_EQ(r.outcome, ChannelResult::Outcome::retry) << r.detail;
   EXPECT_NE(r.detail.find("connect failed"), std::string::npos) << r.detail;
+}
+
+TEST_F(SmtpChannel, ARelayThatNeverAnswersTimesOutAndIsRetried) {
+  // The kernel completes the TCP handshake for the backlog; nobody ever says 220.
+  Poco::Net::ServerSocket silent(Poco::Net::SocketAddress("127.0.0.1", 0), 4);
+  auto s = settings(silent.address().port());
+  s["timeout_ms"] = "300";
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = registry_.create_channel("smtp", s)->deliver(sample_delivery());
+  EXPECT_EQ(r.outcome, ChannelResult::Outcome::retry) << r.detail;
+  EXPECT_NE(r.detail.find("timed out after 300 ms (greeting)"), std::string::npos) << r.detail;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
 TEST_F(SmtpChannel, ARecipientWithoutAUsableAddressIsDead) {

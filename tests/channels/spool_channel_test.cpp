@@ -159,6 +159,24 @@ TEST_F(SpoolChannel, AReaderNeverSeesAPartialFile) {
   EXPECT_EQ(files(), (std::vector<std::string>{"big.xml"}));
 }
 
+TEST_F(SpoolChannel, OneChannelServesSeveralThreadsAtOnce) {
+  auto spool = channel();
+  std::vector<std::thread> threads;
+  std::atomic<int> delivered{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        const auto d = sample_delivery("t" + std::to_string(t) + "-" + std::to_string(i));
+        if (spool->deliver(d).outcome == ChannelResult::Outcome::delivered) ++delivered;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(delivered.load(), 40);
+  EXPECT_EQ(files().size(), 40u);
+  EXPECT_EQ(read_back(dir_ / "out" / "t3-9.xml").at("field:氏名"), kChildName);
+}
+
 TEST_F(SpoolChannel, ACharacterWithoutCp932CodeIsDeadAndNamesTheField) {
   auto spool = channel();
   auto d = sample_delivery("emoji");

@@ -2,8 +2,11 @@
 // loopback: a Poco HTTPServer that requires a client certificate from the test CA, records every
 // request, and can be told to fail (500, 400, 408, 429), to answer too late, to drop the
 // connection, and to come back.
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -309,6 +312,28 @@ TEST_F(WebhookChannel, ADroppedConnectionIsRetried) {
   EXPECT_EQ(r.outcome, ChannelResult::Outcome::retry) << r.detail;
   receiver.behave({});
   EXPECT_EQ(webhook->deliver(sample_delivery("drop-1")).outcome, ChannelResult::Outcome::delivered);
+}
+
+TEST_F(WebhookChannel, OneChannelServesSeveralThreadsAtOnce) {
+  Receiver receiver(tls());
+  auto webhook = channel(receiver.url());
+  std::vector<std::thread> threads;
+  std::atomic<int> delivered{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        const auto id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        if (webhook->deliver(sample_delivery(id)).outcome == ChannelResult::Outcome::delivered) {
+          ++delivered;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(delivered.load(), 20);
+  std::set<std::string> keys;
+  for (const auto& r : receiver.received()) keys.insert(r.idempotency_key);
+  EXPECT_EQ(keys.size(), 20u);
 }
 
 TEST_F(WebhookChannel, ANonListeningPortIsRetried) {
