@@ -5,8 +5,8 @@
 #pragma once
 
 #include <charconv>
+#include <span>
 #include <string>
-#include <vector>
 
 #include <tsunagu/plugin.hpp>
 
@@ -21,18 +21,26 @@ struct SettingSpec {
 
 // Fills `resolved` with `given` plus the defaults of `table`. Returns false with `error` naming
 // the plugin and the setting when a key is unknown or a required one is missing or empty.
-inline bool resolve_settings(const std::string& plugin, const std::vector<SettingSpec>& table,
+inline bool resolve_settings(const std::string& plugin, std::span<const SettingSpec> table,
                              const PluginSettings& given, PluginSettings& resolved,
                              std::string& error) {
+  const std::string* unknown = nullptr;
   for (const auto& [key, value] : given) {
     bool known = false;
     for (const auto& spec : table) known = known || key == spec.key;
     if (!known) {
-      std::string keys;
-      for (const auto& spec : table) keys += std::string(keys.empty() ? "" : ", ") + spec.key;
-      error = plugin + " channel: unknown setting '" + key + "' (known: " + keys + ")";
-      return false;
+      unknown = &key;
+      break;
     }
+  }
+  if (unknown != nullptr) {
+    std::string keys;
+    for (const auto& spec : table) {
+      if (!keys.empty()) keys += ", ";
+      keys += spec.key;
+    }
+    error = plugin + " channel: unknown setting '" + *unknown + "' (known: " + keys + ")";
+    return false;
   }
   resolved.clear();
   for (const auto& spec : table) {

@@ -30,6 +30,7 @@
 //
 // Retries of the same delivery get the same Message-ID (from the delivery id), so a mailbox that
 // already has it can drop the copy.
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -61,7 +62,7 @@
 namespace tsunagu::channels::smtp {
 namespace {
 
-const std::vector<SettingSpec> kSettings = {
+constexpr std::array<SettingSpec, 13> kSettings = {{
     {"host", true, nullptr, "the SMTP relay's host name"},
     {"port", false, "587", "the SMTP relay's port"},
     {"starttls", false, "required", "required or off"},
@@ -75,7 +76,7 @@ const std::vector<SettingSpec> kSettings = {
     {"inbox_url", true, nullptr, "the https:// address of the inbox"},
     {"helo", false, nullptr, "the name sent with EHLO (default: this machine's host name)"},
     {"timeout_ms", false, "30000", "the connect, send and receive timeout in milliseconds"},
-};
+}};
 
 constexpr const char* kCiphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"

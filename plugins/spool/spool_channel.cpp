@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -43,11 +44,11 @@
 namespace tsunagu::channels::spool {
 namespace {
 
-const std::vector<SettingSpec> kSettings = {
+constexpr std::array<SettingSpec, 3> kSettings = {{
     {"directory", true, nullptr, "the directory notice files are written to"},
     {"encoding", false, "cp932", "cp932 or utf-8"},
     {"file_mode", false, "0640", "the permissions of each notice file, in octal"},
-};
+}};
 
 ChannelResult make(ChannelResult::Outcome outcome, std::string detail) {
   ChannelResult r;
@@ -98,8 +99,8 @@ class NoticeWriter {
   bool check(const std::string& what, std::string_view value) {
     TextProblem problem;
     if (!check_text(value, true, problem)) {
-      error_ = what + " contains " + problem.what + " at byte offset " +
-               std::to_string(problem.offset);
+      error_ =
+          what + " contains " + problem.what + " at byte offset " + std::to_string(problem.offset);
       return false;
     }
     if (encoder_ != nullptr && !codec::is_ascii(value)) {

@@ -20,6 +20,7 @@
 // (redirects are not followed: a notice with personal data goes only to the configured URL); 5xx,
 // timeouts, refused or dropped connections and TLS failures retry. The detail names the host,
 // the status and the stage, never the response body (a receiver may echo the notice back).
+#include <array>
 #include <chrono>
 #include <exception>
 #include <istream>
@@ -45,13 +46,13 @@
 namespace tsunagu::channels::webhook {
 namespace {
 
-const std::vector<SettingSpec> kSettings = {
+constexpr std::array<SettingSpec, 5> kSettings = {{
     {"url", true, nullptr, "the https:// URL notices are POSTed to"},
     {"certificate", true, nullptr, "the PEM client certificate presented to the receiver"},
     {"private_key", true, nullptr, "the PEM private key of the client certificate"},
     {"ca", false, nullptr, "the PEM CA file that verifies the receiver (default: system CAs)"},
     {"timeout_ms", false, "10000", "the connect, send and receive timeout in milliseconds"},
-};
+}};
 
 // TLS 1.2 suites with forward secrecy and AEAD only; TLS 1.3's are all of that kind.
 constexpr const char* kCiphers =
