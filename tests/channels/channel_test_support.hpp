@@ -19,13 +19,14 @@
 
 namespace tsunagu_test {
 
-inline const std::filesystem::path kChannelPluginDir =
-    std::filesystem::path(TSUNAGU_BINARY_DIR) / "plugins";
+inline std::filesystem::path channel_plugin_dir() {
+  return std::filesystem::path(TSUNAGU_BINARY_DIR) / "plugins";
+}
 
 // Loads build/plugins/tsunagu-channel-<name>.so into `registry` (fails the test if refused).
 inline void load_channel_plugin(tsunagu::plugin::PluginRegistry& registry,
                                 const std::string& name) {
-  const auto file = kChannelPluginDir / ("tsunagu-channel-" + name + ".so");
+  const auto file = channel_plugin_dir() / ("tsunagu-channel-" + name + ".so");
   if (!registry.load_file(file)) {
     const std::string reason =
         registry.refusals().empty() ? "not found" : registry.refusals().back().reason;

@@ -162,6 +162,7 @@ TEST_F(SpoolChannel, AReaderNeverSeesAPartialFile) {
 TEST_F(SpoolChannel, OneChannelServesSeveralThreadsAtOnce) {
   auto spool = channel();
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::atomic<int> delivered{0};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {

@@ -318,6 +318,7 @@ TEST_F(WebhookChannel, OneChannelServesSeveralThreadsAtOnce) {
   Receiver receiver(tls());
   auto webhook = channel(receiver.url());
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::atomic<int> delivered{0};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
