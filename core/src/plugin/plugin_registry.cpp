@@ -115,4 +115,21 @@ std::shared_ptr<Adapter> PluginRegistry::create_adapter(const std::string& name,
   return std::shared_ptr<Adapter>(adapter, [library](Adapter* a) { delete a; });
 }
 
+std::shared_ptr<Channel> PluginRegistry::create_channel(const std::string& name,
+                                                        const PluginSettings& settings) const {
+  const LoadedPlugin* plugin = find(PluginKind::channel, name);
+  if (plugin == nullptr) {
+    throw PluginError("no channel plugin named '" + name + "' is loaded");
+  }
+  auto& factory = plugin->library->get_alias<ChannelFactory>(factory_symbol(PluginKind::channel));
+  std::string error;
+  Channel* channel = factory(settings, error);
+  if (channel == nullptr) {
+    throw PluginError("channel plugin '" + name + "' (" + plugin->path.string() +
+                      ") refused its settings: " + (error.empty() ? "no reason given" : error));
+  }
+  std::shared_ptr<boost::dll::shared_library> library = plugin->library;
+  return std::shared_ptr<Channel>(channel, [library](Channel* c) { delete c; });
+}
+
 }  // namespace tsunagu::plugin

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <tsunagu/adapter.hpp>
+#include <tsunagu/channel.hpp>
 #include <tsunagu/plugin.hpp>
 
 namespace boost::dll {
@@ -60,6 +61,10 @@ class PluginRegistry {
   // Creates an adapter through the named plugin's factory. Throws PluginError if there is no such
   // adapter or its factory fails (with the factory's message).
   std::shared_ptr<Adapter> create_adapter(const std::string& name,
+                                          const PluginSettings& settings) const;
+  // Creates a channel through the named plugin's factory, likewise. The channel validates its
+  // settings here, once; every delivery afterwards uses the same object.
+  std::shared_ptr<Channel> create_channel(const std::string& name,
                                           const PluginSettings& settings) const;
 
  private:

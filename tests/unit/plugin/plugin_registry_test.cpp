@@ -87,10 +87,13 @@ TEST(PluginRegistry, RefusesAFileThatIsNotALibrary) {
 TEST(PluginRegistry, EachRefusalIsListedOnceAndOnlyGoodPluginsLoad) {
   PluginRegistry registry;
   registry.load_directory(kPlugins);
-  EXPECT_EQ(registry.refusals().size(), 5u);
+  EXPECT_EQ(registry.refusals().size(), 6u);
   std::vector<std::string> names;
-  for (const auto& p : registry.plugins()) names.push_back(p.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"echo", "failing_factory"}));
+  for (const auto& p : registry.plugins()) {
+    names.push_back(std::string(tsunagu::to_string(p.kind)) + " " + p.name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"adapter echo", "adapter failing_factory",
+                                             "channel echo", "channel echo_channel"}));
 }
 
 TEST(PluginRegistry, MissingDirectoryIsAnError) {
@@ -129,6 +132,74 @@ TEST(PluginRegistry, AdapterKeepsItsLibraryLoadedAfterTheRegistryIsGone) {
   EXPECT_EQ(sink.lines, (std::vector<std::string>{"一行目", "二行目"}));
   adapter.reset();
   EXPECT_TRUE(library.expired()) << "the library is released with its last object";
+}
+
+TEST(PluginRegistry, LoadsAChannelPluginAndCreatesChannelsWithSettings) {
+  PluginRegistry registry;
+  registry.load_directory(kPlugins);
+  const auto* plugin = registry.find(tsunagu::PluginKind::channel, "echo_channel");
+  ASSERT_NE(plugin, nullptr);
+  EXPECT_EQ(plugin->path.filename(), "tsunagu-channel-echo_channel.so");
+  auto channel = registry.create_channel("echo_channel", {{"outcome", "dead"}});
+  ASSERT_NE(channel, nullptr);
+  EXPECT_STREQ(channel->name(), "echo_channel");
+  tsunagu::ChannelDelivery delivery;
+  delivery.delivery_id = "d-1";
+  delivery.attempt = 3;
+  const auto result = channel->deliver(delivery);
+  EXPECT_EQ(result.outcome, tsunagu::ChannelResult::Outcome::dead);
+  EXPECT_EQ(result.detail, "echo d-1 attempt 3");
+}
+
+TEST(PluginRegistry, NamesAreUniquePerKind) {
+  PluginRegistry registry;
+  registry.load_directory(kPlugins);
+  EXPECT_NE(registry.find(tsunagu::PluginKind::adapter, "echo"), nullptr);
+  EXPECT_NE(registry.find(tsunagu::PluginKind::channel, "echo"), nullptr);
+  EXPECT_EQ(refusal_for(registry, "echo_as_channel"), "");
+}
+
+TEST(PluginRegistry, RefusesChannelWithoutFactory) {
+  PluginRegistry registry;
+  registry.load_directory(kPlugins);
+  const std::string reason = refusal_for(registry, "no_channel_factory");
+  EXPECT_NE(reason.find("channel plugin 'no_channel_factory' exports no tsunagu_create_channel"),
+            std::string::npos)
+      << reason;
+  EXPECT_EQ(registry.find(tsunagu::PluginKind::channel, "no_channel_factory"), nullptr);
+}
+
+TEST(PluginRegistry, ChannelFactoryRefusalAndUnknownChannelAreErrors) {
+  PluginRegistry registry;
+  registry.load_directory(kPlugins);
+  try {
+    registry.create_channel("echo_channel", {{"colour", "blue"}});
+    FAIL() << "expected PluginError";
+  } catch (const tsunagu::plugin::PluginError& e) {
+    EXPECT_NE(std::string(e.what()).find("refused its settings: echo_channel: unknown setting "
+                                         "'colour'"),
+              std::string::npos)
+        << e.what();
+  }
+  // An adapter is not a channel, even under the same name.
+  EXPECT_THROW(registry.create_channel("failing_factory", {}), tsunagu::plugin::PluginError);
+}
+
+TEST(PluginRegistry, ChannelKeepsItsLibraryLoadedAfterTheRegistryIsGone) {
+  std::shared_ptr<tsunagu::Channel> channel;
+  std::weak_ptr<void> library;
+  {
+    PluginRegistry registry;
+    registry.load_directory(kPlugins);
+    channel = registry.create_channel("echo_channel", {});
+    library = registry.find(tsunagu::PluginKind::channel, "echo_channel")->library;
+  }
+  ASSERT_FALSE(library.expired());
+  tsunagu::ChannelDelivery delivery;
+  delivery.delivery_id = "d-2";
+  EXPECT_EQ(channel->deliver(delivery).outcome, tsunagu::ChannelResult::Outcome::delivered);
+  channel.reset();
+  EXPECT_TRUE(library.expired());
 }
 
 }  // namespace
