@@ -145,7 +145,9 @@ class HttpsServer::Handler final : public Poco::Net::HTTPRequestHandler {
     out.set("Strict-Transport-Security", kHsts);
     out.set("Content-Security-Policy", kContentSecurityPolicy);
     out.set("X-Frame-Options", "DENY");
-    out.set("Referrer-Policy", "no-referrer");
+    // same-origin rather than no-referrer: under no-referrer a browser sends "Origin: null" with
+    // a form POST, and the pages refuse a POST whose Origin is not this server.
+    out.set("Referrer-Policy", "same-origin");
     out.set("X-Content-Type-Options", "nosniff");
     out.set("Cache-Control", "no-store");
     // add, not set: a response may carry several Set-Cookie headers.

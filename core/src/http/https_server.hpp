@@ -13,7 +13,7 @@
 // Threads: a dedicated Poco::ThreadPool of <threads> threads serves connections; at most
 // <max-queued> accepted connections wait for one. Every response carries HSTS, a
 // Content-Security-Policy that allows nothing but this server's own style sheet and forms posted
-// back to it (the pages have no scripts), X-Frame-Options DENY and no-referrer.
+// back to it (the pages have no scripts), X-Frame-Options DENY and a same-origin referrer policy.
 //
 // Construction binds the socket (so a port in use stops start-up) but serves nothing; start()
 // serves; stop() stops accepting, lets open requests finish for <shutdown-grace-ms>, then makes
