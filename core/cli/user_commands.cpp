@@ -126,8 +126,7 @@ int user_passwd(const runtime::CommonOptions& options, const Args& args) {
 namespace {
 int set_disabled(const runtime::CommonOptions& options, const Args& args, bool disabled) {
   const auto p = parse(args, {});
-  const std::string login =
-      one_login(p, disabled ? "user disable <login>" : "user enable <login>");
+  const std::string login = one_login(p, disabled ? "user disable <login>" : "user enable <login>");
   quiet_logging();
   AccountSession s(options);
   return run_checked([&] {
@@ -153,7 +152,8 @@ int user_list(const runtime::CommonOptions& options, const Args& args) {
   AccountSession s(options);
   const auto accounts = s.accounts->list();
   std::cout << std::left << std::setw(24) << "login" << std::setw(15) << "role" << std::setw(14)
-            << "officer" << std::setw(8) << "ward" << std::setw(10) << "status" << "since\n";
+            << "officer" << std::setw(8) << "ward" << std::setw(10) << "status"
+            << "since\n";
   for (const auto& a : accounts) {
     std::cout << std::left << std::setw(24) << a.login << std::setw(15) << web::to_string(a.role)
               << std::setw(14) << (a.officer_id.empty() ? "-" : a.officer_id) << std::setw(8)

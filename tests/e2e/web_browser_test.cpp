@@ -25,7 +25,8 @@ std::string find_program(const std::string& name) {
   while (start <= dirs.size()) {
     const auto colon = dirs.find(':', start);
     const fs::path candidate =
-        fs::path(dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start)) /
+        fs::path(
+            dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start)) /
         name;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
     if (colon == std::string::npos) break;
@@ -52,7 +53,8 @@ void install_playwright(const fs::path& dir, const std::string& npm) {
                                       dir.string(), nullptr, &out_pipe, &out_pipe);
   Poco::PipeInputStream from(out_pipe);
   out.assign(std::istreambuf_iterator<char>(from), std::istreambuf_iterator<char>());
-  if (handle.wait() != 0) throw std::runtime_error("npm ci in " + dir.string() + " failed:\n" + out);
+  if (handle.wait() != 0)
+    throw std::runtime_error("npm ci in " + dir.string() + " failed:\n" + out);
   std::ofstream(dir / ".installed-lock", std::ios::binary) << lock;
 }
 
@@ -74,15 +76,14 @@ TEST(WebBrowser, AuditorAndLiaisonScenariosInChromium) {
   hub.start();
   const fs::path screenshots = e2e / "screenshots";
   fs::remove_all(screenshots);
-  std::vector<std::string> env_args{
-      "TSUNAGU_URL=" + hub.url(),
-      "TSUNAGU_SERVER_CERT=" + (hub.tls() / "server.crt").string(),
-      "TSUNAGU_PASSWORD=" + std::string(WebInstance::kPassword),
-      "TSUNAGU_E2E_MODULES=" + e2e.string(),
-      "TSUNAGU_SCREENSHOTS=" + screenshots.string(),
-      "TSUNAGU_CHROMIUM=" + chromium,
-      node,
-      (kSourceDir / "tests" / "e2e" / "web.e2e.mjs").string()};
+  std::vector<std::string> env_args{"TSUNAGU_URL=" + hub.url(),
+                                    "TSUNAGU_SERVER_CERT=" + (hub.tls() / "server.crt").string(),
+                                    "TSUNAGU_PASSWORD=" + std::string(WebInstance::kPassword),
+                                    "TSUNAGU_E2E_MODULES=" + e2e.string(),
+                                    "TSUNAGU_SCREENSHOTS=" + screenshots.string(),
+                                    "TSUNAGU_CHROMIUM=" + chromium,
+                                    node,
+                                    (kSourceDir / "tests" / "e2e" / "web.e2e.mjs").string()};
   // env(1) sets the variables for node only; HOME for chromium's profile is a temp dir.
   env_args.insert(env_args.begin(), "HOME=" + hub.dir().path().string());
   std::string out;

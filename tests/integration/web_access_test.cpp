@@ -54,7 +54,8 @@ class Client {
     if (!content_type.empty()) req.setContentType(content_type);
     if (method != "GET") req.setContentLength(static_cast<std::streamsize>(body.size()));
     std::string cookie;
-    for (const auto& [name, value] : cookies_) cookie += (cookie.empty() ? "" : "; ") + name + "=" + value;
+    for (const auto& [name, value] : cookies_)
+      cookie += (cookie.empty() ? "" : "; ") + name + "=" + value;
     if (!cookie.empty()) req.set("Cookie", cookie);
     for (const auto& [n, v] : headers) req.set(n, v);
     session.sendRequest(req) << body;
@@ -90,10 +91,10 @@ class Client {
 
   // POST /api/v1/session; returns the CSRF token for later unsafe requests.
   std::string login_api(const std::string& login) {
-    const Reply r = send("POST", "/api/v1/session",
-                         R"({"login":")" + login + R"(","password":")" +
-                             WebInstance::kPassword + R"("})",
-                         "application/json");
+    const Reply r =
+        send("POST", "/api/v1/session",
+             R"({"login":")" + login + R"(","password":")" + WebInstance::kPassword + R"("})",
+             "application/json");
     EXPECT_EQ(r.status, 200) << login << ": " << r.body;
     return r.status == 200 ? r.json()->getValue<std::string>("csrf_token") : "";
   }
@@ -121,7 +122,8 @@ class WebAccess : public ::testing::Test {
   static void SetUpTestSuite() {
     Poco::Net::initializeSSL();
     hub_ = new WebInstance;
-    for (const auto& role : kRoles) hub_->add_account("u_" + role, role, "officer-" + role, "01101");
+    for (const auto& role : kRoles)
+      hub_->add_account("u_" + role, role, "officer-" + role, "01101");
     hub_->start();
   }
   static void TearDownTestSuite() {
@@ -160,16 +162,15 @@ WebInstance* WebAccess::hub_ = nullptr;
 
 TEST_F(WebAccess, PagesNeedNoClientCertificateAndEveryResponseCarriesTheSecurityHeaders) {
   Client c = client();
-  for (const std::string path : {"/login", "/api/v1/openapi.json", "/healthz", "/inbox",
-                                 "/api/v1/me", "/no-such-page"}) {
+  for (const std::string path :
+       {"/login", "/api/v1/openapi.json", "/healthz", "/inbox", "/api/v1/me", "/no-such-page"}) {
     const Reply r = c.send("GET", path);
     EXPECT_NE(r.status, 0) << path;
     EXPECT_EQ(r.header("Strict-Transport-Security"), "max-age=31536000; includeSubDomains") << path;
     EXPECT_EQ(r.header("X-Frame-Options"), "DENY") << path;
     EXPECT_NE(r.header("Content-Security-Policy").find("default-src 'none'"), std::string::npos)
         << path;
-    EXPECT_NE(r.header("Content-Security-Policy").find("frame-ancestors 'none'"),
-              std::string::npos)
+    EXPECT_NE(r.header("Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos)
         << path;
   }
   const Reply login = c.send("GET", "/login");
@@ -212,7 +213,8 @@ TEST_F(WebAccess, AnAuditorLogsInSeesTheLoginInTheLogAndLogsOut) {
 
   bool logged_in = false, logged_out = false, searched = false;
   for (const auto& e : entries("user.login")) logged_in |= e.find("u_auditor") != std::string::npos;
-  for (const auto& e : entries("user.logout")) logged_out |= e.find("u_auditor") != std::string::npos;
+  for (const auto& e : entries("user.logout"))
+    logged_out |= e.find("u_auditor") != std::string::npos;
   for (const auto& e : entries("audit.searched")) {
     searched |= e.find("\"filter_type\":\"user.login\"") != std::string::npos;
   }
@@ -250,9 +252,9 @@ TEST_F(WebAccess, PostsWithoutTheCsrfTokenAreRefused) {
 
 TEST_F(WebAccess, ALoginFormPostedFromAnotherSiteIsRefused) {
   Client c = client();
-  const Reply r = c.send("POST", "/login", "csrf=x&login=u_admin&password=y",
-                         "application/x-www-form-urlencoded",
-                         {{"Origin", "https://attacker.example"}});
+  const Reply r =
+      c.send("POST", "/login", "csrf=x&login=u_admin&password=y",
+             "application/x-www-form-urlencoded", {{"Origin", "https://attacker.example"}});
   EXPECT_EQ(r.status, 403);
 }
 
@@ -267,8 +269,8 @@ struct MatrixRow {
   bool api;
 };
 
-const std::vector<std::string> kEveryone = {"anonymous",     "liaison", "coordinator",
-                                            "cg_emergency", "cg_caseworker", "auditor", "admin"};
+const std::vector<std::string> kEveryone = {
+    "anonymous", "liaison", "coordinator", "cg_emergency", "cg_caseworker", "auditor", "admin"};
 const std::vector<std::string> kSignedIn = {"liaison",       "coordinator", "cg_emergency",
                                             "cg_caseworker", "auditor",     "admin"};
 const std::vector<std::string> kNoticeRoles = {"liaison", "coordinator", "cg_emergency",
@@ -294,14 +296,13 @@ const std::vector<MatrixRow> kMatrix = {
 TEST_F(WebAccess, AuthorisationMatrix) {
   // Proofs need a signed head; the hub signs one every second here.
   ASSERT_TRUE(wait_until([] {
-    return !entries("user.created").empty() &&
-           [] {
-             auto store = tsunagu::store::Store::open_sqlite(hub_->data() / "store.db", {});
-             Poco::Int64 n = 0;
-             using namespace Poco::Data::Keywords;
-             store->session() << "SELECT COUNT(*) FROM audit_heads", into(n), now;
-             return n > 0;
-           }();
+    return !entries("user.created").empty() && [] {
+      auto store = tsunagu::store::Store::open_sqlite(hub_->data() / "store.db", {});
+      Poco::Int64 n = 0;
+      using namespace Poco::Data::Keywords;
+      store->session() << "SELECT COUNT(*) FROM audit_heads", into(n), now;
+      return n > 0;
+    }();
   }));
   int checked = 0;
   for (const auto& who : kEveryone) {
@@ -325,8 +326,8 @@ TEST_F(WebAccess, AuthorisationMatrix) {
       int expected = row.status_if_allowed;
       if (allowed && who != "anonymous" && std::string(row.target) == "/login") expected = 303;
       if (!allowed) expected = who != "anonymous" ? 403 : row.api ? 401 : 303;
-      EXPECT_EQ(r.status, expected) << who << " " << row.method << " " << row.target << ": "
-                                    << r.body.substr(0, 200);
+      EXPECT_EQ(r.status, expected)
+          << who << " " << row.method << " " << row.target << ": " << r.body.substr(0, 200);
       if (!allowed && who == "anonymous" && !row.api) {
         EXPECT_EQ(r.header("Location"), "/login") << row.target;
       }
@@ -342,7 +343,8 @@ TEST_F(WebAccess, AnAuditorsApiTokenSearchesAndGetsProofsThatCheckOffline) {
   token = token.substr(token.find("tsu_"));
   token = token.substr(0, token.find('\n'));
   Client c = client();
-  const std::vector<std::pair<std::string, std::string>> bearer{{"Authorization", "Bearer " + token}};
+  const std::vector<std::pair<std::string, std::string>> bearer{
+      {"Authorization", "Bearer " + token}};
 
   const Reply r = c.send("GET", "/api/v1/audit/entries?type=user.created&limit=2", "", "", bearer);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -354,7 +356,8 @@ TEST_F(WebAccess, AnAuditorsApiTokenSearchesAndGetsProofsThatCheckOffline) {
   EXPECT_FALSE(r.json()->isNull("next_before"));
   EXPECT_EQ(c.send("GET", "/api/v1/audit/entries?from=yesterday", "", "", bearer).status, 400);
 
-  ASSERT_TRUE(wait_until([&] { return c.send("GET", "/api/v1/audit/tree-head", "", "", bearer).status == 200; }));
+  ASSERT_TRUE(wait_until(
+      [&] { return c.send("GET", "/api/v1/audit/tree-head", "", "", bearer).status == 200; }));
   const Reply head = c.send("GET", "/api/v1/audit/tree-head", "", "", bearer);
   EXPECT_GT(head.json()->getValue<Poco::Int64>("tree_size"), 0);
 
@@ -369,7 +372,8 @@ TEST_F(WebAccess, AnAuditorsApiTokenSearchesAndGetsProofsThatCheckOffline) {
       << out;
   EXPECT_EQ(c.send("GET", "/api/v1/audit/proof/999999", "", "", bearer).status, 404);
   EXPECT_EQ(c.send("GET", "/api/v1/audit/proof/x", "", "", bearer).status, 400);
-  EXPECT_EQ(c.send("GET", "/api/v1/audit/entries", "", "", {{"Authorization", "Bearer tsu_forged"}}).status,
+  EXPECT_EQ(c.send("GET", "/api/v1/audit/entries", "", "", {{"Authorization", "Bearer tsu_forged"}})
+                .status,
             401);
 }
 
@@ -381,10 +385,10 @@ TEST_F(WebAccess, ADisabledAccountsSessionEndsAtOnce) {
   std::string out;
   ASSERT_EQ(hub_->cli({"user", "disable", "u_leaver"}, out), 0) << out;
   EXPECT_EQ(c.send("GET", "/inbox").header("Location"), "/login");
-  const Reply again = c.send("POST", "/api/v1/session",
-                             R"({"login":"u_leaver","password":")" +
-                                 std::string(WebInstance::kPassword) + R"("})",
-                             "application/json");
+  const Reply again =
+      c.send("POST", "/api/v1/session",
+             R"({"login":"u_leaver","password":")" + std::string(WebInstance::kPassword) + R"("})",
+             "application/json");
   EXPECT_EQ(again.status, 401);
 }
 
@@ -398,9 +402,14 @@ struct SClient {
 class WebTls : public WebAccess {
  protected:
   static SClient run(std::vector<std::string> args, const std::string& input = "") {
-    std::vector<std::string> all{"s_client", "-connect",
-                                 "localhost:" + std::to_string(hub_->port()), "-servername",
-                                 "localhost", "-CAfile", hub_->ca().string(), "-verify_return_error"};
+    std::vector<std::string> all{"s_client",
+                                 "-connect",
+                                 "localhost:" + std::to_string(hub_->port()),
+                                 "-servername",
+                                 "localhost",
+                                 "-CAfile",
+                                 hub_->ca().string(),
+                                 "-verify_return_error"};
     all.insert(all.end(), args.begin(), args.end());
     SClient r;
     r.rc = run_program("openssl", all, input, r.out);

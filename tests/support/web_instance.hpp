@@ -57,7 +57,8 @@ class WebInstance {
         <content-types>text/csv</content-types></public_assistance></clients>
       <sessions><idle-minutes>30</idle-minutes><absolute-minutes>720</absolute-minutes></sessions>
     </http>
-    <audit><sign-interval-seconds>)" + std::to_string(sign_interval_seconds) +
+    <audit><sign-interval-seconds>)" +
+                             std::to_string(sign_interval_seconds) +
                              "</sign-interval-seconds></audit>";
     config_ = write_test_config(dir_, 50, "", http);
   }
@@ -70,9 +71,9 @@ class WebInstance {
   // Through the CLI, as an administrator would: `tsunagu user add`, password on standard input.
   void add_account(const std::string& login, const std::string& role,
                    const std::string& officer = "", const std::string& ward = "") {
-    std::vector<std::string> args{"--config", config_.string(), "--data-dir", data().string(),
-                                  "user",     "add",            login,        "--role",
-                                  role};
+    std::vector<std::string> args{"--config",      config_.string(), "--data-dir",
+                                  data().string(), "user",           "add",
+                                  login,           "--role",         role};
     if (!officer.empty()) args.insert(args.end(), {"--officer", officer});
     if (!ward.empty()) args.insert(args.end(), {"--ward", ward});
     std::string out;

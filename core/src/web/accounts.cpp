@@ -137,12 +137,11 @@ void Accounts::set_password(const std::string& login, std::string_view password,
     q.bind(hash).bind(now).bind(account->id).run();
   }
   end_all_sessions(account->id);
-  audit_.append({type::kUserChanged,
-                 actor,
-                 "",
-                 {{"login", login},
-                  {"account_id", std::to_string(account->id)},
-                  {"change", "password"}}});
+  audit_.append(
+      {type::kUserChanged,
+       actor,
+       "",
+       {{"login", login}, {"account_id", std::to_string(account->id)}, {"change", "password"}}});
   tx.commit();
 }
 
@@ -234,11 +233,10 @@ void Accounts::revoke_api_token(std::int64_t id, const std::string& actor) {
 Accounts::CheckResult Accounts::check_password(const std::string& login, std::string_view password,
                                                std::optional<Account>& account) {
   std::string stored;
-  account = login_problem(login).empty()
-                ? read_account(std::string("SELECT ") + kAccountColumns +
-                                   " FROM accounts WHERE login = ?",
-                               login, &stored)
-                : std::nullopt;
+  account = login_problem(login).empty() ? read_account(std::string("SELECT ") + kAccountColumns +
+                                                            " FROM accounts WHERE login = ?",
+                                                        login, &stored)
+                                         : std::nullopt;
   if (!account) {
     burn_verification_time(password);
     return CheckResult::unknown_account;

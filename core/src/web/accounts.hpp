@@ -51,9 +51,9 @@ struct NewAccount {
 struct Principal {
   Account account;
   enum class Via { session, api_token } via = Via::session;
-  std::string session_hash;  // via session: the stored hash (to end it)
-  std::string csrf_token;    // via session: what forms and X-CSRF-Token must carry
-  std::int64_t token_id = 0; // via api_token
+  std::string session_hash;   // via session: the stored hash (to end it)
+  std::string csrf_token;     // via session: what forms and X-CSRF-Token must carry
+  std::int64_t token_id = 0;  // via api_token
 };
 
 struct SessionPolicy {

@@ -42,8 +42,8 @@ std::int64_t number_param(const std::map<std::string, std::string>& params, cons
     used = 0;
   }
   if (used != v.size() || n < min || n > max) {
-    throw FilterError(std::string(name) + ": a whole number from " + std::to_string(min) +
-                      " to " + std::to_string(max) + ", not '" + v + "'");
+    throw FilterError(std::string(name) + ": a whole number from " + std::to_string(min) + " to " +
+                      std::to_string(max) + ", not '" + v + "'");
   }
   return n;
 }
@@ -89,7 +89,7 @@ AuditFilter audit_filter_from(const std::map<std::string, std::string>& params) 
 std::vector<AuditRow> search_audit(store::Store& store, const AuditFilter& f) {
   std::string sql = "SELECT seq, time, type, subject, entry FROM audit_entries WHERE 1 = 1";
   std::vector<std::string> texts;  // kept alive until the query is done (bound without copy)
-  texts.reserve(16);  // more than the filters bind: the pointers below stay valid
+  texts.reserve(16);               // more than the filters bind: the pointers below stay valid
   auto text = [&](std::string v) -> const std::string& { return texts.emplace_back(std::move(v)); };
   std::vector<const std::string*> binds;
   if (!f.subject.empty()) {
@@ -97,7 +97,8 @@ std::vector<AuditRow> search_audit(store::Store& store, const AuditFilter& f) {
     binds.push_back(&text(f.subject));
   }
   if (!f.system.empty()) {
-    sql += " AND (json_extract(entry, '$.details.system') = ? OR json_extract(entry, '$.actor') = ?)";
+    sql +=
+        " AND (json_extract(entry, '$.details.system') = ? OR json_extract(entry, '$.actor') = ?)";
     binds.push_back(&text(f.system));
     binds.push_back(&text("system:" + f.system));
   }
@@ -116,7 +117,8 @@ std::vector<AuditRow> search_audit(store::Store& store, const AuditFilter& f) {
   }
   if (!f.actor.empty()) {
     sql +=
-        " AND (json_extract(entry, '$.actor') IN (?, ?) OR json_extract(entry, '$.details.login') = ?)";
+        " AND (json_extract(entry, '$.actor') IN (?, ?) OR json_extract(entry, '$.details.login') "
+        "= ?)";
     binds.push_back(&text(f.actor));
     binds.push_back(&text("user:" + f.actor));
     binds.push_back(&text(f.actor));
@@ -134,9 +136,12 @@ std::vector<AuditRow> search_audit(store::Store& store, const AuditFilter& f) {
     // Stored times are "YYYY-MM-DDTHH:MM:SS.ffffff+00:00": a date alone, or a time without
     // seconds, is widened to the end of that day or minute.
     std::string to = f.to;
-    if (to.size() == 10) to += "T99";
-    else if (to.size() == 16) to += ":99";
-    else to += ".999999+99";
+    if (to.size() == 10)
+      to += "T99";
+    else if (to.size() == 16)
+      to += ":99";
+    else
+      to += ".999999+99";
     binds.push_back(&text(to));
   }
   if (f.before > 0) sql += " AND seq < " + std::to_string(f.before);

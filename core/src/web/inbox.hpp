@@ -18,9 +18,9 @@ struct InboxItem {
   std::string received_at;  // ISO-8601
   std::string kind;         // event kind label, e.g. 養育支援 要連絡
   std::string ward_code;
-  std::string status;       // 未読, 既読, 確認済み, …
-  std::string deadline;     // ISO-8601, or empty
-  std::string href;         // e.g. /notices/<id>
+  std::string status;    // 未読, 既読, 確認済み, …
+  std::string deadline;  // ISO-8601, or empty
+  std::string href;      // e.g. /notices/<id>
   bool overdue = false;
 };
 

@@ -5,7 +5,9 @@
 namespace tsunagu::web {
 namespace {
 
-std::string e(std::string_view s) { return html_escape(s); }
+std::string e(std::string_view s) {
+  return html_escape(s);
+}
 
 // The frame of every page: the header names who is signed in, with the logout form (a POST with
 // the session's CSRF token; a link could be triggered by any other site).
@@ -23,10 +25,11 @@ std::string layout(const std::string& title, const Principal* principal, const s
     out += "<a href=\"/account\" id=\"who\">" + e(principal->account.login) + " (" +
            e(display_name(principal->account.role)) + ")</a>";
     if (principal->via == Principal::Via::session) {
-      out += "<form method=\"post\" action=\"/logout\" class=\"inline\">"
-             "<input type=\"hidden\" name=\"csrf\" value=\"" +
-             e(principal->csrf_token) +
-             "\"><button type=\"submit\" id=\"logout\">ログアウト</button></form>";
+      out +=
+          "<form method=\"post\" action=\"/logout\" class=\"inline\">"
+          "<input type=\"hidden\" name=\"csrf\" value=\"" +
+          e(principal->csrf_token) +
+          "\"><button type=\"submit\" id=\"logout\">ログアウト</button></form>";
     }
     out += "</nav>";
   }
@@ -125,8 +128,9 @@ std::string render_inbox(const Principal& principal, const std::vector<InboxItem
 }
 
 std::string render_audit(const Principal& principal, const AuditFilter& filter,
-                         const std::vector<AuditRow>& rows, const std::optional<audit::TreeHead>& head,
-                         std::uint64_t log_size, const std::string& error) {
+                         const std::vector<AuditRow>& rows,
+                         const std::optional<audit::TreeHead>& head, std::uint64_t log_size,
+                         const std::string& error) {
   std::string main = "<h1>監査ログ (交換記録)</h1>";
   main += "<section class=\"card\" id=\"tree-head\"><h2>署名付きツリーヘッド</h2>";
   if (head) {
@@ -175,7 +179,8 @@ std::string render_audit(const Principal& principal, const AuditFilter& filter,
       auto params = filter.as_map();
       params["before"] = std::to_string(rows.back().seq);
       std::string query;
-      for (const auto& [k, v] : params) query += (query.empty() ? "?" : "&") + k + "=" + url_encode(v);
+      for (const auto& [k, v] : params)
+        query += (query.empty() ? "?" : "&") + k + "=" + url_encode(v);
       main += "<p><a href=\"/audit" + e(query) + "\" id=\"older\">さらに古いエントリ</a></p>";
     }
   }
@@ -185,13 +190,16 @@ std::string render_audit(const Principal& principal, const AuditFilter& filter,
 
 std::string render_account(const Principal& principal) {
   const Account& a = principal.account;
-  std::string main = "<section class=\"card\" id=\"account\"><h1>アカウント</h1><dl class=\"details\">"
-                     "<dt>ログイン ID</dt><dd>" +
-                     e(a.login) + "</dd><dt>役割</dt><dd>" + e(display_name(a.role)) + " (" +
-                     e(to_string(a.role)) + ")</dd>";
+  std::string main =
+      "<section class=\"card\" id=\"account\"><h1>アカウント</h1><dl class=\"details\">"
+      "<dt>ログイン ID</dt><dd>" +
+      e(a.login) + "</dd><dt>役割</dt><dd>" + e(display_name(a.role)) + " (" +
+      e(to_string(a.role)) + ")</dd>";
   if (!a.officer_id.empty()) main += "<dt>職員 ID</dt><dd>" + e(a.officer_id) + "</dd>";
   if (!a.ward_code.empty()) main += "<dt>区コード</dt><dd>" + e(a.ward_code) + "</dd>";
-  main += "</dl><p>アカウントの作成・変更は管理者が <code>tsunagu user</code> で行います。</p></section>";
+  main +=
+      "</dl><p>アカウントの作成・変更は管理者が <code>tsunagu user</code> "
+      "で行います。</p></section>";
   return layout("アカウント", &principal, main);
 }
 

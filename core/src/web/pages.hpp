@@ -23,8 +23,9 @@ std::string render_login(const std::string& form_token, const std::string& messa
                          const std::string& login);
 std::string render_inbox(const Principal& principal, const std::vector<InboxItem>& items);
 std::string render_audit(const Principal& principal, const AuditFilter& filter,
-                         const std::vector<AuditRow>& rows, const std::optional<audit::TreeHead>& head,
-                         std::uint64_t log_size, const std::string& error);
+                         const std::vector<AuditRow>& rows,
+                         const std::optional<audit::TreeHead>& head, std::uint64_t log_size,
+                         const std::string& error);
 std::string render_account(const Principal& principal);
 // A page that only says something (refusals, throttling). `principal` may be null.
 std::string render_message(const Principal* principal, const std::string& title,

@@ -58,8 +58,8 @@ std::string derive(std::string_view password, std::string_view salt, const Scryp
       OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem),
       OSSL_PARAM_construct_end()};
   std::string key(kKeyBytes, '\0');
-  const int ok = EVP_KDF_derive(ctx.get(), reinterpret_cast<unsigned char*>(key.data()), key.size(),
-                                list);
+  const int ok =
+      EVP_KDF_derive(ctx.get(), reinterpret_cast<unsigned char*>(key.data()), key.size(), list);
   OPENSSL_cleanse(pw.data(), pw.size());
   if (ok != 1) {
     const unsigned long e = ERR_get_error();

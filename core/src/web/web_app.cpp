@@ -41,7 +41,9 @@ Response redirect(const std::string& location) {
   return r;
 }
 
-bool is_safe(const std::string& method) { return method == "GET" || method == "HEAD"; }
+bool is_safe(const std::string& method) {
+  return method == "GET" || method == "HEAD";
+}
 
 std::string cookie_header(const Request& r) {
   const std::string* h = r.header("cookie");
@@ -93,7 +95,9 @@ WebApp::WebApp(http::StoreOpener open_store, WebOptions options, const Clock& cl
 
 WebApp::~WebApp() = default;
 
-void WebApp::set_inbox_source(InboxSource source) { inbox_ = std::move(source); }
+void WebApp::set_inbox_source(InboxSource source) {
+  inbox_ = std::move(source);
+}
 
 std::string WebApp::session_cookie(const std::string& id) const {
   return std::string(kSessionCookie) + "=" + id +
@@ -101,17 +105,15 @@ std::string WebApp::session_cookie(const std::string& id) const {
          std::to_string(options_.sessions.absolute.count());
 }
 
-void WebApp::route(http::Router& router, const char* method, const char* pattern,
-                   Handler handler) {
+void WebApp::route(http::Router& router, const char* method, const char* pattern, Handler handler) {
   const AccessRule* rule = find_access_rule(method, pattern);
   if (rule == nullptr) {
     throw std::logic_error(std::string("route ") + method + " " + pattern +
                            " has no row in the access table (web/access_policy.cpp)");
   }
   installed_.emplace_back(method, pattern);
-  router.add(method, pattern, [this, rule, h = std::move(handler)](Request& r) {
-    return guarded(*rule, h, r);
-  });
+  router.add(method, pattern,
+             [this, rule, h = std::move(handler)](Request& r) { return guarded(*rule, h, r); });
 }
 
 void WebApp::install(http::Router& router) {
@@ -191,8 +193,8 @@ Response WebApp::guarded(const AccessRule& rule, const Handler& handler, Request
     }
   } else if (const std::string id = cookie_value(cookie_header(request), kSessionCookie);
              !id.empty()) {
-    c.principal = Accounts(*c.store().store, *c.store().audit, clock_)
-                      .session(id, options_.sessions);
+    c.principal =
+        Accounts(*c.store().store, *c.store().audit, clock_).session(id, options_.sessions);
     stale_cookie = !c.principal;
   }
 
@@ -208,7 +210,8 @@ Response WebApp::guarded(const AccessRule& rule, const Handler& handler, Request
     }
   } else if (c.principal && !rule.audience.admits(c.principal->account.role)) {
     log().information("%s %s: %s (%s) is not allowed", request.method, request.path,
-                      c.principal->account.login, std::string(to_string(c.principal->account.role)));
+                      c.principal->account.login,
+                      std::string(to_string(c.principal->account.role)));
     out = refuse(c, 403, "forbidden",
                  std::string("この画面は「") + display_name(c.principal->account.role) +
                      "」の役割では利用できません");
@@ -238,8 +241,9 @@ Response WebApp::guarded(const AccessRule& rule, const Handler& handler, Request
       if (!constant_time_equal(sent, c.principal->csrf_token)) {
         log().warning("%s %s from %s (%s) refused: missing or wrong CSRF token", request.method,
                       request.path, request.remote, c.principal->account.login);
-        out = refuse(c, 403, "csrf_failed",
-                     "フォームの確認用トークンがありません。ページを開き直してから送信してください");
+        out =
+            refuse(c, 403, "csrf_failed",
+                   "フォームの確認用トークンがありません。ページを開き直してから送信してください");
         ok = false;
       }
     }
@@ -301,7 +305,8 @@ Response WebApp::login_form(Context& c) {
   const std::string fresh = random_token(32);
   c.cookies.push_back(login_cookie(fresh));
   if (expected.empty() || sent == c.form.end() || !constant_time_equal(sent->second, expected)) {
-    return html(403, render_login(fresh, "ページの有効期限が切れました。もう一度ログインしてください", ""));
+    return html(
+        403, render_login(fresh, "ページの有効期限が切れました。もう一度ログインしてください", ""));
   }
   const std::string login = c.form.count("login") ? c.form["login"] : "";
   const std::string password = c.form.count("password") ? c.form["password"] : "";
@@ -331,7 +336,9 @@ Response WebApp::logout(Context& c) {
   return redirect("/login");
 }
 
-Response WebApp::account_page(Context& c) { return html(200, render_account(*c.principal)); }
+Response WebApp::account_page(Context& c) {
+  return html(200, render_account(*c.principal));
+}
 
 Response WebApp::inbox_page(Context& c) {
   std::vector<InboxItem> items;
@@ -346,9 +353,8 @@ namespace {
 std::vector<AuditRow> logged_search(http::StoreSession& s, const Principal& p, const AuditFilter& f,
                                     const char* via) {
   auto rows = search_audit(*s.store, f);
-  std::map<std::string, std::string> details{{"login", p.account.login},
-                                             {"via", via},
-                                             {"results", std::to_string(rows.size())}};
+  std::map<std::string, std::string> details{
+      {"login", p.account.login}, {"via", via}, {"results", std::to_string(rows.size())}};
   // Prefixed, so that a search for system X is not itself an entry of system X.
   for (const auto& [k, v] : f.as_map()) details["filter_" + k] = v;
   s.audit->append_now({audit::entry_type::kAuditSearched, "user:" + p.account.login, "", details});

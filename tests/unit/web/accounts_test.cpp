@@ -83,7 +83,8 @@ TEST_F(AccountsTest, BadAccountsAreRefusedAndNothingIsWritten) {
   EXPECT_THROW(add(""), AccountError);
   EXPECT_THROW(accounts_->create({"bob", Role::liaison, "", "99999"}, kPassword, "t", kFast),
                AccountError);
-  EXPECT_THROW(accounts_->create({"bob", Role::liaison, "", ""}, "short", "t", kFast), AccountError);
+  EXPECT_THROW(accounts_->create({"bob", Role::liaison, "", ""}, "short", "t", kFast),
+               AccountError);
   EXPECT_EQ(accounts_->list().size(), 1U);
   EXPECT_EQ(entries().size(), 1U);
 }
@@ -169,7 +170,8 @@ TEST_F(AccountsTest, DisablingOrANewPasswordEndsEverySession) {
 
 TEST_F(AccountsTest, ApiTokensResolveUntilRevokedOrExpired) {
   add("alice", Role::auditor);
-  const auto t = accounts_->create_api_token("alice", "monitoring", std::chrono::days(2), "cli:test");
+  const auto t =
+      accounts_->create_api_token("alice", "monitoring", std::chrono::days(2), "cli:test");
   EXPECT_EQ(t.token.rfind("tsu_", 0), 0U);
   auto p = accounts_->api_token(t.token);
   ASSERT_TRUE(p);

@@ -16,7 +16,8 @@ class AuditSearch : public ::testing::Test {
   void SetUp() override {
     store_ = store::Store::open_sqlite(dir_ / "store.db", {});
     audit::AuditLog log(*store_);
-    log.append_now({"input.received", "system:public_assistance", "", {{"system", "public_assistance"}}});
+    log.append_now(
+        {"input.received", "system:public_assistance", "", {{"system", "public_assistance"}}});
     log.append_now({"event.stored", "hub", "subject-1", {{"system", "public_assistance"}}});
     log.append_now({"event.stored", "hub", "subject-2", {{"system", "health_centre"}}});
     log.append_now({"user.login", "user:alice", "", {{"login", "alice"}}});
@@ -59,7 +60,7 @@ TEST_F(AuditSearch, EachFilter) {
   EXPECT_EQ(seqs({{"recipient", "officer-7"}}), (Seqs{7}));
   EXPECT_EQ(seqs({{"subject", "subject-1"}, {"type", "event.stored"}}), (Seqs{2}));
   EXPECT_EQ(seqs({{"subject", " subject-1 "}}), (Seqs{7, 2}));  // blanks around are trimmed
-  EXPECT_EQ(seqs({{"type", "user"}}), Seqs{});                   // no prefix without the dot
+  EXPECT_EQ(seqs({{"type", "user"}}), Seqs{});                  // no prefix without the dot
 }
 
 TEST_F(AuditSearch, TimeRangeIsInclusiveAndADateIsTheWholeDay) {
@@ -77,9 +78,14 @@ TEST_F(AuditSearch, PagesWithBefore) {
 }
 
 TEST_F(AuditSearch, BadFiltersNameTheParameter) {
-  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
-           {"from", "yesterday"}, {"to", "2019-6-5"}, {"limit", "0"}, {"limit", "501"},
-           {"limit", "10x"}, {"before", "-1"}, {"subject", std::string(201, 'x')}}) {
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"from", "yesterday"},
+                                                        {"to", "2019-6-5"},
+                                                        {"limit", "0"},
+                                                        {"limit", "501"},
+                                                        {"limit", "10x"},
+                                                        {"before", "-1"},
+                                                        {"subject", std::string(201, 'x')}}) {
     try {
       audit_filter_from({{name, value}});
       ADD_FAILURE() << name << "=" << value << " accepted";

@@ -8,7 +8,8 @@ namespace {
 using namespace tsunagu::web;
 
 TEST(Forms, UrlencodedPairsAreDecoded) {
-  const auto f = parse_urlencoded("login=alice&password=a+b%26c%3D&x=%E3%81%82&flag&=v&login=again");
+  const auto f =
+      parse_urlencoded("login=alice&password=a+b%26c%3D&x=%E3%81%82&flag&=v&login=again");
   ASSERT_TRUE(f);
   EXPECT_EQ(f->at("login"), "alice");  // the first wins
   EXPECT_EQ(f->at("password"), "a b&c=");
@@ -21,7 +22,7 @@ TEST(Forms, BadEscapesStayAsWrittenButNulAndBadUtf8AreRefused) {
   EXPECT_EQ(parse_urlencoded("a=%zz%4")->at("a"), "%zz%4");
   EXPECT_FALSE(parse_urlencoded("a=%00"));
   EXPECT_FALSE(parse_urlencoded("a=%ff"));
-  EXPECT_FALSE(parse_urlencoded("a=%C0%AF"));  // overlong '/'
+  EXPECT_FALSE(parse_urlencoded("a=%C0%AF"));     // overlong '/'
   EXPECT_FALSE(parse_urlencoded("a=%ED%A0%80"));  // a surrogate
   EXPECT_TRUE(parse_urlencoded(""));
 }

@@ -52,12 +52,17 @@ TEST(PasswordHash, MalformedOrTamperedStoredValuesNeverMatch) {
   const auto parts_at = h.find('$', 8);
   const std::string tail = h.substr(parts_at);
   for (const std::string& bad : {
-           std::string(""), std::string("plain"), std::string("$scrypt$"),
+           std::string(""),
+           std::string("plain"),
+           std::string("$scrypt$"),
            "$bcrypt$ln=10,r=8,p=1" + tail,
            "$scrypt$ln=30,r=8,p=1" + tail,  // would allocate 128 GiB: refused, not tried
-           "$scrypt$ln=10,r=99,p=1" + tail, "$scrypt$ln=10,r=8,p=0" + tail,
-           "$scrypt$r=8,ln=10,p=1" + tail, "$scrypt$ln=10,r=8" + tail,
-           "$scrypt$ln=x,r=8,p=1" + tail, h.substr(0, h.size() - 4),
+           "$scrypt$ln=10,r=99,p=1" + tail,
+           "$scrypt$ln=10,r=8,p=0" + tail,
+           "$scrypt$r=8,ln=10,p=1" + tail,
+           "$scrypt$ln=10,r=8" + tail,
+           "$scrypt$ln=x,r=8,p=1" + tail,
+           h.substr(0, h.size() - 4),
            [&] {  // another derived key
              std::string other = h;
              char& c = other[other.rfind('$') + 5];
@@ -74,9 +79,9 @@ TEST(PasswordHash, PasswordRulesCountCharactersNotBytes) {
   EXPECT_NE(password_problem("short"), "");
   EXPECT_NE(password_problem("elevenchars"), "");
   EXPECT_EQ(password_problem("twelve chars"), "");
-  EXPECT_NE(password_problem("            "), "");  // spaces only
+  EXPECT_NE(password_problem("            "), "");              // spaces only
   EXPECT_EQ(password_problem("子ども支援連携ハブのかぎ"), "");  // 12 characters, 36 bytes
-  EXPECT_NE(password_problem("子ども支援連携ハブ"), "");     // 9 characters, 27 bytes
+  EXPECT_NE(password_problem("子ども支援連携ハブ"), "");        // 9 characters, 27 bytes
   EXPECT_NE(password_problem(std::string(1025, 'a')), "");
 }
 

@@ -66,7 +66,8 @@ std::vector<std::string> set_cookies(const http::Response& r) {
 // "name=value; Path=/…" of `name` among the Set-Cookie headers → value ("" if absent).
 std::string cookie_set(const http::Response& r, const std::string& name) {
   for (const auto& c : set_cookies(r)) {
-    if (c.rfind(name + "=", 0) == 0) return c.substr(name.size() + 1, c.find(';') - name.size() - 1);
+    if (c.rfind(name + "=", 0) == 0)
+      return c.substr(name.size() + 1, c.find(';') - name.size() - 1);
   }
   return "";
 }
@@ -113,14 +114,17 @@ class WebAppTest : public ::testing::Test {
     const auto page = call({"GET", "/login"});
     const std::string form_token = cookie_set(page, kLoginCookie);
     EXPECT_FALSE(form_token.empty());
-    const auto r = call({"POST", "/login", std::string(kLoginCookie) + "=" + form_token,
-                         "application/x-www-form-urlencoded",
-                         "csrf=" + form_token + "&login=" + who + "&password=" + url_encode(kPassword)});
+    const auto r =
+        call({"POST", "/login", std::string(kLoginCookie) + "=" + form_token,
+              "application/x-www-form-urlencoded",
+              "csrf=" + form_token + "&login=" + who + "&password=" + url_encode(kPassword)});
     EXPECT_EQ(r.status, 303) << r.body;
     return cookie_set(r, kSessionCookie);
   }
 
-  std::string session_cookie(const std::string& id) { return std::string(kSessionCookie) + "=" + id; }
+  std::string session_cookie(const std::string& id) {
+    return std::string(kSessionCookie) + "=" + id;
+  }
 
   tsunagu_test::TempDir dir_;
   http::Router router_;
@@ -132,9 +136,8 @@ class WebAppTest : public ::testing::Test {
 TEST_F(WebAppTest, EveryRouteNeedsARowInTheAccessTable) {
   http::Router other;
   WebApp app([this] { return open(); }, WebOptions{});
-  EXPECT_THROW(app.route(other, "GET", "/not-in-the-table", [](WebApp::Context&) {
-    return http::Response{};
-  }),
+  EXPECT_THROW(app.route(other, "GET", "/not-in-the-table",
+                         [](WebApp::Context&) { return http::Response{}; }),
                std::logic_error);
 }
 
@@ -209,8 +212,8 @@ TEST_F(WebAppTest, PostsOnASessionNeedItsCsrfToken) {
             "csrf=" + csrf + "x"});
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(call({"GET", "/inbox", session_cookie(id)}).status, 200) << "still signed in";
-  r = call({"POST", "/logout", session_cookie(id), "application/x-www-form-urlencoded",
-            "csrf=" + csrf});
+  r = call(
+      {"POST", "/logout", session_cookie(id), "application/x-www-form-urlencoded", "csrf=" + csrf});
   EXPECT_EQ(r.status, 303);
   EXPECT_EQ(header(r, "Location"), "/login");
   EXPECT_EQ(call({"GET", "/inbox", session_cookie(id)}).status, 303) << "signed out";
