@@ -18,9 +18,9 @@ namespace tsunagu::web {
 enum class Surface { page, api };
 
 struct AccessRule {
-  const char* method;
-  const char* pattern;  // as given to http::Router
-  Surface surface;
+  const char* method = "";
+  const char* pattern = "";  // as given to http::Router
+  Surface surface = Surface::page;
   Audience audience;
 };
 

@@ -38,7 +38,8 @@ inline constexpr const char* kLoginCookie = "__Host-tsunagu_login";
 
 struct WebOptions {
   SessionPolicy sessions;
-  std::size_t max_form_bytes = 64 * 1024;  // forms and JSON bodies of the pages and the API
+  std::size_t max_form_bytes =
+      std::size_t{64} * 1024;  // forms and JSON bodies of the pages and the API
 };
 
 // The OpenAPI 3 document of the API (core/src/web/openapi.json, embedded at build time).
