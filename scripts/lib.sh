@@ -10,7 +10,15 @@ TSUNAGU_PACKAGES=(
   libicu-dev libpq-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-aiosmtpd  # the real SMTP server of the smtp channel's tests (tests/channels/smtp_peer.py)
+  # The browser tests (tests/e2e): Debian's Chromium, driven by playwright-core from npm.
+  chromium fonts-ipafont-gothic
 )
+
+# Node.js and npm for the browser tests, only if there are none: a machine with Node from
+# elsewhere (NodeSource) keeps it, and Debian's npm would conflict with it.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  TSUNAGU_PACKAGES+=(nodejs npm)
+fi
 
 log() { printf '\033[1m[tsunagu]\033[0m %s\n' "$*" >&2; }
 

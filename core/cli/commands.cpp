@@ -14,6 +14,7 @@
 #include "cli/cli_support.hpp"
 #include "cli/identity_commands.hpp"
 #include "cli/notice_commands.hpp"
+#include "cli/user_commands.hpp"
 #include "hub/hub.hpp"
 #include "ingest/quarantine_retry.hpp"
 #include "plugin/plugin_registry.hpp"
@@ -386,6 +387,22 @@ const std::vector<Command>& commands() {
        "which routes, timers and correlation rules an event met, which policy allowed or "
        "withheld each, and who received what",
        explain},
+      {"user", "add", "user add <login> --role ROLE [--officer ID] [--ward CODE]",
+       "an account for the pages and API (roles: liaison, coordinator, cg_emergency, "
+       "cg_caseworker, auditor, admin); the password is asked for, or read from standard input",
+       user_add},
+      {"user", "passwd", "user passwd <login>",
+       "set a new password (asked for, or from standard input); ends the account's sessions",
+       user_passwd},
+      {"user", "disable", "user disable <login>", "no more logins; ends the account's sessions",
+       user_disable},
+      {"user", "enable", "user enable <login>", "allow logins again", user_enable},
+      {"user", "list", "user list", "accounts with role, officer id, ward and status", user_list},
+      {"user", "token", "user token <login> [--label TEXT] [--days N]",
+       "a bearer token for the REST API, printed once (the store keeps only its hash)",
+       user_token},
+      {"user", "token-revoke", "user token-revoke <token id>", "revoke an API token",
+       user_token_revoke},
       {"retention", "purge", "retention purge [--as-of YYYY-MM-DD] [--dry-run]",
        "destroy the data keys of subjects past their retention period", retention_purge},
   };

@@ -55,6 +55,14 @@ inline constexpr const char* kNoticeClosed = "notice.closed";
 inline constexpr const char* kTimerStarted = "timer.started";
 inline constexpr const char* kTimerStopped = "timer.stopped";
 inline constexpr const char* kTimerFired = "timer.fired";
+// Accounts and the pages (web/accounts.hpp): never a password, session id or token.
+inline constexpr const char* kUserCreated = "user.created";
+inline constexpr const char* kUserChanged = "user.changed";  // details.change says what
+inline constexpr const char* kUserLogin = "user.login";
+inline constexpr const char* kUserLoginFailed = "user.login_failed";
+inline constexpr const char* kUserLogout = "user.logout";
+// An auditor searched the exchange log (the filters and the number of entries shown).
+inline constexpr const char* kAuditSearched = "audit.searched";
 }  // namespace entry_type
 
 struct EntryDraft {

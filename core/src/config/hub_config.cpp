@@ -40,7 +40,9 @@ const std::map<std::string, std::set<std::string>>& allowed_children() {
       {"systems.*.settings", {"*"}},
       {"logging", {"level", "format"}},
       {"http", {"enabled", "bind", "port", "threads", "max-queued", "timeout-ms",
-                "keep-alive-timeout-ms", "shutdown-grace-ms", "max-body-bytes", "tls", "clients"}},
+                "keep-alive-timeout-ms", "shutdown-grace-ms", "max-body-bytes", "tls", "clients",
+                "sessions"}},
+      {"http.sessions", {"idle-minutes", "absolute-minutes"}},
       {"http.tls", {"certificate", "private-key", "ca"}},
       {"http.clients", {"*"}},
       {"http.clients.*", {"certificate-sha256", "certificate-cn", "content-types"}},
@@ -219,6 +221,12 @@ void load_http(const Reader& r, const fs::path& base, HubConfig& c) {
       std::chrono::milliseconds(r.integer("http.shutdown-grace-ms", 5000, 0, 600000));
   h.max_body_bytes =
       static_cast<std::size_t>(r.integer("http.max-body-bytes", 8 << 20, 1, 1LL << 30));
+  h.session_idle = std::chrono::minutes(r.integer("http.sessions.idle-minutes", 30, 1, 24 * 60));
+  h.session_absolute =
+      std::chrono::minutes(r.integer("http.sessions.absolute-minutes", 12 * 60, 1, 7 * 24 * 60));
+  if (h.session_absolute < h.session_idle) {
+    r.fail("http.sessions.absolute-minutes", "must not be shorter than <idle-minutes>");
+  }
   const fs::path tls = c.data_dir / "tls";
   auto file = [&](const std::string& key, const char* fallback) {
     const std::string value = r.text(key, std::string());

@@ -72,6 +72,9 @@ struct HttpConfig {
   std::filesystem::path private_key;              // its key, PEM, unencrypted
   std::filesystem::path ca;                       // CA that signs client certificates, PEM
   std::vector<HttpClientConfig> clients;
+  // <sessions>: how long a login to the pages lasts without use, and at most.
+  std::chrono::minutes session_idle{30};
+  std::chrono::minutes session_absolute{12 * 60};
   const HttpClientConfig* find_client(const std::string& system) const;
 };
 

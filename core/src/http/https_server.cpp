@@ -1,5 +1,6 @@
 #include "http/https_server.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -110,7 +111,14 @@ class HttpsServer::Handler final : public Poco::Net::HTTPRequestHandler {
       request.chunked = in.getChunkedTransferEncoding();
       request.client = client_certificate(in);
       request.body = &body;
-      request.path = Poco::URI(in.getURI()).getPath();
+      const Poco::URI uri(in.getURI());
+      request.path = uri.getPath();
+      request.query = uri.getRawQuery();
+      for (const auto& [name, value] : in) {
+        std::string lower = name;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        request.headers.emplace_back(std::move(lower), value);
+      }
       response = server_.router_.dispatch(request);
     } catch (const Poco::SyntaxException&) {
       response = error_response(400, "bad_request", "the request target is not a valid URI");
@@ -135,9 +143,15 @@ class HttpsServer::Handler final : public Poco::Net::HTTPRequestHandler {
                            reason_phrase(response.status));
     out.setContentType(response.content_type);
     out.set("Strict-Transport-Security", kHsts);
+    out.set("Content-Security-Policy", kContentSecurityPolicy);
+    out.set("X-Frame-Options", "DENY");
+    // same-origin rather than no-referrer: under no-referrer a browser sends "Origin: null" with
+    // a form POST, and the pages refuse a POST whose Origin is not this server.
+    out.set("Referrer-Policy", "same-origin");
     out.set("X-Content-Type-Options", "nosniff");
     out.set("Cache-Control", "no-store");
-    for (const auto& [name, value] : response.headers) out.set(name, value);
+    // add, not set: a response may carry several Set-Cookie headers.
+    for (const auto& [name, value] : response.headers) out.add(name, value);
     out.sendBuffer(response.body.data(), response.body.size());
   }
 

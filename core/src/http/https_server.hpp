@@ -5,12 +5,15 @@
 // for and, when one is presented, fully verified against <http><tls><ca> during the handshake —
 // a certificate that does not verify ends the handshake. A client without one still gets through
 // (Poco's VERIFY_RELAXED, which on a server means "ask, verify if given, do not require"), so that
-// /healthz and /metrics stay reachable and a push without a certificate gets a 401 that says why
-// and is audited rather than a bare handshake failure. Endpoints that need an identity check
+// /healthz, /metrics and the pages and API for people (web/web_app.hpp: passwords and sessions,
+// no certificates) stay reachable, and a push without a certificate gets a 401 that says why and
+// is audited rather than a bare handshake failure. Endpoints that need a client certificate check
 // request.client themselves (see IngestEndpoint).
 //
 // Threads: a dedicated Poco::ThreadPool of <threads> threads serves connections; at most
-// <max-queued> accepted connections wait for one. Every response carries HSTS.
+// <max-queued> accepted connections wait for one. Every response carries HSTS, a
+// Content-Security-Policy that allows nothing but this server's own style sheet and forms posted
+// back to it (the pages have no scripts), X-Frame-Options DENY and a same-origin referrer policy.
 //
 // Construction binds the socket (so a port in use stops start-up) but serves nothing; start()
 // serves; stop() stops accepting, lets open requests finish for <shutdown-grace-ms>, then makes
@@ -55,6 +58,9 @@ inline constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
 
 inline constexpr const char* kHsts = "max-age=31536000; includeSubDomains";
+inline constexpr const char* kContentSecurityPolicy =
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'";
 
 class HttpsServer {
  public:

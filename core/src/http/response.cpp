@@ -10,6 +10,8 @@ std::string reason_phrase(int status) {
       return "OK";
     case 207:
       return "Multi-Status";
+    case 303:
+      return "See Other";
     case 400:
       return "Bad Request";
     case 401:
@@ -18,6 +20,8 @@ std::string reason_phrase(int status) {
       return "Forbidden";
     case 404:
       return "Not Found";
+    case 409:
+      return "Conflict";
     case 405:
       return "Method Not Allowed";
     case 411:
@@ -26,6 +30,8 @@ std::string reason_phrase(int status) {
       return "Content Too Large";
     case 415:
       return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
     case 500:
       return "Internal Server Error";
     case 503:

@@ -1,5 +1,6 @@
 #include "http/router.hpp"
 
+#include <cctype>
 #include <set>
 #include <stdexcept>
 
@@ -16,6 +17,18 @@ const std::string& Request::param(const std::string& name) const {
   static const std::string none;
   auto it = params.find(name);
   return it == params.end() ? none : it->second;
+}
+
+const std::string* Request::header(std::string_view name) const {
+  for (const auto& [n, v] : headers) {
+    if (n.size() != name.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < n.size() && same; ++i) {
+      same = n[i] == std::tolower(static_cast<unsigned char>(name[i]));
+    }
+    if (same) return &v;
+  }
+  return nullptr;
 }
 
 std::vector<std::string> Router::split(const std::string& path) {

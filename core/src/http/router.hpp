@@ -10,6 +10,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "http/client_identity.hpp"
@@ -29,6 +31,7 @@ class BodyReader {
 struct Request {
   std::string method;
   std::string path;                           // percent-decoded, without the query
+  std::string query;                          // raw (still percent-encoded), without the '?'
   std::string content_type;                   // the header as sent; "" if none
   std::int64_t content_length = -1;           // -1: not given
   bool chunked = false;                       // the body comes in chunks (no length)
@@ -36,8 +39,13 @@ struct Request {
   std::string remote;                         // peer address, for logs and the audit log
   std::map<std::string, std::string> params;  // {name} segments of the matched pattern
   BodyReader* body = nullptr;                 // null: no body (tests of bodiless endpoints)
+  // Request headers in the order received, names lower-case (the web pages read Cookie,
+  // Authorization, Origin, Host, X-CSRF-Token).
+  std::vector<std::pair<std::string, std::string>> headers;
 
   const std::string& param(const std::string& name) const;
+  // The first header of that name (any case), or null.
+  const std::string* header(std::string_view name) const;
 };
 
 using Handler = std::function<Response(Request&)>;

@@ -7,6 +7,7 @@
 
 #include "http/https_server.hpp"
 #include "routing/router.hpp"
+#include "web/web_app.hpp"
 
 namespace tsunagu {
 namespace {
@@ -120,6 +121,11 @@ Hub::Hub(config::HubConfig config, const Clock& clock)
   if (config_.http.enabled) {  // before hub.started: a hub that cannot listen does not start
     https_ = std::make_unique<http::HttpsServer>(config_, pipelines,
                                                  [this] { return open_store(config_); });
+    web::WebOptions web_options;
+    web_options.sessions.idle = config_.http.session_idle;
+    web_options.sessions.absolute = config_.http.session_absolute;
+    web_ = std::make_unique<web::WebApp>([this] { return open_store(config_); }, web_options);
+    web_->install(https_->router());
   }
   record_start();
   ingestor_ = std::make_unique<ingest::SpoolIngestor>(config_, *store_, *audit_,

@@ -29,6 +29,9 @@ namespace tsunagu {
 namespace http {
 class HttpsServer;
 }
+namespace web {
+class WebApp;
+}
 
 class HubError : public std::runtime_error {
  public:
@@ -96,6 +99,8 @@ class Hub {
   std::unique_ptr<audit::AuditLog> audit_;
   std::optional<security::SigningKey> signing_key_;
   std::unique_ptr<ingest::SpoolIngestor> ingestor_;
+  // The pages and API for people; its handlers are the listener's routes, so it outlives it.
+  std::unique_ptr<web::WebApp> web_;
   std::unique_ptr<http::HttpsServer> https_;  // shares the pipelines' adapters
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;

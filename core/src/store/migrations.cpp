@@ -231,6 +231,43 @@ const std::vector<Migration>& sqlite_migrations() {
                 occurred_at INTEGER NOT NULL))",
            "CREATE INDEX routing_signals_by_person ON routing_signals (person_id, occurred_at)",
        }},
+      {5,
+       "accounts with roles, page sessions, API tokens",
+       {
+           // officer_id ties an account to a roster officer (routing), ward_code to a ward office.
+           // password_hash: "$scrypt$ln=…,r=…,p=…$<salt>$<hash>" (web/password_hash.hpp).
+           R"(CREATE TABLE accounts (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                login TEXT NOT NULL UNIQUE,
+                role TEXT NOT NULL CHECK (role IN ('liaison', 'coordinator', 'cg_emergency',
+                                                   'cg_caseworker', 'auditor', 'admin')),
+                officer_id TEXT NOT NULL DEFAULT '',
+                ward_code TEXT NOT NULL DEFAULT '',
+                password_hash TEXT NOT NULL,
+                disabled INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL))",
+           "CREATE INDEX accounts_by_officer ON accounts (officer_id)",
+           // A login to the pages. The session id is only in the browser's cookie; the store
+           // keeps its SHA-256. Times are Unix seconds so that expiry is plain arithmetic.
+           R"(CREATE TABLE web_sessions (
+                id_hash TEXT PRIMARY KEY,
+                account_id INTEGER NOT NULL REFERENCES accounts (id),
+                created_unix INTEGER NOT NULL,
+                last_seen_unix INTEGER NOT NULL,
+                remote TEXT NOT NULL DEFAULT ''))",
+           "CREATE INDEX web_sessions_by_account ON web_sessions (account_id)",
+           // Bearer tokens for the REST API, shown once when made; the store keeps their SHA-256.
+           R"(CREATE TABLE api_tokens (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                account_id INTEGER NOT NULL REFERENCES accounts (id),
+                token_hash TEXT NOT NULL UNIQUE,
+                label TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                expires_unix INTEGER,  -- NULL: until revoked
+                revoked_at TEXT))",
+           "CREATE INDEX api_tokens_by_account ON api_tokens (account_id)",
+       }},
   };
   return migrations;
 }

@@ -1,0 +1,38 @@
+#include "web/access_policy.hpp"
+
+namespace tsunagu::web {
+
+const std::vector<AccessRule>& access_table() {
+  static const std::vector<AccessRule> table{
+      // Signing in and out.
+      {"GET", "/login", Surface::page, Audience::anyone()},
+      {"POST", "/login", Surface::page, Audience::anyone()},
+      {"POST", "/logout", Surface::page, Audience::signed_in()},
+      {"POST", "/api/v1/session", Surface::api, Audience::anyone()},
+      {"DELETE", "/api/v1/session", Surface::api, Audience::signed_in()},
+      {"GET", "/api/v1/me", Surface::api, Audience::signed_in()},
+      // Every signed-in account: its home (a redirect by role) and who it is.
+      {"GET", "/", Surface::page, Audience::signed_in()},
+      {"GET", "/account", Surface::page, Audience::signed_in()},
+      // Public: the style sheet (the login page needs it) and the API's description.
+      {"GET", "/assets/tsunagu.css", Surface::page, Audience::anyone()},
+      {"GET", "/api/v1/openapi.json", Surface::api, Audience::anyone()},
+      // Notices (issue 6 adds /notices/{id}, the API's /api/v1/notices… and acknowledging).
+      {"GET", "/inbox", Surface::page, kNoticeReaders},
+      // The exchange log: auditors only, and only its metadata.
+      {"GET", "/audit", Surface::page, kAuditors},
+      {"GET", "/api/v1/audit/entries", Surface::api, kAuditors},
+      {"GET", "/api/v1/audit/tree-head", Surface::api, kAuditors},
+      {"GET", "/api/v1/audit/proof/{seq}", Surface::api, kAuditors},
+  };
+  return table;
+}
+
+const AccessRule* find_access_rule(const std::string& method, const std::string& pattern) {
+  for (const auto& rule : access_table()) {
+    if (method == rule.method && pattern == rule.pattern) return &rule;
+  }
+  return nullptr;
+}
+
+}  // namespace tsunagu::web

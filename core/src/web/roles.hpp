@@ -1,0 +1,58 @@
+// The roles an account has (one each). Who may do what is decided in one table, access_policy.cpp.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tsunagu::web {
+
+enum class Role : std::uint8_t {
+  liaison,        // 連絡担当: a ward office's officer who receives notices
+  coordinator,    // 調整担当: oversees routing and escalations
+  cg_emergency,   // 児童相談所 緊急対応
+  cg_caseworker,  // 児童相談所 ケースワーカー
+  auditor,        // 監査: reads the exchange log, never payloads
+  admin,          // 管理者: accounts (through the CLI today)
+};
+
+inline constexpr Role kAllRoles[] = {Role::liaison,       Role::coordinator, Role::cg_emergency,
+                                     Role::cg_caseworker, Role::auditor,     Role::admin};
+
+// "liaison", "coordinator", … — as stored and as the CLI takes them.
+const char* to_string(Role role);
+std::optional<Role> role_from_string(std::string_view name);
+// 連絡担当, 監査, … for the pages.
+const char* display_name(Role role);
+// Every role name, comma-separated, for error messages.
+std::string role_names();
+
+// Roles that receive notices in an inbox (liaison work), as opposed to auditing or administering.
+bool receives_notices(Role role);
+
+// A set of roles plus "anonymous" (no account): who a route admits.
+class Audience {
+ public:
+  constexpr Audience() = default;
+  static constexpr Audience anyone() { return Audience(kAnonymousBit | kAllRoleBits); }
+  static constexpr Audience signed_in() { return Audience(kAllRoleBits); }
+  static constexpr Audience of(std::initializer_list<Role> roles) {
+    std::uint32_t bits = 0;
+    for (Role r : roles) bits |= bit(r);
+    return Audience(bits);
+  }
+  constexpr bool admits_anonymous() const { return (bits_ & kAnonymousBit) != 0; }
+  constexpr bool admits(Role role) const { return (bits_ & bit(role)) != 0; }
+
+ private:
+  static constexpr std::uint32_t bit(Role r) { return 1U << static_cast<unsigned>(r); }
+  static constexpr std::uint32_t kAnonymousBit = 1U << 31U;
+  static constexpr std::uint32_t kAllRoleBits = (1U << 6U) - 1U;
+  constexpr explicit Audience(std::uint32_t bits) : bits_(bits) {}
+  std::uint32_t bits_ = 0;
+};
+
+}  // namespace tsunagu::web

@@ -1,0 +1,109 @@
+// The auditor's search: each filter, paging, and bad filters.
+#include <gtest/gtest.h>
+
+#include "audit/audit_log.hpp"
+#include "store/store.hpp"
+#include "support/temp_dir.hpp"
+#include "web/audit_search.hpp"
+
+namespace {
+
+using namespace tsunagu;
+using namespace tsunagu::web;
+
+class AuditSearch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = store::Store::open_sqlite(dir_ / "store.db", {});
+    audit::AuditLog log(*store_);
+    log.append_now(
+        {"input.received", "system:public_assistance", "", {{"system", "public_assistance"}}});
+    log.append_now({"event.stored", "hub", "subject-1", {{"system", "public_assistance"}}});
+    log.append_now({"event.stored", "hub", "subject-2", {{"system", "health_centre"}}});
+    log.append_now({"user.login", "user:alice", "", {{"login", "alice"}}});
+    log.append_now({"user.login_failed", "anonymous", "", {{"login", "alice"}}});
+    log.append_now({"user.logout", "user:bob", "", {{"login", "bob"}}});
+    log.append_now({"notice.routed", "hub", "subject-1", {{"recipient", "officer-7"}}});
+  }
+
+  std::vector<std::int64_t> seqs(const std::map<std::string, std::string>& params) {
+    std::vector<std::int64_t> out;
+    for (const auto& r : search_audit(*store_, audit_filter_from(params))) out.push_back(r.seq);
+    return out;
+  }
+
+  tsunagu_test::TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
+using Seqs = std::vector<std::int64_t>;
+
+TEST_F(AuditSearch, NewestFirstWithMetadata) {
+  const auto rows = search_audit(*store_, {});
+  ASSERT_EQ(rows.size(), 7U);
+  EXPECT_EQ(rows[0].seq, 7);
+  EXPECT_EQ(rows[0].type, "notice.routed");
+  EXPECT_EQ(rows[0].actor, "hub");
+  EXPECT_EQ(rows[0].subject, "subject-1");
+  ASSERT_EQ(rows[0].details.size(), 1U);
+  EXPECT_EQ(rows[0].details[0], std::make_pair(std::string("recipient"), std::string("officer-7")));
+  EXPECT_FALSE(rows[0].time.empty());
+}
+
+TEST_F(AuditSearch, EachFilter) {
+  EXPECT_EQ(seqs({{"subject", "subject-1"}}), (Seqs{7, 2}));
+  EXPECT_EQ(seqs({{"system", "public_assistance"}}), (Seqs{2, 1}));
+  EXPECT_EQ(seqs({{"type", "event.stored"}}), (Seqs{3, 2}));
+  EXPECT_EQ(seqs({{"type", "user."}}), (Seqs{6, 5, 4}));
+  EXPECT_EQ(seqs({{"actor", "alice"}}), (Seqs{5, 4}));
+  EXPECT_EQ(seqs({{"actor", "system:public_assistance"}}), (Seqs{1}));
+  EXPECT_EQ(seqs({{"recipient", "officer-7"}}), (Seqs{7}));
+  EXPECT_EQ(seqs({{"subject", "subject-1"}, {"type", "event.stored"}}), (Seqs{2}));
+  EXPECT_EQ(seqs({{"subject", " subject-1 "}}), (Seqs{7, 2}));  // blanks around are trimmed
+  EXPECT_EQ(seqs({{"type", "user"}}), Seqs{});                  // no prefix without the dot
+}
+
+TEST_F(AuditSearch, TimeRangeIsInclusiveAndADateIsTheWholeDay) {
+  const std::string today = search_audit(*store_, {})[0].time.substr(0, 10);
+  EXPECT_EQ(seqs({{"from", today}, {"to", today}}).size(), 7U);
+  EXPECT_EQ(seqs({{"to", "2019-06-05"}}), Seqs{});
+  EXPECT_EQ(seqs({{"from", "2999-01-01T00:00"}}), Seqs{});
+  EXPECT_EQ(seqs({{"from", "2000-01-01T00:00:00"}, {"to", "2999-12-31T23:59"}}).size(), 7U);
+}
+
+TEST_F(AuditSearch, PagesWithBefore) {
+  EXPECT_EQ(seqs({{"limit", "3"}}), (Seqs{7, 6, 5}));
+  EXPECT_EQ(seqs({{"limit", "3"}, {"before", "5"}}), (Seqs{4, 3, 2}));
+  EXPECT_EQ(seqs({{"limit", "3"}, {"before", "2"}}), (Seqs{1}));
+}
+
+TEST_F(AuditSearch, BadFiltersNameTheParameter) {
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"from", "yesterday"},
+                                                        {"to", "2019-6-5"},
+                                                        {"limit", "0"},
+                                                        {"limit", "501"},
+                                                        {"limit", "10x"},
+                                                        {"before", "-1"},
+                                                        {"subject", std::string(201, 'x')}}) {
+    try {
+      audit_filter_from({{name, value}});
+      ADD_FAILURE() << name << "=" << value << " accepted";
+    } catch (const FilterError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(name, 0), 0U) << e.what();
+    }
+  }
+}
+
+TEST_F(AuditSearch, FilterValuesAreBoundNotSpliced) {
+  EXPECT_EQ(seqs({{"subject", "x' OR '1'='1"}}), Seqs{});
+  EXPECT_EQ(seqs({{"type", "') OR 1=1 --"}}), Seqs{});
+}
+
+TEST(AuditTypeLabels, LoginEntriesHaveJapaneseLabels) {
+  EXPECT_STREQ(audit_type_label("user.login"), "ログイン");
+  EXPECT_STREQ(audit_type_label("user.login_failed"), "ログイン失敗");
+  EXPECT_STREQ(audit_type_label("no.such"), "");
+}
+
+}  // namespace
