@@ -13,6 +13,7 @@
 #include "cli/audit_commands.hpp"
 #include "cli/cli_support.hpp"
 #include "cli/identity_commands.hpp"
+#include "cli/delivery_commands.hpp"
 #include "cli/notice_commands.hpp"
 #include "cli/user_commands.hpp"
 #include "hub/hub.hpp"
@@ -380,6 +381,13 @@ const std::vector<Command>& commands() {
        "record an action taken", notices_action},
       {"notices", "close", "notices close <id> [--as OFFICER] [--note TEXT]", "close a notice",
        notices_close},
+      {"deadletter", "list", "deadletter list [--all] [--limit N]",
+       "deliveries that ran out of attempts or were refused (--all: every outbox row)",
+       deadletter_list},
+      {"deadletter", "show", "deadletter show <delivery id>", "one delivery and its last outcome",
+       deadletter_show},
+      {"deadletter", "retry", "deadletter retry <delivery id> | --all",
+       "queue dead letters again, their attempts counted afresh", deadletter_retry},
       {"routing", "tick", "routing tick",
        "fire due timers and escalate overdue notices now (tsunagud does this every few seconds)",
        routing_tick},

@@ -55,6 +55,9 @@ inline constexpr const char* kNoticeClosed = "notice.closed";
 inline constexpr const char* kTimerStarted = "timer.started";
 inline constexpr const char* kTimerStopped = "timer.stopped";
 inline constexpr const char* kTimerFired = "timer.fired";
+// Delivery through a channel: every attempt (channel, attempt, outcome), and dead letters retried.
+inline constexpr const char* kDeliveryAttempted = "delivery.attempted";
+inline constexpr const char* kDeliveryRetried = "delivery.retried";
 // Accounts and the pages (web/accounts.hpp): never a password, session id or token.
 inline constexpr const char* kUserCreated = "user.created";
 inline constexpr const char* kUserChanged = "user.changed";  // details.change says what

@@ -24,7 +24,13 @@ using Poco::Util::AbstractConfiguration;
 const std::map<std::string, std::set<std::string>>& allowed_children() {
   static const std::map<std::string, std::set<std::string>> table{
       {"", {"instance", "data-dir", "plugins", "mappings", "store", "spool", "systems", "audit",
-            "retention", "logging", "http", "routing"}},
+            "retention", "logging", "http", "routing", "delivery"}},
+      {"delivery",
+       {"workers", "max-attempts", "backoff-initial-ms", "backoff-max-ms", "lease-ms",
+        "poll-interval-ms", "channels"}},
+      {"delivery.channels", {"*"}},
+      {"delivery.channels.*", {"plugin", "max-attempts", "settings"}},
+      {"delivery.channels.*.settings", {"*"}},
       {"routing", {"enabled", "policies", "roster", "holidays", "routes", "tick-interval-ms"}},
       {"audit", {"sign-interval-seconds"}},
       {"retention", {"default-days", "rule"}},
@@ -87,7 +93,9 @@ class Reader {
           (any ? (schema_key.empty() ? "*" : schema_key + ".*")
                : (schema_key.empty() ? base : schema_key + "." + base));
       // Free-form settings are leaves; everything else is checked recursively.
-      if (schema_key != "systems.*.settings") check_keys(child_key, child_schema);
+      if (schema_key != "systems.*.settings" && schema_key != "delivery.channels.*.settings") {
+        check_keys(child_key, child_schema);
+      }
     }
   }
 
@@ -296,6 +304,38 @@ void load_routing(const Reader& r, const fs::path& base, HubConfig& c) {
       std::chrono::milliseconds(r.integer("routing.tick-interval-ms", 2000, 0, 3600000));
 }
 
+// <delivery>: the outbox workers and the channels (plugins) notices leave by besides the inbox.
+void load_delivery(const Reader& r, HubConfig& c) {
+  DeliveryConfig& d = c.delivery;
+  d.workers = static_cast<int>(r.integer("delivery.workers", 2, 1, 64));
+  d.max_attempts = static_cast<int>(r.integer("delivery.max-attempts", 8, 1, 1000));
+  d.backoff_initial =
+      std::chrono::milliseconds(r.integer("delivery.backoff-initial-ms", 5000, 1, 86400000));
+  d.backoff_max =
+      std::chrono::milliseconds(r.integer("delivery.backoff-max-ms", 3600000, 1, 604800000));
+  if (d.backoff_max < d.backoff_initial) {
+    r.fail("delivery.backoff-max-ms", "is shorter than backoff-initial-ms");
+  }
+  d.lease = std::chrono::milliseconds(r.integer("delivery.lease-ms", 300000, 1000, 86400000));
+  d.poll_interval =
+      std::chrono::milliseconds(r.integer("delivery.poll-interval-ms", 500, 10, 3600000));
+  for (const auto& name : r.children("delivery.channels")) {
+    const std::string key = "delivery.channels." + name;
+    if (name == "inbox" || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+                                                  "TUVWXYZ0123456789_-") != std::string::npos) {
+      r.fail(key, "channel names use letters, digits, '_' and '-', and 'inbox' is the hub's own");
+    }
+    DeliveryChannelConfig ch;
+    ch.name = name;
+    ch.plugin = r.text(key + ".plugin", std::nullopt);
+    ch.max_attempts = static_cast<int>(r.integer(key + ".max-attempts", 0, 0, 1000));
+    for (const auto& setting : r.children(key + ".settings")) {
+      ch.settings[setting] = r.text(key + ".settings." + setting, std::string());
+    }
+    d.channels.push_back(std::move(ch));
+  }
+}
+
 }  // namespace
 
 const HttpClientConfig* HttpConfig::find_client(const std::string& system) const {
@@ -413,6 +453,7 @@ HubConfig load(const fs::path& file, const LoadOptions& options) {
   c.log_format = r.one_of("logging.format", "text", {"text", "json"});
   load_http(r, base, c);
   load_routing(r, base, c);
+  load_delivery(r, c);
   return c;
 }
 

@@ -86,6 +86,25 @@ struct RoutingFiles {
   std::filesystem::path routes;
 };
 
+// A channel notices may leave by besides the inbox: a channel plugin with its settings.
+struct DeliveryChannelConfig {
+  std::string name;     // what routes name in recipient channels="…"
+  std::string plugin;   // the channel plugin (smtp, webhook, spool)
+  int max_attempts = 0; // 0: <delivery><max-attempts>
+  PluginSettings settings;
+};
+
+// <delivery>: the outbox workers (absent: defaults, no channels but the inbox).
+struct DeliveryConfig {
+  int workers = 2;
+  int max_attempts = 8;
+  std::chrono::milliseconds backoff_initial{5000};
+  std::chrono::milliseconds backoff_max{3600000};
+  std::chrono::milliseconds lease{300000};
+  std::chrono::milliseconds poll_interval{500};
+  std::vector<DeliveryChannelConfig> channels;
+};
+
 struct HubConfig {
   std::filesystem::path file;       // the configuration file this was read from
   std::string instance_name;
@@ -104,6 +123,7 @@ struct HubConfig {
   HttpConfig http;
   // <routing>: off without the element; with it (even empty) on unless <enabled>false</enabled>.
   // Relative paths are relative to the config file; each defaults to its name beside it.
+  DeliveryConfig delivery;
   bool routing_enabled = false;
   RoutingFiles routing_files;
   // How often due timers and escalations are run; 0: never by itself (tests drive

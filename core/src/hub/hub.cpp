@@ -7,6 +7,7 @@
 
 #include "http/https_server.hpp"
 #include "routing/router.hpp"
+#include "delivery/outbox.hpp"
 #include "web/web_app.hpp"
 
 namespace tsunagu {
@@ -67,6 +68,51 @@ void attach_routing(std::vector<ingest::SystemPipeline>& pipelines,
   }
 }
 
+std::unique_ptr<delivery::ChannelDriver> make_channels(const config::HubConfig& config,
+                                                       const plugin::PluginRegistry& plugins,
+                                                       const routing::RoutingConfig* routing) {
+  std::vector<delivery::ChannelConfig> channels;
+  for (const auto& c : config.delivery.channels) {
+    channels.push_back({c.name, c.plugin, c.settings});
+  }
+  std::unique_ptr<delivery::ChannelDriver> driver;
+  try {
+    driver = std::make_unique<delivery::ChannelDriver>(plugins, channels);
+  } catch (const std::exception& e) {
+    throw HubError(std::string("delivery: ") + e.what());
+  }
+  // A route may only name channels that exist: a notice must never wait for a channel that
+  // nobody configured.
+  if (routing != nullptr) {
+    auto check = [&](const std::string& rule, const std::vector<routing::Recipient>& list) {
+      for (const auto& r : list) {
+        for (const auto& ch : r.channels) {
+          if (ch != delivery::kInboxChannel && !driver->has(ch)) {
+            throw HubError("routing: rule '" + rule + "' sends to channel '" + ch +
+                           "', which <delivery><channels> does not configure");
+          }
+        }
+      }
+    };
+    for (const auto& r : routing->routes) check(r.id, r.recipients), check(r.id, r.escalation);
+    for (const auto& r : routing->correlations) check(r.id, r.recipients);
+    for (const auto& r : routing->timers) check(r.id, {r.recipient});
+  }
+  return driver;
+}
+
+delivery::OutboxSettings outbox_settings(const config::HubConfig& config) {
+  delivery::OutboxSettings s;
+  s.max_attempts = config.delivery.max_attempts;
+  s.initial_backoff = config.delivery.backoff_initial;
+  s.max_backoff = config.delivery.backoff_max;
+  s.lease = config.delivery.lease;
+  for (const auto& c : config.delivery.channels) {
+    if (c.max_attempts > 0) s.max_attempts_by_channel[c.name] = c.max_attempts;
+  }
+  return s;
+}
+
 std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool create_keys) {
   store::SqliteOptions options;
   options.synchronous_full = config.sqlite.synchronous == "full";
@@ -113,6 +159,7 @@ Hub::Hub(config::HubConfig config, const Clock& clock)
   auto pipelines = build_pipelines(config_, *plugins_);
   routing_ = load_routing(config_);  // a hub with a broken routing config does not start
   attach_routing(pipelines, routing_, clock_);
+  channels_ = make_channels(config_, *plugins_, routing_.get());
   store_ = open_store(config_, true);
   signing_key_ = load_or_create_signing_key(config_);
   audit_ = std::make_unique<audit::AuditLog>(*store_);
@@ -166,6 +213,9 @@ Hub::~Hub() { stop(); }
 void Hub::start() {
   watcher_ = std::thread([this] { run(); });
   signer_ = std::thread([this] { run_signer(); });
+  for (int i = 0; i < config_.delivery.workers; ++i) {
+    deliverers_.emplace_back([this, i] { run_deliverer(i); });
+  }
   if (routing_ && config_.routing_tick_interval.count() > 0) {
     scheduler_ = std::thread([this] { run_scheduler(); });
   }
@@ -193,6 +243,8 @@ void Hub::stop() {
   wake_.notify_all();
   if (signer_.joinable()) signer_.join();
   if (scheduler_.joinable()) scheduler_.join();
+  for (auto& t : deliverers_) t.join();
+  deliverers_.clear();
   if (watcher_.joinable()) {
     watcher_.join();
     try {
@@ -236,6 +288,42 @@ std::size_t Hub::tick_routing() {
   auto store = open_store(config_);
   audit::AuditLog log_of_tick(*store);
   return routing::Router(routing_, *store, log_of_tick, clock_).tick();
+}
+
+std::size_t Hub::deliver_due() {
+  auto store = open_store(config_);
+  audit::AuditLog log_of_delivery(*store);
+  return delivery::Outbox(*store, log_of_delivery, channels_.get(), routing_,
+                          outbox_settings(config_), clock_)
+      .run_due();
+}
+
+void Hub::run_deliverer(int worker) {
+  // One outbox worker: its own store session; attempts run outside transactions, so a slow
+  // channel holds up only its own worker.
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<audit::AuditLog> log_of_worker;
+  std::unique_ptr<delivery::Outbox> outbox;
+  while (!stopping_) {
+    bool worked = false;
+    try {
+      if (!outbox) {
+        store = open_store(config_);
+        log_of_worker = std::make_unique<audit::AuditLog>(*store);
+        outbox = std::make_unique<delivery::Outbox>(*store, *log_of_worker, channels_.get(),
+                                                    routing_, outbox_settings(config_), clock_);
+      }
+      worked = outbox->run_one();
+    } catch (const std::exception& e) {
+      log().error("delivery worker %d failed, retrying: %s", worker, std::string(e.what()));
+      outbox.reset();
+      log_of_worker.reset();
+      store.reset();
+    }
+    if (worked) continue;
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait_for(lock, config_.delivery.poll_interval, [this] { return stopping_.load(); });
+  }
 }
 
 void Hub::run_scheduler() {

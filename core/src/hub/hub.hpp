@@ -29,6 +29,10 @@ namespace tsunagu {
 namespace http {
 class HttpsServer;
 }
+namespace delivery {
+class ChannelDriver;
+}
+
 namespace web {
 class WebApp;
 }
@@ -71,6 +75,8 @@ class Hub {
   // Runs due timers and escalations now, on the caller's thread (the scheduler thread does this
   // every few seconds). Returns how many it handled; 0 when routing is off.
   std::size_t tick_routing();
+  // Makes every due delivery attempt now, on the caller's thread (tests); returns how many.
+  std::size_t deliver_due();
   const routing::RoutingConfig* routing() const { return routing_.get(); }
   // Idempotent. Returns once the watcher has committed or abandoned its current batch.
   void stop();
@@ -87,6 +93,7 @@ class Hub {
   void run();
   void run_signer();
   void run_scheduler();
+  void run_deliverer(int worker);
   void record_start();
 
   config::HubConfig config_;
@@ -101,6 +108,7 @@ class Hub {
   std::unique_ptr<ingest::SpoolIngestor> ingestor_;
   // The pages and API for people; its handlers are the listener's routes, so it outlives it.
   std::unique_ptr<web::WebApp> web_;
+  std::unique_ptr<delivery::ChannelDriver> channels_;  // objects made by channel plugins
   std::unique_ptr<http::HttpsServer> https_;  // shares the pipelines' adapters
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
@@ -108,6 +116,7 @@ class Hub {
   std::thread watcher_;
   std::thread signer_;
   std::thread scheduler_;
+  std::vector<std::thread> deliverers_;
   std::mutex tick_mutex_;  // one tick at a time (the scheduler thread, tick_routing())
 };
 
