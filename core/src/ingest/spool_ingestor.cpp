@@ -88,9 +88,20 @@ SpoolIngestor::SpoolIngestor(const config::HubConfig& config, store::Store& stor
     : config_(config), store_(store), audit_(audit), pipelines_(std::move(pipelines)),
       stop_(stop) {}
 
+std::vector<SystemPipeline> SpoolIngestor::pipelines() const {
+  std::lock_guard<std::mutex> lock(pipelines_mutex_);
+  return pipelines_;
+}
+
+void SpoolIngestor::replace_pipelines(std::vector<SystemPipeline> pipelines) {
+  std::lock_guard<std::mutex> lock(pipelines_mutex_);
+  pipelines_.swap(pipelines);
+}
+
 std::size_t SpoolIngestor::poll_once() {
   std::size_t processed = 0;
-  for (const auto& p : pipelines_) {
+  const std::vector<SystemPipeline> pass = pipelines();  // a reload takes effect on the next pass
+  for (const auto& p : pass) {
     const fs::path spool = config_.spool_dir(p.system);
     for (const char* stage : {"work", ""}) {
       const fs::path dir = *stage ? spool / stage : spool;
