@@ -9,6 +9,7 @@ TSUNAGU_PACKAGES=(
   libpoco-dev libboost-dev libboost-filesystem-dev libxml2-dev libxml2-utils libssl-dev openssl
   libicu-dev libpq-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  dpkg-dev  # cpack's DEB generator: dpkg-shlibdeps computes the package's dependencies
 )
 
 log() { printf '\033[1m[tsunagu]\033[0m %s\n' "$*" >&2; }
