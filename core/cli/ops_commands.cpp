@@ -86,8 +86,9 @@ int reload(const runtime::CommonOptions& options, const Args& args) {
                   << " reloaded the routing files and mappings)\n";
         return kExitOk;
       }
-      std::cout << "NG  再読込を拒否しました: 現在の設定で動作を続けます (reload refused; tsunagud keeps "
-                   "the running configuration):\n";
+      std::cout
+          << "NG  再読込を拒否しました: 現在の設定で動作を続けます (reload refused; tsunagud keeps "
+             "the running configuration):\n";
       for (const auto& problem : result->problems) std::cout << "NG  " << problem << "\n";
       return kExitFailure;
     }
@@ -107,7 +108,8 @@ int backup(const runtime::CommonOptions& options, const Args& args) {
   const fs::path dir = fs::absolute(p.positional[0]);
   std::error_code ec;
   if (!fs::is_regular_file(config.sqlite.file, ec)) {
-    throw std::invalid_argument(config.sqlite.file.string() + ": no store here (is --data-dir right?)");
+    throw std::invalid_argument(config.sqlite.file.string() +
+                                ": no store here (is --data-dir right?)");
   }
   if (!empty_or_missing(dir)) {
     throw std::invalid_argument(dir.string() + ": not empty; a backup goes into a new directory");
@@ -169,8 +171,8 @@ int backup(const runtime::CommonOptions& options, const Args& args) {
   write_text(dir / kInfoFile, json.str() + "\n");
 
   std::string sums;
-  for (const char* name : {kStoreFile, kHeadFile, kPublicKeyFile, kMasterKeyFile, kSigningKeyFile,
-                           kInfoFile}) {
+  for (const char* name :
+       {kStoreFile, kHeadFile, kPublicKeyFile, kMasterKeyFile, kSigningKeyFile, kInfoFile}) {
     if (fs::is_regular_file(dir / name, ec)) sums += sha256_of(dir / name) + "  " + name + "\n";
   }
   write_text(dir / kSumsFile, sums);
@@ -185,7 +187,8 @@ int backup(const runtime::CommonOptions& options, const Args& args) {
               << "audit signing key): keep it offline and apart from other copies of the store\n";
   } else {
     std::cout << "--  keys/master.key and the audit signing key are not in it: restore them from "
-                 "your separate key backup (or " << security::Keyring::kMasterKeyVariable << ")\n";
+                 "your separate key backup (or "
+              << security::Keyring::kMasterKeyVariable << ")\n";
   }
   return kExitOk;
 }
@@ -204,7 +207,8 @@ int restore(const runtime::CommonOptions& options, const Args& args) {
   std::error_code ec;
   // Every file the backup lists must be there and unchanged.
   std::ifstream sums(dir / kSumsFile);
-  if (!sums) throw std::invalid_argument((dir / kSumsFile).string() + ": cannot open (not a backup?)");
+  if (!sums)
+    throw std::invalid_argument((dir / kSumsFile).string() + ": cannot open (not a backup?)");
   std::map<std::string, std::string> listed;
   for (std::string line; std::getline(sums, line);) {
     const auto gap = line.find("  ");
@@ -242,11 +246,13 @@ int restore(const runtime::CommonOptions& options, const Args& args) {
   fs::copy_file(dir / kStoreFile, tmp, fs::copy_options::overwrite_existing);
   for (const char* suffix : {"-wal", "-shm"}) fs::remove(target.string() + suffix, ec);
   fs::rename(tmp, target);
-  fs::copy_file(dir / kPublicKeyFile, config.audit_public_key(), fs::copy_options::overwrite_existing);
+  fs::copy_file(dir / kPublicKeyFile, config.audit_public_key(),
+                fs::copy_options::overwrite_existing);
   for (const char* key : {kMasterKeyFile, kSigningKeyFile}) {
     if (listed.count(key) != 0) copy_private(dir / key, config.keys_dir() / key);
   }
-  std::cout << "OK  復元しました (restored) " << target.string() << " from " << dir.string() << "\n";
+  std::cout << "OK  復元しました (restored) " << target.string() << " from " << dir.string()
+            << "\n";
 
   // The restored copy, checked as an auditor would: against the backup's public key and its head.
   const auto key = security::VerifyingKey::load_pem_file(config.audit_public_key());
@@ -274,10 +280,11 @@ int restore(const runtime::CommonOptions& options, const Args& args) {
   const bool has_master = fs::is_regular_file(config.keys_dir() / kMasterKeyFile, ec) ||
                           std::getenv(security::Keyring::kMasterKeyVariable) != nullptr;
   if (!has_master) {
-    std::cout << "WARNING: no master key here. Put keys/master.key back from your key backup (or set "
-              << security::Keyring::kMasterKeyVariable
-              << ") BEFORE starting tsunagud: without it tsunagud creates a new one, and the "
-                 "restored payloads can never be read under it\n";
+    std::cout
+        << "WARNING: no master key here. Put keys/master.key back from your key backup (or set "
+        << security::Keyring::kMasterKeyVariable
+        << ") BEFORE starting tsunagud: without it tsunagud creates a new one, and the "
+           "restored payloads can never be read under it\n";
   }
   if (!fs::is_regular_file(config.audit_private_key(), ec)) {
     std::cout << "WARNING: no audit signing key here. Put keys/audit-ed25519.pem back before "

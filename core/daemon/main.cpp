@@ -101,12 +101,13 @@ class TsunaguDaemon final : public Poco::Util::ServerApplication {
       if (sigwait(&signals, &signal) != 0) continue;
       if (signal != SIGHUP) return;
       auto outcome = hub.reload();
-      tsunagu::runtime::ReloadResult result{++reloads, outcome.reloaded, std::move(outcome.problems)};
+      tsunagu::runtime::ReloadResult result{++reloads, outcome.reloaded,
+                                            std::move(outcome.problems)};
       try {
         tsunagu::runtime::write_reload_result(config, result);
       } catch (const std::exception& e) {
-        Poco::Logger::get("tsunagu.hub").error("could not write the reload result: %s",
-                                               std::string(e.what()));
+        Poco::Logger::get("tsunagu.hub")
+            .error("could not write the reload result: %s", std::string(e.what()));
       }
     }
   }

@@ -28,10 +28,12 @@ const char* kNewLiaison =
 // 北区 (01102), in CP932.
 std::string visit_child_not_seen(const std::string& ref) {
   const std::string utf8 =
-      "処理番号,版,異動区分,発生日,世帯番号,宛名番号,氏名,氏名カナ,生年月日,性別,続柄,区コード,住所,"
+      "処理番号,版,異動区分,発生日,世帯番号,宛名番号,氏名,氏名カナ,生年月日,性別,続柄,区コード,"
+      "住所,"
       "担当CW,備考\r\n" +
-      ref + ",1,05,R1.06.05,20481337,0102345679,池田　結衣,ｲｹﾀﾞ ﾕｲ,H27.08.19,2,子,01102,"
-            "札幌市北区北24条西5丁目2-8,CW0312,\r\n";
+      ref +
+      ",1,05,R1.06.05,20481337,0102345679,池田　結衣,ｲｹﾀﾞ ﾕｲ,H27.08.19,2,子,01102,"
+      "札幌市北区北24条西5丁目2-8,CW0312,\r\n";
   tsunagu::codec::Cp932Encoder encoder;
   std::string cp932, error;
   if (!encoder.encode(utf8, cp932, error)) throw std::runtime_error(error);
@@ -78,7 +80,8 @@ class Ops : public ::testing::Test {
   // Notices of route pa_visit_child_not_seen addressed to `officer`.
   int visit_notices_for(const fs::path& config, const std::string& officer) {
     std::string out;
-    EXPECT_EQ(cli(config, data(), {"notices", "list", "--officer", officer, "--all"}, out), 0) << out;
+    EXPECT_EQ(cli(config, data(), {"notices", "list", "--officer", officer, "--all"}, out), 0)
+        << out;
     int n = 0;
     for (std::size_t at = out.find("pa_visit_child_not_seen"); at != std::string::npos;
          at = out.find("pa_visit_child_not_seen", at + 1)) {
@@ -112,11 +115,13 @@ TEST_F(Ops, ReloadAppliesAValidRosterAndRefusesAnInvalidRoutesFileKeepingTheRunn
   EXPECT_EQ(visit_notices_for(config, "kita-liaison-9"), 1);
 
   // A route naming a policy that does not exist, then SIGHUP itself: refused, still running.
-  replace_in_file(dir_ / "routes.xml", R"(<route id="pa_visit_child_not_seen" policy="pa_liaison_welfare_visit">)",
+  replace_in_file(dir_ / "routes.xml",
+                  R"(<route id="pa_visit_child_not_seen" policy="pa_liaison_welfare_visit">)",
                   R"(<route id="pa_visit_child_not_seen" policy="no_such_policy">)");
   const pid_t pid = std::stoi(read_file(data() / "run" / "tsunagud.pid"));
   ASSERT_EQ(::kill(pid, SIGHUP), 0);
-  ASSERT_TRUE(wait_until([&] { return read_file(data() / "run" / "reload.result").rfind("2 ", 0) == 0; }));
+  ASSERT_TRUE(
+      wait_until([&] { return read_file(data() / "run" / "reload.result").rfind("2 ", 0) == 0; }));
   const std::string result = read_file(data() / "run" / "reload.result");
   EXPECT_NE(result.find("2 refused"), std::string::npos) << result;
   EXPECT_NE(result.find("no_such_policy"), std::string::npos) << result;
@@ -151,7 +156,8 @@ TEST_F(Ops, BackupWhileTheDaemonRunsRestoresElsewhereAndVerifies) {
   drop_into_spool(spool(), "PA_4.csv", visit_child_not_seen("PA2019060599004"));
   const fs::path backup = dir_ / "backup";
   ASSERT_EQ(cli(config, data(), {"backup", backup.string()}, out), 0) << out;
-  for (const char* f : {"store.db", "audit-ed25519.pub.pem", "head.json", "backup.json", "SHA256SUMS"}) {
+  for (const char* f :
+       {"store.db", "audit-ed25519.pub.pem", "head.json", "backup.json", "SHA256SUMS"}) {
     EXPECT_TRUE(fs::exists(backup / f)) << f;
   }
   EXPECT_FALSE(fs::exists(backup / "master.key"));

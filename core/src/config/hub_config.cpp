@@ -288,8 +288,8 @@ void load_routing(const Reader& r, const fs::path& base, HubConfig& c) {
   c.routing_enabled = r.has("routing") && r.boolean("routing.enabled", true);
 }
 
-const std::set<std::string> kLogLevels{"fatal", "critical", "error", "warning",
-                                        "notice", "information", "debug", "trace"};
+const std::set<std::string> kLogLevels{"fatal",  "critical",    "error", "warning",
+                                       "notice", "information", "debug", "trace"};
 
 // <logging><module><name>tsunagu.ingest</name><level>debug</level></module>, repeatable.
 void load_log_modules(const Reader& r, HubConfig& c) {
@@ -316,10 +316,9 @@ void load_log_modules(const Reader& r, HubConfig& c) {
 
 const std::vector<std::string>& log_modules() {
   static const std::vector<std::string> names{
-      "tsunagu",         "tsunagu.audit",   "tsunagu.config",   "tsunagu.http",
-      "tsunagu.hub",     "tsunagu.identity", "tsunagu.ingest",  "tsunagu.mapping",
-      "tsunagu.plugin",  "tsunagu.routing", "tsunagu.security", "tsunagu.store",
-      "tsunagu.delivery", "tsunagu.web"};
+      "tsunagu",          "tsunagu.audit",  "tsunagu.config",   "tsunagu.http",   "tsunagu.hub",
+      "tsunagu.identity", "tsunagu.ingest", "tsunagu.mapping",  "tsunagu.plugin", "tsunagu.routing",
+      "tsunagu.security", "tsunagu.store",  "tsunagu.delivery", "tsunagu.web"};
   return names;
 }
 

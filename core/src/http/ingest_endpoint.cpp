@@ -107,9 +107,9 @@ Response IngestEndpoint::handle(Request& request) const {
   ingest::PushOutcome outcome;
   try {
     StoreSession session(open_store_);
-    outcome = ingest::PushIngestor(*session.store, *session.audit)
-                  .ingest(*pipeline,
-                          {std::move(*body), request.client->sha256, request.remote}, abort_);
+    outcome =
+        ingest::PushIngestor(*session.store, *session.audit)
+            .ingest(*pipeline, {std::move(*body), request.client->sha256, request.remote}, abort_);
   } catch (const std::exception& e) {
     outcome.status = ingest::PushOutcome::Status::store_failed;
     outcome.message = e.what();

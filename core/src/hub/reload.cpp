@@ -15,7 +15,9 @@
 namespace tsunagu {
 namespace {
 
-Poco::Logger& log() { return Poco::Logger::get("tsunagu.hub"); }
+Poco::Logger& log() {
+  return Poco::Logger::get("tsunagu.hub");
+}
 
 // "a\nb\n" → {"a", "b"}: routing::load reports every problem on a line of its own.
 void append_lines(const std::string& text, std::vector<std::string>& out) {
@@ -100,12 +102,12 @@ Hub::ReloadOutcome Hub::reload() {
   ingestor_->replace_pipelines(std::move(pipelines));
   outcome.reloaded = true;
   if (routing) {
-    log().notice("configuration reloaded: %s routes, %s officers, %s holidays; mappings of %s "
-                 "systems",
-                 std::to_string(routing->routes.size()),
-                 std::to_string(routing->roster.officers.size()),
-                 std::to_string(routing->holidays.by_date.size()),
-                 std::to_string(ingestor_->pipelines().size()));
+    log().notice(
+        "configuration reloaded: %s routes, %s officers, %s holidays; mappings of %s "
+        "systems",
+        std::to_string(routing->routes.size()), std::to_string(routing->roster.officers.size()),
+        std::to_string(routing->holidays.by_date.size()),
+        std::to_string(ingestor_->pipelines().size()));
   } else {
     log().notice("configuration reloaded: mappings of %s systems (routing is off)",
                  std::to_string(ingestor_->pipelines().size()));

@@ -31,7 +31,9 @@ std::optional<pid_t> read_pid(const fs::path& file) {
 
 }  // namespace
 
-fs::path pid_file(const config::HubConfig& config) { return config.data_dir / "run" / "tsunagud.pid"; }
+fs::path pid_file(const config::HubConfig& config) {
+  return config.data_dir / "run" / "tsunagud.pid";
+}
 
 fs::path reload_result_file(const config::HubConfig& config) {
   return config.data_dir / "run" / "reload.result";
@@ -62,7 +64,8 @@ std::optional<pid_t> running_daemon(const config::HubConfig& config) {
 }
 
 void write_reload_result(const config::HubConfig& config, const ReloadResult& result) {
-  std::string text = std::to_string(result.number) + (result.reloaded ? " reloaded\n" : " refused\n");
+  std::string text =
+      std::to_string(result.number) + (result.reloaded ? " reloaded\n" : " refused\n");
   for (const auto& p : result.problems) text += p + "\n";
   write_atomically(reload_result_file(config), text);
 }

@@ -63,9 +63,8 @@ void configure_logging(const config::HubConfig& config, const std::string& progr
 void apply_module_levels(const config::HubConfig& config) {
   // Parents before children ("tsunagu" before "tsunagu.ingest"), so the more specific one wins.
   auto levels = config.log_module_levels;
-  std::stable_sort(levels.begin(), levels.end(), [](const auto& a, const auto& b) {
-    return a.name.size() < b.name.size();
-  });
+  std::stable_sort(levels.begin(), levels.end(),
+                   [](const auto& a, const auto& b) { return a.name.size() < b.name.size(); });
   for (const auto& m : levels) {
     // Created now, so that loggers made later below it (tsunagu.ingest.x) inherit its level;
     // setLevel(name) alone changes only loggers that already exist.

@@ -44,7 +44,8 @@ void backup_sqlite(const fs::path& source, const fs::path& destination, int busy
     Db to = open(destination, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     sqlite3_backup* backup = sqlite3_backup_init(to.get(), "main", from.get(), "main");
     if (backup == nullptr) {
-      throw StoreError(destination.string() + ": cannot start the backup: " + sqlite3_errmsg(to.get()));
+      throw StoreError(destination.string() +
+                       ": cannot start the backup: " + sqlite3_errmsg(to.get()));
     }
     // -1: every page in one step, so the copy is one snapshot even while the daemon writes (an
     // incremental copy would start over after each of its commits). BUSY/LOCKED: try again.
@@ -53,7 +54,8 @@ void backup_sqlite(const fs::path& source, const fs::path& destination, int busy
         std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
     for (;;) {
       rc = sqlite3_backup_step(backup, -1);
-      if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && std::chrono::steady_clock::now() < deadline) {
+      if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
+          std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         continue;
       }

@@ -52,7 +52,8 @@ TEST(JsonLineFormatter, AddsTheIdFieldsAMessageCarries) {
 }
 
 TEST(JsonLineFormatter, EscapesLineBreaksAndQuotesAndKeepsJapanese) {
-  const Poco::Message message("tsunagu.hub", "line one\nline \"two\"\t設定", Poco::Message::PRIO_ERROR);
+  const Poco::Message message("tsunagu.hub", "line one\nline \"two\"\t設定",
+                              Poco::Message::PRIO_ERROR);
   const auto o = formatted(message);
   EXPECT_EQ(o->getValue<std::string>("message"), "line one\nline \"two\"\t設定");
 }
@@ -94,7 +95,8 @@ TEST(LogModules, UnknownModuleBadLevelMissingLevelAndDuplicatesAreRefused) {
   EXPECT_NE(load_error("<module><name>tsunagu.ingest</name><level>loud</level></module>")
                 .find("'loud' is not one of"),
             std::string::npos);
-  EXPECT_NE(load_error("<module><name>tsunagu.ingest</name></module>").find("required element is missing"),
+  EXPECT_NE(load_error("<module><name>tsunagu.ingest</name></module>")
+                .find("required element is missing"),
             std::string::npos);
   EXPECT_NE(load_error("<module><name>tsunagu.http</name><level>debug</level></module>"
                        "<module><name>tsunagu.http</name><level>error</level></module>")
