@@ -21,8 +21,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/packaging/etc/tsunagu.xml
               ${PROJECT_SOURCE_DIR}/config/policies.xml ${PROJECT_SOURCE_DIR}/config/roster.xml
               ${PROJECT_SOURCE_DIR}/config/holidays.xml ${PROJECT_SOURCE_DIR}/config/routes.xml
         DESTINATION ${TSUNAGU_INSTALL_SYSCONFDIR} COMPONENT runtime)
-install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
-install(FILES ${PROJECT_SOURCE_DIR}/config/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/tsunagu
+        COMPONENT runtime)
+install(FILES ${PROJECT_SOURCE_DIR}/config/README.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/tsunagu
         RENAME routing-config.md COMPONENT runtime)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/tsunagud.service
         DESTINATION ${TSUNAGU_INSTALL_UNITDIR} COMPONENT runtime)
@@ -53,8 +54,12 @@ set(CPACK_PACKAGE_CONTACT "Tsunagu maintainers <tsunagu@example.invalid>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Tsunagu つなぐ — child-support integration hub")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_GENERATOR DEB)
+# With DESTDIR (so that the absolute /etc and unit destinations land in the package, not on the
+# build host) CPack installs under CPACK_INSTALL_PREFIX, whatever CMAKE_INSTALL_PREFIX is.
+set(CPACK_SET_DESTDIR ON)
+set(CPACK_INSTALL_PREFIX /usr)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-set(CPACK_SET_DESTDIR ON)  # the absolute /etc and unit destinations go into the package, not the build host
+set(CPACK_STRIP_FILES ON)  # RelWithDebInfo programs lose their debug sections in the package
 set(CPACK_COMPONENTS_ALL runtime sdk)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
@@ -63,18 +68,19 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # the Debian runtime libraries, from the
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME tsunagu)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "adduser")
-set(CPACK_DEBIAN_RUNTIME_DESCRIPTION "Tsunagu つなぐ — child-support integration hub
- Connects the ward health centre, public assistance, the child guidance centre and the schools
- so that what one office learns about a child at risk reaches the officers who must act on it:
- tsunagud (daemon, systemd unit), the tsunagu administration tool, the adapter plugins and the
- mappings; configuration in /etc/tsunagu, data in /var/lib/tsunagu.")
+# The synopsis is CPACK_PACKAGE_DESCRIPTION_SUMMARY; these are the extended descriptions.
+set(CPACK_COMPONENT_RUNTIME_DESCRIPTION "Connects the ward health centre, public assistance, the \
+child guidance centre and the schools so that what one office learns about a child at risk \
+reaches the officers who must act on it: tsunagud (daemon, systemd unit), the tsunagu \
+administration tool, the adapter plugins and the mappings. Configuration in /etc/tsunagu, data \
+in /var/lib/tsunagu.")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/packaging/debian/postinst ${PROJECT_SOURCE_DIR}/packaging/debian/prerm
   ${PROJECT_SOURCE_DIR}/packaging/debian/postrm ${PROJECT_SOURCE_DIR}/packaging/debian/conffiles)
 set(CPACK_DEBIAN_SDK_PACKAGE_NAME tsunagu-dev)
 set(CPACK_DEBIAN_SDK_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_SDK_PACKAGE_DEPENDS "libboost-dev (>= 1.74), cmake (>= 3.20)")
-set(CPACK_DEBIAN_SDK_DESCRIPTION "Tsunagu plugin SDK
- Headers, the CP932/CSV codec (static library) and the CMake package (find_package(Tsunagu),
- Tsunagu::sdk, tsunagu_add_plugin) to build adapter and channel plugins out of tree.")
+set(CPACK_COMPONENT_SDK_DESCRIPTION "The Tsunagu plugin SDK: headers, the CP932/CSV codec as a \
+static library and the CMake package (find_package(Tsunagu): Tsunagu::sdk, tsunagu_add_plugin) \
+to build adapter and channel plugins out of tree.")
 include(CPack)

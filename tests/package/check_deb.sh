@@ -73,7 +73,9 @@ if ! "$root/usr/bin/tsunagu" --config "$tmp/etc/tsunagu.xml" --data-dir "$tmp/da
   fail "config check on the packaged configuration"
 fi
 grep -q "configuration OK" "$tmp/check.txt" || fail "config check did not say OK"
-grep -q "$root/usr/lib/tsunagu/plugins" "$tmp/check.txt" || true
+for p in public_assistance health_centre education child_guidance; do
+  grep -q "^OK  system $p: adapter $p" "$tmp/check.txt" || fail "the unpacked $p adapter was not loaded"
+done
 
 # The SDK package
 dpkg-deb -x "$dev" "$tmp/dev"
