@@ -26,6 +26,10 @@ inline constexpr const char* kHubStarted = "hub.started";
 inline constexpr const char* kHubStopped = "hub.stopped";
 inline constexpr const char* kPluginLoaded = "plugin.loaded";
 inline constexpr const char* kPluginRefused = "plugin.refused";
+// SIGHUP / `tsunagu reload`: the routing files and mappings read again (each file's SHA-256), or
+// refused (how many problems; the problems themselves are in the daemon's log).
+inline constexpr const char* kConfigReloaded = "config.reloaded";
+inline constexpr const char* kConfigReloadRefused = "config.reload_refused";
 inline constexpr const char* kInputReceived = "input.received";
 // A push refused before anything was read: not an input, but the auditor sees it.
 inline constexpr const char* kIngestRefused = "ingest.refused";

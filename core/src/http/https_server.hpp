@@ -82,6 +82,10 @@ class HttpsServer {
   std::string url() const;
 
   Router& router() { return router_; }  // to add routes before start()
+  // A reload's new pipelines (IngestEndpoint::replace_pipelines).
+  void replace_pipelines(const std::vector<ingest::SystemPipeline>& pipelines) {
+    ingest_.replace_pipelines(pipelines);
+  }
 
  private:
   class Handler;

@@ -57,13 +57,14 @@ std::shared_ptr<const routing::RoutingConfig> load_routing(const config::HubConf
 }
 
 void attach_routing(std::vector<ingest::SystemPipeline>& pipelines,
-                    std::shared_ptr<const routing::RoutingConfig> routing, const Clock& clock) {
+                    std::shared_ptr<const CurrentRouting> routing, const Clock& clock) {
   if (!routing) return;
   for (auto& p : pipelines) {
     p.on_stored = [routing, &clock](store::Store& store, audit::AuditLog& audit,
                                     const CaseEvent& event, const std::string& subject,
                                     const identity::LinkResult& link) {
-      routing::Router(routing, store, audit, clock).on_event(event, subject, link);
+      // One snapshot per event: a reload during this call does not change its decisions.
+      routing::Router(routing->get(), store, audit, clock).on_event(event, subject, link);
     };
   }
 }
@@ -157,9 +158,10 @@ Hub::Hub(config::HubConfig config, const Clock& clock)
   plugins_ = std::make_unique<plugin::PluginRegistry>();
   plugins_->load_directory(config_.plugin_dir);
   auto pipelines = build_pipelines(config_, *plugins_);
-  routing_ = load_routing(config_);  // a hub with a broken routing config does not start
+  // A hub with a broken routing config does not start.
+  if (auto routing = load_routing(config_)) routing_ = std::make_shared<CurrentRouting>(routing);
   attach_routing(pipelines, routing_, clock_);
-  channels_ = make_channels(config_, *plugins_, routing_.get());
+  channels_ = make_channels(config_, *plugins_, routing_ ? routing_->get().get() : nullptr);
   store_ = open_store(config_, true);
   signing_key_ = load_or_create_signing_key(config_);
   audit_ = std::make_unique<audit::AuditLog>(*store_);
@@ -287,14 +289,14 @@ std::size_t Hub::tick_routing() {
   std::lock_guard<std::mutex> lock(tick_mutex_);
   auto store = open_store(config_);
   audit::AuditLog log_of_tick(*store);
-  return routing::Router(routing_, *store, log_of_tick, clock_).tick();
+  return routing::Router(routing_->get(), *store, log_of_tick, clock_).tick();
 }
 
 std::size_t Hub::deliver_due() {
   auto store = open_store(config_);
   audit::AuditLog log_of_delivery(*store);
-  return delivery::Outbox(*store, log_of_delivery, channels_.get(), routing_,
-                          outbox_settings(config_), clock_)
+  return delivery::Outbox(*store, log_of_delivery, channels_.get(),
+                          routing_ ? routing_->get() : nullptr, outbox_settings(config_), clock_)
       .run_due();
 }
 
@@ -303,20 +305,20 @@ void Hub::run_deliverer(int worker) {
   // channel holds up only its own worker.
   std::unique_ptr<store::Store> store;
   std::unique_ptr<audit::AuditLog> log_of_worker;
-  std::unique_ptr<delivery::Outbox> outbox;
+  const delivery::OutboxSettings settings = outbox_settings(config_);
   while (!stopping_) {
     bool worked = false;
     try {
-      if (!outbox) {
+      if (!store) {
         store = open_store(config_);
         log_of_worker = std::make_unique<audit::AuditLog>(*store);
-        outbox = std::make_unique<delivery::Outbox>(*store, *log_of_worker, channels_.get(),
-                                                    routing_, outbox_settings(config_), clock_);
       }
-      worked = outbox->run_one();
+      // The roster in force now (a reload may have changed it) names the recipients.
+      worked = delivery::Outbox(*store, *log_of_worker, channels_.get(),
+                                routing_ ? routing_->get() : nullptr, settings, clock_)
+                   .run_one();
     } catch (const std::exception& e) {
       log().error("delivery worker %d failed, retrying: %s", worker, std::string(e.what()));
-      outbox.reset();
       log_of_worker.reset();
       store.reset();
     }
@@ -338,7 +340,8 @@ void Hub::run_scheduler() {
         log_of_scheduler = std::make_unique<audit::AuditLog>(*store);
       }
       std::lock_guard<std::mutex> lock(tick_mutex_);
-      if (const std::size_t n = routing::Router(routing_, *store, *log_of_scheduler, clock_).tick()) {
+      if (const std::size_t n =
+              routing::Router(routing_->get(), *store, *log_of_scheduler, clock_).tick()) {
         log().information("routing: %s timers and escalations handled", std::to_string(n));
       }
     } catch (const std::exception& e) {
