@@ -690,6 +690,25 @@ void Router::hand_over(const Context& c, const std::string& from_ward,
         .bind(now)
         .bind(id)
         .run();
+    // The new officers get the notice by its channels too (the old ones' deliveries stand).
+    for (const auto& channel : n->channels) {
+      if (channel == "inbox") continue;
+      for (const auto& officer : to.officers) {
+        store_
+            .query(
+                "INSERT INTO outbox (id, notice_id, channel, recipient, status, next_attempt_at, "
+                "created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (id) DO NOTHING")
+            .bind(delivery_id(id, channel, officer))
+            .bind(id)
+            .bind(channel)
+            .bind(officer)
+            .bind(static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                clock_.now().time_since_epoch())
+                                                .count()))
+            .bind(now)
+            .run();
+      }
+    }
     const std::string detail = describe(n->recipient_role, from_ward, n->recipients) + "  ⇒  " +
                                describe(to.role, to_ward, to.officers);
     notices_.add_history(id, "handed_over", kHub, detail);
