@@ -231,3 +231,30 @@ TEST_F(DaemonIngest, QuarantineRetryAfterTheMappingIsFixedStoresTheRecordsOnce) 
 }
 
 }  // namespace
+
+namespace {
+
+// A store that holds sealed data without its master key (a restore without keys/, a lost
+// directory): tsunagud must refuse to start rather than make a new key that can never open it.
+TEST_F(DaemonIngest, ItRefusesToStartWhenTheMasterKeyOfSealedDataIsMissing) {
+  const auto config = write_test_config(dir_);
+  {
+    Daemon daemon(config, data());
+    daemon.start();
+    drop_into_spool(spool(), "PA_EVENTS_20190605.csv", read_file(kSample));
+    ASSERT_TRUE(wait_until([&] { return done("PA_EVENTS_20190605.csv"); }));
+    ASSERT_TRUE(daemon.wait_ready());
+    EXPECT_EQ(daemon.terminate(), 0);
+  }
+  fs::remove(data() / "keys" / "master.key");
+  Poco::Pipe pipe;
+  std::vector<std::string> args{"--config", config.string(), "--data-dir", data().string()};
+  auto handle = Poco::Process::launch((kBinDir / "tsunagud").string(), args, nullptr, &pipe, &pipe);
+  Poco::PipeInputStream in(pipe);
+  const std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(handle.wait(), 0) << out;
+  EXPECT_NE(out.find("there is no master key"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(data() / "keys" / "master.key"));
+}
+
+}  // namespace

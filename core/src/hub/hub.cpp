@@ -1,5 +1,6 @@
 #include "hub/hub.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 
@@ -7,6 +8,7 @@
 
 #include "http/https_server.hpp"
 #include "routing/router.hpp"
+#include "store/prepared.hpp"
 #include "delivery/outbox.hpp"
 #include "web/web_app.hpp"
 
@@ -119,6 +121,24 @@ std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool c
   options.synchronous_full = config.sqlite.synchronous == "full";
   options.busy_timeout_ms = static_cast<int>(config.sqlite.busy_timeout.count());
   auto store = store::Store::open_sqlite(config.sqlite.file, options);
+  if (create_keys) {
+    // A new master key for a store that already holds sealed data would make all of it
+    // unreadable for good (a restored backup without its key, a lost keys/ directory): refuse.
+    const char* variable = std::getenv(security::Keyring::kMasterKeyVariable);
+    const bool have_key = (variable != nullptr && *variable != '\0') ||
+                          std::filesystem::exists(config.keys_dir() / "master.key");
+    if (!have_key) {
+      auto q = store->query("SELECT COUNT(*) FROM subjects");
+      q.next();
+      if (q.integer(0) > 0) {
+        throw HubError("the store " + config.sqlite.file.string() + " holds sealed data of " +
+                       std::to_string(q.integer(0)) + " subjects but there is no master key (" +
+                       (config.keys_dir() / "master.key").string() + " or " +
+                       security::Keyring::kMasterKeyVariable +
+                       "): restore the key; a new one would make that data unreadable");
+      }
+    }
+  }
   try {
     store->set_keyring(security::Keyring::open(config.keys_dir(), create_keys));
   } catch (const security::KeyError& e) {
