@@ -37,8 +37,9 @@ int deadletter_list(const runtime::CommonOptions& options, const Args& args) {
   const auto rows =
       s.outbox.list(p.has("all") ? "" : "dead", p.has("limit") ? std::stoul(p.get("limit")) : 200);
   for (const auto& r : rows) print(r);
-  std::cout << "dead letters: " << s.outbox.count("dead") << ", pending: "
-            << s.outbox.count("pending") << ", delivered: " << s.outbox.count("delivered") << "\n";
+  std::cout << "dead letters: " << s.outbox.count("dead")
+            << ", pending: " << s.outbox.count("pending")
+            << ", delivered: " << s.outbox.count("delivered") << "\n";
   return kExitOk;
 }
 
@@ -49,10 +50,10 @@ int deadletter_show(const runtime::CommonOptions& options, const Args& args) {
   OutboxSession s(options);
   auto r = s.outbox.get(p.positional[0]);
   if (!r) throw std::invalid_argument("no delivery " + p.positional[0]);
-  std::cout << "delivery " << r->id << "\n  notice " << r->notice_id << "\n  channel "
-            << r->channel << "\n  recipient " << r->recipient << "\n  status " << r->status
-            << "\n  attempts " << r->attempts << "\n  last outcome " << r->last_outcome << " "
-            << r->last_detail << "\n  created " << r->created_at << "\n";
+  std::cout << "delivery " << r->id << "\n  notice " << r->notice_id << "\n  channel " << r->channel
+            << "\n  recipient " << r->recipient << "\n  status " << r->status << "\n  attempts "
+            << r->attempts << "\n  last outcome " << r->last_outcome << " " << r->last_detail
+            << "\n  created " << r->created_at << "\n";
   return kExitOk;
 }
 

@@ -21,9 +21,9 @@ std::string actor_of(const ParsedArgs& p) {
 }
 
 int change(const runtime::CommonOptions& options, const Args& args, const char* usage,
-           const char* done, void (routing::NoticeStore::*action)(const std::string&,
-                                                                 const std::string&,
-                                                                 const std::string&)) {
+           const char* done,
+           void (routing::NoticeStore::*action)(const std::string&, const std::string&,
+                                                const std::string&)) {
   const auto p = parse(args, {"as", "note"});
   if (p.positional.size() != 1) throw std::invalid_argument(std::string("usage: ") + usage);
   quiet_logging();
@@ -57,10 +57,12 @@ int notices_list(const runtime::CommonOptions& options, const Args& args) {
   const auto list = notices.list(f);
   for (const auto& n : list) {
     std::cout << n.id << "  " << n.status << "  " << n.type << "  " << n.rule_id << "  "
-              << n.recipient_role << "@" << n.recipient_ward << " → " << routing::join_ids(n.recipients)
-              << "  期限 " << due_text(n.due_at) << "  " << n.title
-              << (n.escalation_level > 0 ? "  (escalated " + std::to_string(n.escalation_level) + ")"
-                                         : "")
+              << n.recipient_role << "@" << n.recipient_ward << " → "
+              << routing::join_ids(n.recipients) << "  期限 " << due_text(n.due_at) << "  "
+              << n.title
+              << (n.escalation_level > 0
+                      ? "  (escalated " + std::to_string(n.escalation_level) + ")"
+                      : "")
               << "\n";
   }
   std::cout << list.size() << " 件\n";
@@ -69,7 +71,8 @@ int notices_list(const runtime::CommonOptions& options, const Args& args) {
 
 int notices_show(const runtime::CommonOptions& options, const Args& args) {
   const auto p = parse(args, {"as"});
-  if (p.positional.size() != 1) throw std::invalid_argument("usage: notices show <id> [--as OFFICER]");
+  if (p.positional.size() != 1)
+    throw std::invalid_argument("usage: notices show <id> [--as OFFICER]");
   quiet_logging();
   const auto config = runtime::load_config(options);
   auto store = open_store(config);
@@ -94,8 +97,8 @@ int notices_show(const runtime::CommonOptions& options, const Args& args) {
   std::cout << "履歴 (history):\n";
   for (const auto& h : n->history) {
     std::cout << "  " << h.at << "  " << h.action << "  " << h.actor
-              << (h.detail.empty() ? "" : "  " + h.detail) << (h.note.empty() ? "" : "  「" + h.note + "」")
-              << "\n";
+              << (h.detail.empty() ? "" : "  " + h.detail)
+              << (h.note.empty() ? "" : "  「" + h.note + "」") << "\n";
   }
   return kExitOk;
 }

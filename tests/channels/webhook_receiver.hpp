@@ -46,8 +46,8 @@ struct Behaviour {
 
 class Receiver {
  public:
-  // Serves on 127.0.0.1, `port` (0: any free one; a port of an earlier receiver: it is back), with `dir`/server.{crt,key}; clients must present a certificate
-  // issued by `dir`/ca.crt.
+  // Serves on 127.0.0.1, `port` (0: any free one; a port of an earlier receiver: it is back), with
+  // `dir`/server.{crt,key}; clients must present a certificate issued by `dir`/ca.crt.
   explicit Receiver(const webhook_fs::path& dir, std::uint16_t port = 0) {
     Poco::Net::Context::Params p;
     p.certificateFile = (dir / "server.crt").string();

@@ -127,14 +127,16 @@ Batch make_batch(int children) {
     for (int i = f * 4; i < children; i += 8) {
       const Child c = child(i);
       const bool bad = i % 40 == 4;  // a document without a birth time
-      xml += R"(<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><id root="urn:sapporo:health-centre:record" extension="HC-)" +
-             c.rid + R"("/><versionNumber value="1"/><code code="INFANT_CHECKUP"/><effectiveTime value="20190501"/><recordTarget><patientRole><id root="urn:sapporo:resident-id" extension=")" +
-             c.rid +
-             R"("/><patient><name use="IDE"><family>試験</family><given>花子</given></name><name use="SYL"><family>シケン</family><given>ハナコ</given></name><administrativeGenderCode code="2"/>)" +
-             (bad ? std::string() : "<birthTime value=\"" + c.birth_compact + "\"/>") +
-             R"(</patient><providerOrganization><id root="urn:sapporo:ward" extension=")" + c.ward +
-             R"("/></providerOrganization></patientRole></recordTarget><component><structuredBody><component><section><entry><observation classCode="OBS" moodCode="EVN"><code code="CHECKUP_TYPE"/><value xsi:type="CD" code="18M"/></observation></entry><entry><observation classCode="OBS" moodCode="EVN"><code code="RESULT"/><value xsi:type="CD" code="MISSED"/></observation></entry></section></component></structuredBody></component></ClinicalDocument>)" +
-             "\n";
+      xml +=
+          R"(<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><id root="urn:sapporo:health-centre:record" extension="HC-)" +
+          c.rid +
+          R"("/><versionNumber value="1"/><code code="INFANT_CHECKUP"/><effectiveTime value="20190501"/><recordTarget><patientRole><id root="urn:sapporo:resident-id" extension=")" +
+          c.rid +
+          R"("/><patient><name use="IDE"><family>試験</family><given>花子</given></name><name use="SYL"><family>シケン</family><given>ハナコ</given></name><administrativeGenderCode code="2"/>)" +
+          (bad ? std::string() : "<birthTime value=\"" + c.birth_compact + "\"/>") +
+          R"(</patient><providerOrganization><id root="urn:sapporo:ward" extension=")" + c.ward +
+          R"("/></providerOrganization></patientRole></recordTarget><component><structuredBody><component><section><entry><observation classCode="OBS" moodCode="EVN"><code code="CHECKUP_TYPE"/><value xsi:type="CD" code="18M"/></observation></entry><entry><observation classCode="OBS" moodCode="EVN"><code code="RESULT"/><value xsi:type="CD" code="MISSED"/></observation></entry></section></component></structuredBody></component></ClinicalDocument>)" +
+          "\n";
     }
     xml += "</HealthCentreExport>\n";
     const std::string name = "HC_2019050" + std::to_string(f + 1) + ".xml";
@@ -147,12 +149,12 @@ Batch make_batch(int children) {
     std::string ndjson;
     for (int i = f * 5; i < children; i += 10) {
       const Child c = child(i);
-      ndjson += R"({"event_id": "CG-)" + c.rid +
-                R"(", "revision": 1, "type": "report_received", "occurred_at": "2019-05-10T21:30:00+09:00", "child": {"resident_id": ")" +
-                c.rid + R"(", "name": "試験 花子", "name_kana": "シケン ハナコ", "birth_date": ")" +
-                c.birth_iso + R"(", "sex": "F"}, "ward_code": ")" +
-                (i % 50 == 15 ? std::string("99999") : c.ward) + R"(", "risk_level": "B"})" +
-                "\n";
+      ndjson +=
+          R"({"event_id": "CG-)" + c.rid +
+          R"(", "revision": 1, "type": "report_received", "occurred_at": "2019-05-10T21:30:00+09:00", "child": {"resident_id": ")" +
+          c.rid + R"(", "name": "試験 花子", "name_kana": "シケン ハナコ", "birth_date": ")" +
+          c.birth_iso + R"(", "sex": "F"}, "ward_code": ")" +
+          (i % 50 == 15 ? std::string("99999") : c.ward) + R"(", "risk_level": "B"})" + "\n";
     }
     const std::string name = "CG_2019051" + std::to_string(f) + ".ndjson";
     b.bytes[name] = ndjson;
@@ -343,8 +345,8 @@ TEST(CrashHarness, KilledAtRandomNothingIsLostRoutedTwiceOrDeliveredTwice) {
   // Every input record is an event or in quarantine, per input.
   {
     auto s = chaos.store();
-    auto q = s->query(
-        "SELECT origin, status, records, events, duplicates, quarantined FROM inputs");
+    auto q =
+        s->query("SELECT origin, status, records, events, duplicates, quarantined FROM inputs");
     int inputs = 0;
     while (q.next()) {
       ++inputs;

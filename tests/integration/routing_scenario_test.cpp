@@ -53,8 +53,8 @@ std::string pa_row(const std::string& ref, const std::string& code, const std::s
 }
 
 // One health-centre CDA document; `observations` are (code, value code) pairs.
-std::string hc_document(const std::string& id, const std::string& doc_code,
-                        const std::string& date, char who, const std::string& ward,
+std::string hc_document(const std::string& id, const std::string& doc_code, const std::string& date,
+                        char who, const std::string& ward,
                         const std::vector<std::pair<std::string, std::string>>& observations) {
   const bool mother = who == 'M';
   std::string obs;
@@ -99,10 +99,11 @@ std::string hc_export(const std::string& document) {
 }
 
 std::string cg_report(const std::string& id, const std::string& at, const std::string& ward) {
-  return R"({"event_id": ")" + id + R"(", "revision": 1, "type": "report_received", "occurred_at": ")" +
-         at +
+  return R"({"event_id": ")" + id +
+         R"(", "revision": 1, "type": "report_received", "occurred_at": ")" + at +
          R"(", "child": {"resident_id": null, "name": "山田 ことり", "name_kana": "ヤマダ コトリ", "birth_date": "2017-03-10", "sex": "F"}, "ward_code": ")" +
-         ward + R"(", "risk_level": "B", "report_source": "近隣住民", "address": "札幌市中央区南8条西10丁目", "note": "夜間に泣き声"})" +
+         ward +
+         R"(", "risk_level": "B", "report_source": "近隣住民", "address": "札幌市中央区南8条西10丁目", "note": "夜間に泣き声"})" +
          "\n";
 }
 
@@ -197,10 +198,11 @@ const std::vector<std::string> kChuoLiaisons{"chuo-liaison-1", "chuo-liaison-2"}
 
 TEST_F(Scenario2019, EveryNoticeRecipientDeadlineEscalationAndHandOver) {
   // 1. 2018-04-02 (Mon): public assistance opens the household in 東区, mother and daughter.
-  deliver("2018-04-02T10:00:00+09:00", "public_assistance", "PA_EVENTS_20180402.csv",
-          cp932(std::string(kPaHeader) +
-                pa_row("PA2018040200001", "01", "H30.04.02", 'M', "01103", "札幌市東区北10条東7丁目") +
-                pa_row("PA2018040200002", "03", "H30.04.02", 'C', "01103", "札幌市東区北10条東7丁目")));
+  deliver(
+      "2018-04-02T10:00:00+09:00", "public_assistance", "PA_EVENTS_20180402.csv",
+      cp932(std::string(kPaHeader) +
+            pa_row("PA2018040200001", "01", "H30.04.02", 'M', "01103", "札幌市東区北10条東7丁目") +
+            pa_row("PA2018040200002", "03", "H30.04.02", 'C', "01103", "札幌市東区北10条東7丁目")));
   EXPECT_TRUE(all().empty());
 
   // 2. 2018-05-07 (Mon): the health centre registers the mother as a 特定妊婦 → 東区's liaisons,
@@ -274,10 +276,12 @@ TEST_F(Scenario2019, EveryNoticeRecipientDeadlineEscalationAndHandOver) {
   // 7. 2019-03-01 (Fri): the family moves to 中央区. Every open notice about the girl (and the
   //    mother's acknowledged one) goes to 中央区; the coordinator's escalation goes to 中央区's
   //    保護課長 (中央区 has no 支援調整課); both wards' liaisons are told.
-  deliver("2019-03-01T10:00:00+09:00", "public_assistance", "PA_EVENTS_20190301.csv",
-          cp932(std::string(kPaHeader) +
-                pa_row("PA2019030100001", "06", "H31.03.01", 'M', "01101", "札幌市中央区南8条西10丁目") +
-                pa_row("PA2019030100002", "06", "H31.03.01", 'C', "01101", "札幌市中央区南8条西10丁目")));
+  deliver(
+      "2019-03-01T10:00:00+09:00", "public_assistance", "PA_EVENTS_20190301.csv",
+      cp932(
+          std::string(kPaHeader) +
+          pa_row("PA2019030100001", "06", "H31.03.01", 'M', "01101", "札幌市中央区南8条西10丁目") +
+          pa_row("PA2019030100002", "06", "H31.03.01", 'C', "01101", "札幌市中央区南8条西10丁目")));
   for (const auto& id : {missed[0].id, combined_liaison[0].id, sem[0].id}) {
     auto n = notices().get(id, true);
     EXPECT_EQ(n->recipient_ward, "01101") << n->rule_id;
@@ -415,8 +419,8 @@ TEST_F(Scenario2019, EveryNoticeRecipientDeadlineEscalationAndHandOver) {
 
 TEST_F(Scenario2019, APsychiatricConsultationIsWithheldAndLogged) {
   deliver("2018-04-02T10:00:00+09:00", "public_assistance", "PA_EVENTS_20180402.csv",
-          cp932(std::string(kPaHeader) +
-                pa_row("PA2018040200001", "01", "H30.04.02", 'M', "01103", "札幌市東区北10条東7丁目")));
+          cp932(std::string(kPaHeader) + pa_row("PA2018040200001", "01", "H30.04.02", 'M', "01103",
+                                                "札幌市東区北10条東7丁目")));
   deliver("2018-06-01T10:00:00+09:00", "health_centre", "HC_20180601.xml",
           hc_export(hc_document("HC-2018-5001", "PSYCH_CONSULT", "20180601", 'M', "01103", {})));
   EXPECT_TRUE(all().empty());

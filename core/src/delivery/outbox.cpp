@@ -129,7 +129,8 @@ ChannelDelivery Outbox::delivery_of(const OutboxRow& row, bool& readable) {
     ++d.unread_for_recipient;
     if (m.due_at > 0 && (earliest == 0 || m.due_at < earliest)) earliest = m.due_at;
   }
-  if (earliest > 0) d.earliest_due_for_recipient = routing::format_jst(routing::from_unix(earliest));
+  if (earliest > 0)
+    d.earliest_due_for_recipient = routing::format_jst(routing::from_unix(earliest));
   return d;
 }
 
@@ -179,11 +180,13 @@ void Outbox::record(const OutboxRow& row, const ChannelResult& result) {
   } else if (status == "dead") {
     notices.add_history(row.notice_id, "dead_letter", "hub", detail);
   } else {
-    notices.add_history(row.notice_id, "delivery_failed", "hub",
-                        detail + ", next " + routing::format_jst(TimePoint(
-                                                 std::chrono::milliseconds(next))));
+    notices.add_history(
+        row.notice_id, "delivery_failed", "hub",
+        detail + ", next " + routing::format_jst(TimePoint(std::chrono::milliseconds(next))));
   }
-  audit_.append({audit::entry_type::kDeliveryAttempted, "hub", subject,
+  audit_.append({audit::entry_type::kDeliveryAttempted,
+                 "hub",
+                 subject,
                  {{"delivery_id", row.id},
                   {"notice_id", row.notice_id},
                   {"channel", row.channel},
@@ -266,8 +269,11 @@ void Outbox::retry(const std::string& id, const std::string& actor) {
     if (q.next()) subject = q.text(0);
   }
   routing::NoticeStore(store_, audit_, clock_)
-      .add_history(row->notice_id, "delivery_retried", actor, row->channel + " → " + row->recipient);
-  audit_.append({audit::entry_type::kDeliveryRetried, actor, subject,
+      .add_history(row->notice_id, "delivery_retried", actor,
+                   row->channel + " → " + row->recipient);
+  audit_.append({audit::entry_type::kDeliveryRetried,
+                 actor,
+                 subject,
                  {{"delivery_id", id},
                   {"notice_id", row->notice_id},
                   {"channel", row->channel},

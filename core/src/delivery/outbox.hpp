@@ -31,9 +31,9 @@
 namespace tsunagu::delivery {
 
 struct OutboxSettings {
-  int max_attempts = 8;                                    // per channel unless overridden
+  int max_attempts = 8;  // per channel unless overridden
   std::map<std::string, int> max_attempts_by_channel;
-  std::chrono::milliseconds initial_backoff{5000};         // after the first failed attempt
+  std::chrono::milliseconds initial_backoff{5000};  // after the first failed attempt
   std::chrono::milliseconds max_backoff{std::chrono::hours(1)};
   std::chrono::milliseconds lease{std::chrono::minutes(5)};  // longer than any attempt can take
   int attempts_for(const std::string& channel) const;

@@ -40,7 +40,9 @@ std::vector<std::string> split_ids(const std::string& text) {
   return out;
 }
 
-std::string NoticeStore::now_text() const { return format_jst(clock_.now()); }
+std::string NoticeStore::now_text() const {
+  return format_jst(clock_.now());
+}
 
 bool Notice::addressed_to(const std::string& officer_id) const {
   return std::find(recipients.begin(), recipients.end(), officer_id) != recipients.end();
@@ -159,8 +161,8 @@ std::vector<RoutingDecision> NoticeStore::decisions(const std::string& event_id)
   q.bind(event_id);
   std::vector<RoutingDecision> out;
   while (q.next()) {
-    out.push_back({q.integer(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5),
-                   q.text(6), q.text(7), q.text(8)});
+    out.push_back({q.integer(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6),
+                   q.text(7), q.text(8)});
   }
   return out;
 }
@@ -224,7 +226,9 @@ void NoticeStore::change(const std::string& id, const std::string& action, const
     }
   }
   add_history(id, action, actor, "", n->subject_id, note);
-  audit_.append({audit_type, actor, n->subject_id,
+  audit_.append({audit_type,
+                 actor,
+                 n->subject_id,
                  {{"notice_id", id},
                   {"rule", n->rule_id},
                   {"policy", n->policy_id},
@@ -245,7 +249,9 @@ bool NoticeStore::mark_opened(const std::string& id, const std::string& actor) {
       .bind(id)
       .run();
   add_history(id, "opened", actor, "");
-  audit_.append({audit::entry_type::kNoticeOpened, actor, n->subject_id,
+  audit_.append({audit::entry_type::kNoticeOpened,
+                 actor,
+                 n->subject_id,
                  {{"notice_id", id}, {"rule", n->rule_id}, {"policy", n->policy_id}}});
   tx.commit();
   return true;

@@ -142,8 +142,7 @@ bool Router::matches(const Match& m, const Context& c) const {
 }
 
 std::map<std::string, std::string> Router::minimise(const std::vector<std::string>& fields,
-                                                    const Policy& policy,
-                                                    const Context& c) const {
+                                                    const Policy& policy, const Context& c) const {
   std::map<std::string, std::string> out;
   const CaseEvent& e = *c.event;
   for (const auto& f : fields) {
@@ -226,7 +225,9 @@ void Router::withhold(const std::string& rule_id, const Policy* policy, const Co
                       const std::string& recipient, const std::string& reason) {
   notices_.add_decision({0, c.event_id, rule_id, "withheld", policy ? policy->id : "", recipient,
                          "", reason, format_jst(clock_.now())});
-  audit_.append({audit::entry_type::kRoutingWithheld, kHub, c.subject_id,
+  audit_.append({audit::entry_type::kRoutingWithheld,
+                 kHub,
+                 c.subject_id,
                  {{"event_id", c.event_id},
                   {"rule", rule_id},
                   {"policy", policy ? policy->id : ""},
@@ -245,11 +246,11 @@ std::string Router::insert_notice(const std::string& type, const std::string& de
                                   const std::string& parent_id, int escalation_level) {
   const std::string id = store::random_uuid();
   const std::string now = format_jst(clock_.now());
-  const std::string sealed =
-      store_.seal_for(c.subject_id, NoticeStore::fields_to_json(fields), NoticeStore::fields_ad(id));
+  const std::string sealed = store_.seal_for(c.subject_id, NoticeStore::fields_to_json(fields),
+                                             NoticeStore::fields_ad(id));
   const std::string legal = policy.legal_basis.code + " " + policy.legal_basis.citation;
-  const std::vector<std::string> chans = channels.empty() ? std::vector<std::string>{"inbox"}
-                                                          : channels;
+  const std::vector<std::string> chans =
+      channels.empty() ? std::vector<std::string>{"inbox"} : channels;
   store_
       .query(
           "INSERT INTO notices (id, dedupe_key, type, rule_id, policy_id, legal_basis, person_id, "
@@ -307,9 +308,10 @@ std::string Router::insert_notice(const std::string& type, const std::string& de
           .run();
     }
   }
-  notices_.add_decision(
-      {0, c.event_id, rule_id, "routed", policy.id, recipient, id, reason, now});
-  audit_.append({audit::entry_type::kNoticeRouted, kHub, c.subject_id,
+  notices_.add_decision({0, c.event_id, rule_id, "routed", policy.id, recipient, id, reason, now});
+  audit_.append({audit::entry_type::kNoticeRouted,
+                 kHub,
+                 c.subject_id,
                  {{"notice_id", id},
                   {"type", type},
                   {"event_id", c.event_id},
@@ -320,7 +322,8 @@ std::string Router::insert_notice(const std::string& type, const std::string& de
                   {"ward", c.ward},
                   {"recipients", join_ids(to.officers)},
                   {"channels", join_ids(chans)},
-                  {"fields", [&] {
+                  {"fields",
+                   [&] {
                      std::string names;
                      for (const auto& [k, v] : fields) names += (names.empty() ? "" : ",") + k;
                      return names;
@@ -369,7 +372,9 @@ void Router::deliver(const Delivery& d, const Context& c) {
     notices_.add_decision({0, c.event_id, d.rule_id, "unreachable", policy.id, wanted, "",
                            "名簿に該当する職員がいません (no officer serves this role and ward)",
                            format_jst(now)});
-    audit_.append({audit::entry_type::kRoutingUnreachable, kHub, c.subject_id,
+    audit_.append({audit::entry_type::kRoutingUnreachable,
+                   kHub,
+                   c.subject_id,
                    {{"event_id", c.event_id},
                     {"rule", d.rule_id},
                     {"policy", policy.id},
@@ -405,9 +410,8 @@ void Router::deliver(const Delivery& d, const Context& c) {
   const std::int64_t next = d.escalates ? due : 0;
   if (existing) {
     if (existing->status == "closed") {
-      notices_.add_decision({0, c.event_id, d.rule_id, "duplicate", policy.id, wanted,
-                             existing->id, "通知は既に完了しています (the notice is closed)",
-                             format_jst(now)});
+      notices_.add_decision({0, c.event_id, d.rule_id, "duplicate", policy.id, wanted, existing->id,
+                             "通知は既に完了しています (the notice is closed)", format_jst(now)});
       return;
     }
     const std::string sealed =
@@ -431,11 +435,13 @@ void Router::deliver(const Delivery& d, const Context& c) {
         .run();
     notices_.add_history(existing->id, reopen ? "reopened" : "updated", kHub,
                          "event " + c.event_id + " (" + e.kind + ")");
-    notices_.add_decision({0, c.event_id, d.rule_id, "updated", policy.id,
-                           describe(existing->recipient_role, existing->recipient_ward,
-                                    existing->recipients),
-                           existing->id, d.reason, format_jst(now)});
-    audit_.append({audit::entry_type::kNoticeUpdated, kHub, c.subject_id,
+    notices_.add_decision(
+        {0, c.event_id, d.rule_id, "updated", policy.id,
+         describe(existing->recipient_role, existing->recipient_ward, existing->recipients),
+         existing->id, d.reason, format_jst(now)});
+    audit_.append({audit::entry_type::kNoticeUpdated,
+                   kHub,
+                   c.subject_id,
                    {{"notice_id", existing->id},
                     {"event_id", c.event_id},
                     {"rule", d.rule_id},
@@ -444,10 +450,9 @@ void Router::deliver(const Delivery& d, const Context& c) {
                     {"reopened", reopen ? "true" : "false"}}});
     return;
   }
-  const std::string key =
-      d.dedupe_key.empty() ? d.type + ":" + d.rule_id + ":" + to.role + ":" + c.person_id + ":" +
-                                 store::random_uuid()
-                           : d.dedupe_key;
+  const std::string key = d.dedupe_key.empty() ? d.type + ":" + d.rule_id + ":" + to.role + ":" +
+                                                     c.person_id + ":" + store::random_uuid()
+                                               : d.dedupe_key;
   insert_notice(d.type, key, d.rule_id, policy, c, to, d.recipient->channels, d.title, d.reason,
                 fields, due, next, "", 0);
 }
@@ -499,9 +504,11 @@ void Router::timers(const Context& c) {
             .bind(c.event_id)
             .bind(id)
             .run();
-        notices_.add_decision({0, c.event_id, rule.id, "timer_stopped", rule.policy, "", "",
-                               "timer " + id, now});
-        audit_.append({audit::entry_type::kTimerStopped, kHub, c.subject_id,
+        notices_.add_decision(
+            {0, c.event_id, rule.id, "timer_stopped", rule.policy, "", "", "timer " + id, now});
+        audit_.append({audit::entry_type::kTimerStopped,
+                       kHub,
+                       c.subject_id,
                        {{"timer_id", id}, {"rule", rule.id}, {"stopped_by", c.event_id}}});
       }
     }
@@ -509,8 +516,7 @@ void Router::timers(const Context& c) {
       const Policy* policy = config_->policy(rule.policy);
       if (policy == nullptr || !policy->covers(e.source, e.kind)) {
         withhold(rule.id, policy, c, rule.recipient.role,
-                 "方針が" + config_->system_label(e.source) + "の「" +
-                     config_->kind_label(e.kind) +
+                 "方針が" + config_->system_label(e.source) + "の「" + config_->kind_label(e.kind) +
                      "」を対象としていないため、期限の監視を開始しません (policy does not cover "
                      "the start event)");
         continue;
@@ -536,7 +542,9 @@ void Router::timers(const Context& c) {
       if (inserted == 0) continue;  // a revision of the same report: the clock keeps running
       notices_.add_decision({0, c.event_id, rule.id, "timer_started", policy->id, "", "",
                              "timer " + id + " due " + format_jst(due), now});
-      audit_.append({audit::entry_type::kTimerStarted, kHub, c.subject_id,
+      audit_.append({audit::entry_type::kTimerStarted,
+                     kHub,
+                     c.subject_id,
                      {{"timer_id", id},
                       {"rule", rule.id},
                       {"policy", policy->id},
@@ -622,9 +630,11 @@ void Router::correlate(const Context& c) {
         kinds_text += (kinds_text.empty() ? "" : "、") + label;
       }
       std::string item;
-      if (policy->fields.count("occurred_at") != 0) item += format_jst(from_unix(s.at)).substr(0, 10) + " ";
+      if (policy->fields.count("occurred_at") != 0)
+        item += format_jst(from_unix(s.at)).substr(0, 10) + " ";
       if (policy->fields.count("kind") != 0) item += label;
-      if (policy->fields.count("source") != 0) item += "（" + config_->system_label(s.source) + "）";
+      if (policy->fields.count("source") != 0)
+        item += "（" + config_->system_label(s.source) + "）";
       if (!item.empty()) listed += (listed.empty() ? "" : "; ") + item;
     }
     cc.kinds_text = kinds_text;
@@ -646,8 +656,7 @@ void Router::correlate(const Context& c) {
   }
 }
 
-void Router::hand_over(const Context& c, const std::string& from_ward,
-                       const std::string& to_ward) {
+void Router::hand_over(const Context& c, const std::string& from_ward, const std::string& to_ward) {
   std::vector<std::string> ids;
   {
     auto q = store_.query(
@@ -714,7 +723,9 @@ void Router::hand_over(const Context& c, const std::string& from_ward,
     notices_.add_history(id, "handed_over", kHub, detail);
     notices_.add_decision(
         {0, c.event_id, "handover", "handed_over", n->policy_id, detail, id, "", now});
-    audit_.append({audit::entry_type::kNoticeHandedOver, kHub, n->subject_id,
+    audit_.append({audit::entry_type::kNoticeHandedOver,
+                   kHub,
+                   n->subject_id,
                    {{"notice_id", id},
                     {"event_id", c.event_id},
                     {"rule", n->rule_id},
@@ -838,16 +849,18 @@ bool Router::fire_timer(const std::string& timer_id) {
         .bind(timer_id)
         .run();
   }
-  audit_.append({audit::entry_type::kTimerFired, kHub, subject_id,
-                 {{"timer_id", timer_id},
-                  {"rule", rule_id},
-                  {"event_id", event_id},
-                  {"due_at", format_jst(from_unix(due_at))},
-                  {"notice_id", notice_id},
-                  {"outcome", notice_id.empty()
-                                  ? (rule == nullptr ? "rule no longer configured"
-                                                     : "no notice (withheld or unreadable)")
-                                  : "notice"}}});
+  audit_.append(
+      {audit::entry_type::kTimerFired,
+       kHub,
+       subject_id,
+       {{"timer_id", timer_id},
+        {"rule", rule_id},
+        {"event_id", event_id},
+        {"due_at", format_jst(from_unix(due_at))},
+        {"notice_id", notice_id},
+        {"outcome", notice_id.empty() ? (rule == nullptr ? "rule no longer configured"
+                                                         : "no notice (withheld or unreadable)")
+                                      : "notice"}}});
   tx.commit();
   return true;
 }
@@ -940,22 +953,22 @@ bool Router::escalate(const std::string& notice_id) {
     return true;
   }
   const Ward* ward = config_->roster.ward(c.ward);
-  const std::string reason = "期限（" + format_jst_japanese(was_due) +
-                             "）までに確認されなかったため通知します" +
-                             (after_hours && to.role == config_->after_hours_role
-                                  ? "（時間外・休日のため緊急対応担当へ）"
-                                  : "") + "。" +
-                             n->reason;
+  const std::string reason =
+      "期限（" + format_jst_japanese(was_due) + "）までに確認されなかったため通知します" +
+      (after_hours && to.role == config_->after_hours_role ? "（時間外・休日のため緊急対応担当へ）"
+                                                           : "") +
+      "。" + n->reason;
   const std::int64_t due = deadline.empty() ? 0 : to_unix(calendar_.due(now, deadline));
-  const std::string escalation_id =
-      insert_notice("escalation", "esc:" + notice_id + ":" + std::to_string(level), n->rule_id,
-                    *policy, c, to, {"inbox"}, "【期限超過】" + n->title, reason, n->fields, due,
-                    0, notice_id, level + 1);
+  const std::string escalation_id = insert_notice(
+      "escalation", "esc:" + notice_id + ":" + std::to_string(level), n->rule_id, *policy, c, to,
+      {"inbox"}, "【期限超過】" + n->title, reason, n->fields, due, 0, notice_id, level + 1);
   advance();
-  notices_.add_history(notice_id, "escalated", kHub,
-                       wanted + (ward ? " (" + ward->name + ")" : "") + ", notice " +
-                           escalation_id);
-  audit_.append({audit::entry_type::kNoticeEscalated, kHub, n->subject_id,
+  notices_.add_history(
+      notice_id, "escalated", kHub,
+      wanted + (ward ? " (" + ward->name + ")" : "") + ", notice " + escalation_id);
+  audit_.append({audit::entry_type::kNoticeEscalated,
+                 kHub,
+                 n->subject_id,
                  {{"notice_id", notice_id},
                   {"escalation_notice", escalation_id},
                   {"level", std::to_string(level + 1)},

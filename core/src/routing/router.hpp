@@ -82,9 +82,9 @@ class Router {
                             const std::string& rule_id, const Policy& policy, const Context& c,
                             const Resolved& to, const std::vector<std::string>& channels,
                             const std::string& title, const std::string& reason,
-                            const std::map<std::string, std::string>& fields,
-                            std::int64_t due_at, std::int64_t next_escalation_at,
-                            const std::string& parent_id, int escalation_level);
+                            const std::map<std::string, std::string>& fields, std::int64_t due_at,
+                            std::int64_t next_escalation_at, const std::string& parent_id,
+                            int escalation_level);
   void withhold(const std::string& rule_id, const Policy* policy, const Context& c,
                 const std::string& recipient, const std::string& reason);
 

@@ -83,16 +83,15 @@ class OutboxTest : public ::testing::Test {
     port_ = receiver_->port();
     fs::create_directories(dir_ / "outgoing");
     driver_ = std::make_unique<delivery::ChannelDriver>(
-        registry_,
-        std::vector<delivery::ChannelConfig>{
-            {"hook",
-             "webhook",
-             {{"url", receiver_->url()},
-              {"certificate", (tls() / "clients" / "tsunagu_hub.crt").string()},
-              {"private_key", (tls() / "clients" / "tsunagu_hub.key").string()},
-              {"ca", (tls() / "ca.crt").string()},
-              {"timeout_ms", "2000"}}},
-            {"files", "spool", {{"directory", (dir_ / "outgoing").string()}}}});
+        registry_, std::vector<delivery::ChannelConfig>{
+                       {"hook",
+                        "webhook",
+                        {{"url", receiver_->url()},
+                         {"certificate", (tls() / "clients" / "tsunagu_hub.crt").string()},
+                         {"private_key", (tls() / "clients" / "tsunagu_hub.key").string()},
+                         {"ca", (tls() / "ca.crt").string()},
+                         {"timeout_ms", "2000"}}},
+                       {"files", "spool", {{"directory", (dir_ / "outgoing").string()}}}});
     settings_.initial_backoff = 1000ms;
     settings_.max_backoff = 60000ms;
     settings_.max_attempts = 5;
@@ -211,7 +210,7 @@ TEST_F(OutboxTest, JitterKeepsTheDelayBetweenHalfAndAll) {
   auto o = outbox();
   EXPECT_EQ(o.backoff(1, 0.0), 500ms);
   EXPECT_EQ(o.backoff(1, 1.0), 1000ms);
-  EXPECT_EQ(o.backoff(3, 0.5), 3000ms);  // 4000 · 0.75
+  EXPECT_EQ(o.backoff(3, 0.5), 3000ms);    // 4000 · 0.75
   EXPECT_EQ(o.backoff(20, 1.0), 60000ms);  // capped
 }
 

@@ -50,8 +50,7 @@ Deadline deadline(const char* iso, Deadline::Clock clock) {
 std::shared_ptr<const RoutingConfig> test_config() {
   auto c = std::make_shared<RoutingConfig>();
   c->roster.wards = {{"01101", "中央区"}, {"01103", "東区"}};
-  c->roster.roles = {"liaison", "coordinator", "pa_section_chief", "cg_caseworker",
-                     "cg_emergency"};
+  c->roster.roles = {"liaison", "coordinator", "pa_section_chief", "cg_caseworker", "cg_emergency"};
   const int open = 8 * 60 + 45, close = 17 * 60 + 15;
   c->roster.office_hours = {slot({1, 2, 3, 4, 5}, open, close, false, true)};
   c->roster.officers = {
@@ -72,9 +71,14 @@ std::shared_ptr<const RoutingConfig> test_config() {
   liaison.sources = {"health_centre", "public_assistance", "child_guidance"};
   liaison.kinds = {"infant_checkup.*", "home_visit.*", "cg.report_received", "welfare.*"};
   liaison.roles = {"liaison", "coordinator", "pa_section_chief", "cg_caseworker", "cg_emergency"};
-  liaison.fields = {"kind",         "occurred_at",        "source",
-                    "subject.name", "subject.name_kana",  "subject.age_months",
-                    "subject.ward_code", "attributes.checkup_type"};
+  liaison.fields = {"kind",
+                    "occurred_at",
+                    "source",
+                    "subject.name",
+                    "subject.name_kana",
+                    "subject.age_months",
+                    "subject.ward_code",
+                    "attributes.checkup_type"};
   Policy narrow;
   narrow.id = "p_narrow";
   narrow.legal_basis = {"x", "y"};
@@ -237,8 +241,8 @@ class RouterTest : public ::testing::Test {
 
 TEST_F(RouterTest, RoutesToTheWardLiaisonWithOnlyThePolicysFields) {
   on_welfare("01103");
-  auto missed = event("health_centre", "HC-1", "infant_checkup.missed",
-                      "2019-01-05T10:00:00+09:00", "01103");
+  auto missed =
+      event("health_centre", "HC-1", "infant_checkup.missed", "2019-01-05T10:00:00+09:00", "01103");
   missed.attributes["checkup_type"] = "FOLLOWUP";
   missed.attributes["note"] = "自由記述";
   ASSERT_TRUE(ingest(missed));
@@ -297,8 +301,8 @@ TEST_F(RouterTest, WithholdsWhenTheAllowedFieldsIdentifyNobody) {
 
 TEST_F(RouterTest, ARevisionUpdatesItsNoticeAndAReSendAddsNothing) {
   on_welfare("01103");
-  auto missed = event("health_centre", "HC-1", "infant_checkup.missed",
-                      "2019-01-05T10:00:00+09:00", "01103");
+  auto missed =
+      event("health_centre", "HC-1", "infant_checkup.missed", "2019-01-05T10:00:00+09:00", "01103");
   ASSERT_TRUE(ingest(missed));
   EXPECT_FALSE(ingest(missed));  // the same record again: a duplicate, not routed again
   missed.source_version = 2;
@@ -372,8 +376,8 @@ TEST_F(RouterTest, TheSafetyTimerFiresOnceAcrossARestartToWhoeverIsOnDuty) {
   on_welfare("01101");
   // A report on a holiday night (憲法記念日).
   clock_.set(parse_iso("2019-05-03T22:00:00+09:00"));
-  ASSERT_TRUE(ingest(event("child_guidance", "CG-1", "cg.report_received",
-                           "2019-05-03T22:00:00+09:00", "01101")));
+  ASSERT_TRUE(ingest(
+      event("child_guidance", "CG-1", "cg.report_received", "2019-05-03T22:00:00+09:00", "01101")));
   EXPECT_EQ(audit_count("timer.started"), 1);
   clock_.set(parse_iso("2019-05-05T21:59:00+09:00"));
   EXPECT_EQ(tick(), 0u);
@@ -402,8 +406,8 @@ TEST_F(RouterTest, TheSafetyTimerFiresOnceAcrossARestartToWhoeverIsOnDuty) {
 
 TEST_F(RouterTest, ASafetyConfirmationStopsTheTimer) {
   on_welfare("01101");
-  ASSERT_TRUE(ingest(event("child_guidance", "CG-1", "cg.report_received",
-                           "2019-05-08T10:00:00+09:00", "01101")));
+  ASSERT_TRUE(ingest(
+      event("child_guidance", "CG-1", "cg.report_received", "2019-05-08T10:00:00+09:00", "01101")));
   ASSERT_TRUE(ingest(event("child_guidance", "CG-2", "cg.safety_confirmed",
                            "2019-05-09T15:00:00+09:00", "01101")));
   EXPECT_EQ(audit_count("timer.stopped"), 1);
