@@ -11,6 +11,7 @@
 #include <Poco/NullChannel.h>
 
 #include "cli/audit_commands.hpp"
+#include "delivery/channel_driver.hpp"
 #include "cli/cli_support.hpp"
 #include "cli/identity_commands.hpp"
 #include "cli/delivery_commands.hpp"
@@ -119,6 +120,22 @@ int config_check(const runtime::CommonOptions& options, const Args& args) {
     }
   }
   problems += check_routing(config);
+  // The delivery channels: each plugin checks its settings, and every channel a route names exists.
+  try {
+    std::shared_ptr<const routing::RoutingConfig> routing;
+    try {
+      routing = load_routing(config);
+    } catch (const std::exception&) {
+      // already reported above
+    }
+    const auto driver = make_channels(config, registry, routing.get());
+    std::string names = "inbox";
+    for (const auto& n : driver->names()) names += ", " + n;
+    std::cout << "OK  delivery: channels " << names << "\n";
+  } catch (const std::exception& e) {
+    std::cout << "NG  " << e.what() << "\n";
+    ++problems;
+  }
   std::cout << (problems == 0 ? "設定に問題はありません (configuration OK)\n"
                               : std::to_string(problems) + " 件の問題があります (problems found)\n");
   return problems == 0 ? kExitOk : kExitFailure;

@@ -60,6 +60,12 @@ using CurrentRouting = Current<routing::RoutingConfig>;
 void attach_routing(std::vector<ingest::SystemPipeline>& pipelines,
                     std::shared_ptr<const CurrentRouting> routing, const Clock& clock);
 
+// The configured delivery channels (<delivery><channels>), created through their plugins, and
+// checked against the channels the routes name. Throws HubError naming the channel or the rule.
+std::unique_ptr<delivery::ChannelDriver> make_channels(const config::HubConfig& config,
+                                                       const plugin::PluginRegistry& plugins,
+                                                       const routing::RoutingConfig* routing);
+
 // Opens the instance's store with its keyring (master key from TSUNAGU_MASTER_KEY or keys/), so
 // sealed payloads can be read. `create_keys`: make a master key if there is none (the daemon).
 std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool create_keys = false);
