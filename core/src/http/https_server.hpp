@@ -82,6 +82,8 @@ class HttpsServer {
   std::string url() const;
 
   Router& router() { return router_; }  // to add routes before start()
+  // To add /healthz checks and metrics sources before start().
+  StatusEndpoints& status() { return status_; }
 
  private:
   class Handler;
