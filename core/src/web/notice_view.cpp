@@ -139,8 +139,16 @@ std::vector<NoticeFieldView> field_views(const routing::Notice& n, const NoticeL
       return labels.ward(v) == v ? v : labels.ward(v) + " (" + v + ")";
     if (name == "subject.age_months") return v + " か月";
     if (name == "subject.sex") return sex_label(v);
-    // A date alone stays a date; a time is shown in Japan time.
-    if (name == "occurred_at" && v.size() > 10) return jst_text(v);
+    // A date alone stays a date (sources that give only a date store it at midnight, and
+    // "00:00" would claim a time nobody recorded); a time is shown in Japan time.
+    if (name == "occurred_at" && v.size() > 10) {
+      const std::string shown = jst_text(v);
+      const std::string midnight = " 00:00";
+      const bool date_only =
+          v.compare(10, 9, "T00:00:00") == 0 && shown.size() > midnight.size() &&
+          shown.compare(shown.size() - midnight.size(), midnight.size(), midnight) == 0;
+      return date_only ? shown.substr(0, shown.size() - midnight.size()) : shown;
+    }
     return v;
   };
   for (const auto& [key, label] : kFieldOrder) {

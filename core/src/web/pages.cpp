@@ -100,6 +100,7 @@ strong.warn { padding: 0 .3rem; border-radius: 3px; }
 .forms { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 1rem; }
 textarea { display: block; width: 100%; padding: .45rem .5rem; font: inherit;
   border: 1px solid var(--line); border-radius: 4px; color: var(--ink); }
+td.nowrap { white-space: nowrap; }
 .presets { display: flex; flex-wrap: wrap; gap: .4rem 1rem; margin: 0 0 1rem; }
 )css";
 
@@ -233,9 +234,9 @@ std::string render_notice(const Principal& principal, const NoticePage& n) {
       "<section id=\"notice-history\"><h2>経過</h2><table><thead><tr><th>日時</th><th>内容</th>"
       "<th>実行者</th><th>詳細・メモ</th></tr></thead><tbody>";
   for (const auto& h : n.history) {
-    main += "<tr data-action=\"" + e(h.action) + "\"><td>" + e(h.at) + "</td><td>" +
-            e(h.action_label.empty() ? h.action : h.action_label) + "</td><td>" + e(h.actor) +
-            "</td><td>" + e(h.detail) +
+    main += "<tr data-action=\"" + e(h.action) + "\"><td class=\"nowrap\">" + e(h.at) +
+            "</td><td class=\"nowrap\">" + e(h.action_label.empty() ? h.action : h.action_label) +
+            "</td><td>" + e(h.actor) + "</td><td>" + e(h.detail) +
             (h.note.empty()
                  ? ""
                  : (h.detail.empty() ? "" : "<br>") + std::string("<q>") + e(h.note) + "</q>") +
