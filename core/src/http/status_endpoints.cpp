@@ -17,6 +17,43 @@ void family(std::ostream& out, const char* name, const char* type, const char* h
   out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
 }
 
+// Delivery through the channels. Every attempt of the delivery outbox is a delivery.attempted
+// entry of the exchange log with details.outcome (delivered, retry, dead), so the log is the
+// durable count of attempts — across restarts, and before any outbox exists (then all zero).
+// The outbox's rows by status, when the store has the outbox table.
+void delivery_metrics(Poco::Data::Session& session, std::ostream& out) {
+  using namespace Poco::Data::Keywords;
+  std::vector<std::string> outcomes;
+  std::vector<Poco::Int64> counts;
+  session
+      << "SELECT ifnull(json_extract(entry, '$.details.outcome'), ''), COUNT(*) FROM audit_entries "
+         "WHERE type = 'delivery.attempted' GROUP BY 1 ORDER BY 1",
+      into(outcomes), into(counts), now;
+  family(out, "tsunagu_delivery_attempts_total", "counter",
+         "Delivery attempts through the channels, by outcome (from the exchange log).");
+  std::map<std::string, Poco::Int64> by_outcome{{"delivered", 0}, {"retry", 0}, {"dead", 0}};
+  for (std::size_t i = 0; i < outcomes.size(); ++i) by_outcome[outcomes[i]] += counts[i];
+  for (const auto& [outcome, n] : by_outcome) {
+    out << "tsunagu_delivery_attempts_total{outcome=\"" << prometheus_label(outcome) << "\"} " << n
+        << '\n';
+  }
+  Poco::Int64 has_outbox = 0;
+  session << "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'outbox'",
+      into(has_outbox), now;
+  if (has_outbox == 0) return;
+  std::vector<std::string> statuses;
+  counts.clear();
+  session << "SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status", into(statuses),
+      into(counts), now;
+  family(out, "tsunagu_delivery_outbox", "gauge",
+         "Deliveries in the outbox, by status (pending, delivered, dead).");
+  std::map<std::string, Poco::Int64> by_status{{"pending", 0}, {"delivered", 0}, {"dead", 0}};
+  for (std::size_t i = 0; i < statuses.size(); ++i) by_status[statuses[i]] = counts[i];
+  for (const auto& [status, n] : by_status) {
+    out << "tsunagu_delivery_outbox{status=\"" << prometheus_label(status) << "\"} " << n << '\n';
+  }
+}
+
 }  // namespace
 
 std::string route_class(const std::string& pattern) {
@@ -92,11 +129,6 @@ StatusEndpoints::StatusEndpoints(std::string instance, std::vector<std::string> 
 
 void StatusEndpoints::add_health_check(std::string name, HealthProbe probe) {
   checks_.emplace_back(std::move(name), std::move(probe));
-}
-
-void StatusEndpoints::set_delivery_attempts(
-    std::function<std::map<std::string, std::uint64_t>()> source) {
-  delivery_attempts_ = std::move(source);
 }
 
 Response StatusEndpoints::health(Request&) const {
@@ -201,17 +233,10 @@ Response StatusEndpoints::metrics(Request&) const {
     out << "tsunagu_notices_overdue " << overdue << '\n';
     family(out, "tsunagu_notices_unread", "gauge", "Open notices that nobody has opened yet.");
     out << "tsunagu_notices_unread " << unread << '\n';
+    delivery_metrics(store.session(), out);
   } catch (const std::exception& e) {
     log().error("metrics: the store does not answer: %s", std::string(e.what()));
     return error_response(503, "store_unavailable", "the store does not answer; see the hub's log");
-  }
-  if (delivery_attempts_) {
-    family(out, "tsunagu_delivery_attempts_total", "counter",
-           "Delivery attempts through the channels, by outcome.");
-    for (const auto& [outcome, n] : delivery_attempts_()) {
-      out << "tsunagu_delivery_attempts_total{outcome=\"" << prometheus_label(outcome) << "\"} "
-          << n << '\n';
-    }
   }
   family(out, "tsunagu_http_responses_total", "counter",
          "HTTP responses sent since the hub started, by status code.");

@@ -82,11 +82,6 @@ class StatusEndpoints {
   // listener serves; the probe runs on request threads and must be thread-safe.
   void add_health_check(std::string name, HealthProbe probe);
 
-  // Delivery attempts by outcome (delivered, retry, dead). The hook for the delivery outbox
-  // (issue 8), which does not exist yet: until something sets it, /metrics has no
-  // tsunagu_delivery_attempts_total family. The source runs on request threads.
-  void set_delivery_attempts(std::function<std::map<std::string, std::uint64_t>()> source);
-
   // 200 {"status":"ok","checks":{"store":{"status":"ok",…},…},…} when every check passes; 503 with
   // "status":"unavailable" and the failing check's "status":"fail" when any does not.
   Response health(Request& request) const;
@@ -96,7 +91,6 @@ class StatusEndpoints {
  private:
   std::string instance_;
   std::vector<std::pair<std::string, HealthProbe>> checks_;
-  std::function<std::map<std::string, std::uint64_t>()> delivery_attempts_;
   std::vector<std::string> systems_;
   StoreOpener open_store_;
   const ResponseCounters& counters_;

@@ -225,6 +225,9 @@ const char* audit_type_label(const std::string& type) {
       {t::kTimerStarted, "期限の開始"},
       {t::kTimerStopped, "期限の停止"},
       {t::kTimerFired, "期限切れ"},
+      // The delivery outbox's entries (issue 8), by name: their constants live with the outbox.
+      {"delivery.attempted", "配信の試行"},
+      {"delivery.retried", "配信不能の再送"},
   };
   auto it = labels.find(type);
   return it == labels.end() ? "" : it->second;

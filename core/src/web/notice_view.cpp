@@ -97,10 +97,18 @@ const char* notice_type_label(const std::string& type) {
 
 const char* history_action_label(const std::string& action) {
   static const std::map<std::string, const char*> labels{
-      {"created", "作成"},       {"delivered", "配信"},     {"opened", "閲覧"},
-      {"acknowledged", "確認"},  {"action", "対応の記録"},  {"updated", "更新"},
-      {"escalated", "期限超過"}, {"handed_over", "引継ぎ"}, {"withheld_step", "提供保留"},
+      {"created", "作成"},
+      {"delivered", "配信"},
+      {"opened", "閲覧"},
+      {"acknowledged", "確認"},
+      {"action", "対応の記録"},
+      {"updated", "更新"},
+      {"escalated", "期限超過"},
+      {"handed_over", "引継ぎ"},
+      {"withheld_step", "提供保留"},
       {"closed", "完了"},
+      {"delivery_failed", "配信失敗（再試行）"},
+      {"dead_letter", "配信不能"},
   };
   auto it = labels.find(action);
   return it == labels.end() ? "" : it->second;

@@ -4,6 +4,7 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include "audit/audit_log.hpp"
 #include "http/status_endpoints.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
@@ -103,13 +104,20 @@ TEST_F(StatusEndpointsTest, MetricsHaveNoticesRequestsByClassAndALatencyHistogra
   EXPECT_NE(m.find("tsunagu_http_request_duration_seconds_count{class=\"unmatched\"} 1"),
             std::string::npos);
   EXPECT_NE(m.find("tsunagu_http_responses_total{code=\"404\"} 1"), std::string::npos);
-  EXPECT_EQ(m.find("tsunagu_delivery_attempts_total"), std::string::npos);
+  EXPECT_NE(m.find("tsunagu_delivery_attempts_total{outcome=\"delivered\"} 0"), std::string::npos);
+  EXPECT_EQ(m.find("tsunagu_delivery_outbox"), std::string::npos) << "no outbox table here";
 
-  status.set_delivery_attempts([] {
-    return std::map<std::string, std::uint64_t>{{"delivered", 3}, {"dead", 1}};
-  });
+  // Every attempt of the outbox is a delivery.attempted entry with its outcome.
+  {
+    auto store = opener()();
+    audit::AuditLog log(*store);
+    for (const char* outcome : {"retry", "retry", "delivered", "dead"}) {
+      log.append_now({"delivery.attempted", "hub", "", {{"outcome", outcome}}});
+    }
+  }
   m = status.metrics(request).body;
-  EXPECT_NE(m.find("tsunagu_delivery_attempts_total{outcome=\"delivered\"} 3"), std::string::npos);
+  EXPECT_NE(m.find("tsunagu_delivery_attempts_total{outcome=\"delivered\"} 1"), std::string::npos);
+  EXPECT_NE(m.find("tsunagu_delivery_attempts_total{outcome=\"retry\"} 2"), std::string::npos);
   EXPECT_NE(m.find("tsunagu_delivery_attempts_total{outcome=\"dead\"} 1"), std::string::npos);
 }
 
