@@ -126,7 +126,7 @@ Hub::Hub(config::HubConfig config, const Clock& clock)
     web_options.sessions.absolute = config_.http.session_absolute;
     web_ = std::make_unique<web::WebApp>([this] { return open_store(config_); }, web_options,
                                          clock_);
-    web_->set_routing(routing_);
+    web_->set_routing([routing = routing_] { return routing; });
     web_->install(https_->router());
     // /healthz: every enabled system's adapter is loaded; how many plugins are, or were refused.
     https_->status().add_health_check("plugins", [this] {

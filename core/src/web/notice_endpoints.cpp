@@ -169,13 +169,14 @@ Response WebApp::inbox_page(Context& c) {
   }
   routing::NoticeStore notices(*c.store().store, *c.store().audit, clock_);
   const TimePoint now = clock_.now();
+  const NoticeLabels labels = this->labels();
   InboxPage inbox;
   inbox.status = status;
   // The counts are of every notice the account may read, whatever the filter shows.
   for (const auto& n : visible_notices(notices, c.principal->account)) {
     inbox.unread += is_unread(n) ? 1 : 0;
     inbox.overdue += is_overdue(n, now) ? 1 : 0;
-    if (status.empty() || n.status == status) inbox.items.push_back(inbox_item(n, labels_, now));
+    if (status.empty() || n.status == status) inbox.items.push_back(inbox_item(n, labels, now));
   }
   return page(200, render_inbox(*c.principal, inbox));
 }
@@ -189,7 +190,7 @@ Response WebApp::notice_page(Context& c) {
   // Opening is recorded (once, with its audit entry) before anything is shown.
   notices.mark_opened(id, actor_of(*c.principal));
   const auto n = notices.get(id, true);
-  NoticePage view = notice_page_view(*n, labels_, clock_.now());
+  NoticePage view = notice_page_view(*n, labels(), clock_.now());
   const auto done = c.query.find("done");
   if (done != c.query.end()) {
     if (done->second == "ack") view.message = "受領の確認を記録しました";
@@ -237,7 +238,7 @@ Response WebApp::notice_form(Context& c, bool acknowledge) {
     }
   }
   const auto fresh = notices.get(id, true);
-  NoticePage view = notice_page_view(*fresh, labels_, clock_.now());
+  NoticePage view = notice_page_view(*fresh, labels(), clock_.now());
   view.error = problem;
   return page(status, render_notice(*c.principal, view));
 }
@@ -253,12 +254,13 @@ Response WebApp::api_notices(Context& c) {
   }
   routing::NoticeStore notices(*c.store().store, *c.store().audit, clock_);
   const TimePoint now = clock_.now();
+  const NoticeLabels labels = this->labels();
   Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
   std::size_t unread = 0, overdue = 0;
   for (const auto& n : visible_notices(notices, c.principal->account)) {
     unread += is_unread(n) ? 1 : 0;
     overdue += is_overdue(n, now) ? 1 : 0;
-    if (status.empty() || n.status == status) list->add(notice_json(n, labels_, now, false));
+    if (status.empty() || n.status == status) list->add(notice_json(n, labels, now, false));
   }
   auto o = http::json_object();
   o->set("notices", list);
@@ -274,7 +276,8 @@ Response WebApp::api_notice(Context& c) {
     return http::error_response(404, "not_found", "no notice " + id);
   }
   notices.mark_opened(id, actor_of(*c.principal));
-  return http::json_response(200, notice_json(*notices.get(id, true), labels_, clock_.now(), true));
+  return http::json_response(200,
+                             notice_json(*notices.get(id, true), labels(), clock_.now(), true));
 }
 
 Response WebApp::api_notice_ack(Context& c) {
@@ -334,7 +337,7 @@ Response WebApp::api_notice_change(Context& c, bool acknowledge) {
     return http::error_response(409, "conflict", e.what());
   }
   return http::json_response(acknowledge ? 200 : 201,
-                             notice_json(*notices.get(id, true), labels_, clock_.now(), true));
+                             notice_json(*notices.get(id, true), labels(), clock_.now(), true));
 }
 
 }  // namespace tsunagu::web

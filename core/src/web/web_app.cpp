@@ -95,8 +95,12 @@ WebApp::WebApp(http::StoreOpener open_store, WebOptions options, const Clock& cl
 
 WebApp::~WebApp() = default;
 
-void WebApp::set_routing(std::shared_ptr<const routing::RoutingConfig> config) {
-  labels_ = NoticeLabels(std::move(config));
+void WebApp::set_routing(RoutingSource source) {
+  routing_ = std::move(source);
+}
+
+NoticeLabels WebApp::labels() const {
+  return NoticeLabels(routing_ ? routing_() : nullptr);
 }
 
 std::string WebApp::session_cookie(const std::string& id) const {

@@ -56,10 +56,12 @@ class WebApp {
   WebApp(const WebApp&) = delete;
   WebApp& operator=(const WebApp&) = delete;
 
-  // The routing configuration whose labels (kinds, systems, wards, roles, policies) the notice
-  // pages and API show; call before install(). Without one (routing off) they show the ids. The
-  // notices themselves are read from the store either way.
-  void set_routing(std::shared_ptr<const routing::RoutingConfig> config);
+  // Where the routing configuration in force comes from, for the labels (kinds, systems, wards,
+  // roles, policies) the notice pages and API show; asked once per request, so a reload shows on
+  // the next page. Call before install(). Without it, or when it gives null (routing off), the
+  // pages show ids. The notices themselves are read from the store either way.
+  using RoutingSource = std::function<std::shared_ptr<const routing::RoutingConfig>()>;
+  void set_routing(RoutingSource source);
 
   // Adds every page and API route to `router`. Throws std::logic_error if a route has no row in
   // the access table or a row has no route.
@@ -106,7 +108,8 @@ class WebApp {
   WebOptions options_;
   const Clock& clock_;
   LoginThrottle throttle_;
-  NoticeLabels labels_;
+  NoticeLabels labels() const;  // of the routing configuration in force
+  RoutingSource routing_;
   std::vector<std::pair<std::string, std::string>> installed_;
 };
 
