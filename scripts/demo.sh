@@ -61,12 +61,36 @@ echo "===== 隔離されたレコード (quarantined records) ====="
 "$bin/tsunagu" --config "$config" --data-dir "$data_dir" quarantine list
 echo
 "$bin/tsunagu" --config "$config" --data-dir "$data_dir" events list --limit 5
+# Timers and escalations run every two seconds; give the first tick its turn.
+sleep 3
+echo
+echo "===== 通知 (notices routed to officers, most urgent first) ====="
+"$bin/tsunagu" --config "$config" --data-dir "$data_dir" notices list --all
+
+# Demo accounts for the pages: a liaison of 東区 (higashi-liaison-1 in config/roster.xml) and an
+# auditor. Passwords are made on the first run and kept in DATA/demo-accounts.txt.
+accounts="$data_dir/demo-accounts.txt"
+if [ ! -f "$accounts" ]; then
+  liaison_pw="$(openssl rand -base64 12)"
+  auditor_pw="$(openssl rand -base64 12)"
+  printf '%s\n' "$liaison_pw" | "$bin/tsunagu" --config "$config" --data-dir "$data_dir" \
+    user add higashi-liaison --role liaison --officer higashi-liaison-1 --ward 01103 >/dev/null
+  printf '%s\n' "$auditor_pw" | "$bin/tsunagu" --config "$config" --data-dir "$data_dir" \
+    user add auditor --role auditor >/dev/null
+  umask 077
+  printf 'higashi-liaison  %s  (東区 子ども支援窓口)\nauditor          %s  (監査)\n' \
+    "$liaison_pw" "$auditor_pw" > "$accounts"
+fi
 echo
 echo "スプール (drop files here): $data_dir/spool/<system>/"
 echo "処理済み (processed):       $data_dir/spool/<system>/done/  (.errors reports beside files with rejected records)"
 echo "管理コマンド (CLI):          $bin/tsunagu --config $config --data-dir $data_dir --help"
 port="$(cat "$data_dir/run/https.port" 2>/dev/null || echo 8443)"
 tls="$data_dir/tls"
+echo "受信箱 (inbox):              https://127.0.0.1:$port/inbox   — log in with an account from $accounts:"
+sed 's/^/                              /' "$accounts"
+echo "                              (the browser must trust $tls/ca.crt, or accept the warning)"
+echo "監査 (auditor):              https://127.0.0.1:$port/audit"
 echo "HTTPS:                      https://127.0.0.1:$port/healthz  /metrics  (certificates: $tls/)"
 echo "プッシュ (push):             curl --cacert $tls/ca.crt --cert $tls/clients/child_guidance.crt \\"
 echo "    --key $tls/clients/child_guidance.key -H 'Content-Type: application/x-ndjson' \\"

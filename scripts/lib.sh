@@ -12,6 +12,7 @@ TSUNAGU_PACKAGES=(
   python3-aiosmtpd  # the real SMTP server of the smtp channel's tests (tests/channels/smtp_peer.py)
   # The browser tests (tests/e2e): Debian's Chromium, driven by playwright-core from npm.
   chromium fonts-ipafont-gothic
+  dpkg-dev  # cpack's DEB generator: dpkg-shlibdeps computes the package's dependencies
 )
 
 # Node.js and npm for the browser tests, only if there are none: a machine with Node from

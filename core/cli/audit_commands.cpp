@@ -37,6 +37,8 @@ const char* type_label(const std::string& type) {
       {audit::entry_type::kHubStopped, "ハブ停止"},
       {audit::entry_type::kPluginLoaded, "プラグイン読込"},
       {audit::entry_type::kPluginRefused, "プラグイン拒否"},
+      {audit::entry_type::kConfigReloaded, "設定の再読込"},
+      {audit::entry_type::kConfigReloadRefused, "設定の再読込を拒否"},
       {audit::entry_type::kInputReceived, "ファイル受信"},
       {audit::entry_type::kInputCompleted, "ファイル処理完了"},
       {audit::entry_type::kEventStored, "記録受領・保存"},

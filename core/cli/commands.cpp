@@ -13,8 +13,10 @@
 #include "cli/audit_commands.hpp"
 #include "cli/cli_support.hpp"
 #include "cli/identity_commands.hpp"
+#include "cli/delivery_commands.hpp"
 #include "cli/notice_commands.hpp"
 #include "cli/user_commands.hpp"
+#include "cli/ops_commands.hpp"
 #include "hub/hub.hpp"
 #include "ingest/quarantine_retry.hpp"
 #include "plugin/plugin_registry.hpp"
@@ -380,6 +382,13 @@ const std::vector<Command>& commands() {
        "record an action taken", notices_action},
       {"notices", "close", "notices close <id> [--as OFFICER] [--note TEXT]", "close a notice",
        notices_close},
+      {"deadletter", "list", "deadletter list [--all] [--limit N]",
+       "deliveries that ran out of attempts or were refused (--all: every outbox row)",
+       deadletter_list},
+      {"deadletter", "show", "deadletter show <delivery id>", "one delivery and its last outcome",
+       deadletter_show},
+      {"deadletter", "retry", "deadletter retry <delivery id> | --all",
+       "queue dead letters again, their attempts counted afresh", deadletter_retry},
       {"routing", "tick", "routing tick",
        "fire due timers and escalate overdue notices now (tsunagud does this every few seconds)",
        routing_tick},
@@ -405,6 +414,18 @@ const std::vector<Command>& commands() {
        user_token_revoke},
       {"retention", "purge", "retention purge [--as-of YYYY-MM-DD] [--dry-run]",
        "destroy the data keys of subjects past their retention period", retention_purge},
+      {"reload", "", "reload [--timeout SECONDS]",
+       "make the running tsunagud (DATA/run/tsunagud.pid) read the routing files and mappings "
+       "again; an invalid set is refused and the running one stays",
+       reload},
+      {"backup", "", "backup <dir> [--include-keys]",
+       "consistent copy of the store (also while tsunagud runs), the audit public key and the "
+       "latest signed head, with SHA256SUMS; keys only with --include-keys",
+       backup},
+      {"restore", "", "restore <dir> [--force]",
+       "into a stopped instance's data directory (an existing store only with --force), then "
+       "audit verify on the restored copy",
+       restore},
   };
   return table;
 }

@@ -239,8 +239,11 @@ class SpoolChannel final : public Channel {
     }
     const std::string name = d.delivery_id + ".xml";
     const std::string final_path = directory_ + "/" + name;
-    std::string temp_path = directory_ + "/." + name + ".XXXXXX";
-    const int fd = mkostemp(temp_path.data(), O_CLOEXEC);
+    // The temporary name is the delivery's own: an attempt cut short (a crash between write and
+    // rename) leaves a file that its retry truncates and renames, never one that stays behind.
+    // Two attempts of one delivery never overlap (the outbox's lease).
+    const std::string temp_path = directory_ + "/." + name + ".tmp";
+    const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return io_failure("create a temporary file in", directory_, errno);
     auto fail = [&](const char* step, int error_number) {
       ::close(fd);

@@ -27,6 +27,7 @@
 #include <Poco/StreamCopier.h>
 
 #include "channels/channel_test_support.hpp"
+#include "channels/webhook_receiver.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -34,129 +35,6 @@ namespace {
 using namespace tsunagu_test;
 using tsunagu::ChannelResult;
 namespace fs = std::filesystem;
-
-struct Received {
-  std::string idempotency_key;
-  std::string attempt;
-  std::string content_type;
-  std::string client_cn;  // CN of the client certificate the TLS handshake verified
-  std::string body;
-};
-
-// What the receiver does with the next requests.
-struct Behaviour {
-  enum class Kind { answer, late, drop } kind = Kind::answer;
-  int status = 201;
-  int late_ms = 0;
-};
-
-class Receiver {
- public:
-  // Serves on 127.0.0.1, port 0, with `dir`/server.{crt,key}; clients must present a certificate
-  // issued by `dir`/ca.crt.
-  explicit Receiver(const fs::path& dir) {
-    Poco::Net::Context::Params p;
-    p.certificateFile = (dir / "server.crt").string();
-    p.privateKeyFile = (dir / "server.key").string();
-    p.caLocation = (dir / "ca.crt").string();
-    p.loadDefaultCAs = false;
-    p.verificationMode = Poco::Net::Context::VERIFY_STRICT;  // a client certificate is required
-    context_ = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, p);
-    context_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-    // Poco would otherwise also match the client's certificate against the client's address;
-    // a client certificate names a system, not a host. The chain is still verified.
-    context_->enableExtendedCertificateVerification(false);
-    Poco::Net::SecureServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 16, context_);
-    port_ = socket.address().port();
-    auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(4);
-    params->setKeepAlive(false);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, params);
-    server_->start();
-  }
-  ~Receiver() {
-    {
-      const std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    server_->stopAll(true);
-  }
-
-  std::uint16_t port() const { return port_; }
-  std::string url(const std::string& path = "/tsunagu/notices") const {
-    return "https://localhost:" + std::to_string(port_) + path;
-  }
-  void behave(Behaviour b) {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    behaviour_ = b;
-  }
-  std::vector<Received> received() const {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    return received_;
-  }
-
- private:
-  class Handler final : public Poco::Net::HTTPRequestHandler {
-   public:
-    explicit Handler(Receiver& r) : receiver_(r) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& request,
-                       Poco::Net::HTTPServerResponse& response) override {
-      Received r;
-      r.idempotency_key = request.get("Idempotency-Key", "");
-      r.attempt = request.get("X-Tsunagu-Attempt", "");
-      r.content_type = request.getContentType();
-      auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
-      Poco::Net::SecureStreamSocket secure(impl.socket());
-      if (secure.havePeerCertificate()) r.client_cn = secure.peerCertificate().commonName();
-      Poco::StreamCopier::copyToString(request.stream(), r.body);
-      Behaviour b;
-      {
-        const std::lock_guard<std::mutex> lock(receiver_.mutex_);
-        receiver_.received_.push_back(r);
-        b = receiver_.behaviour_;
-      }
-      if (b.kind == Behaviour::Kind::drop) {
-        // Close the connection without a word, as a crashing receiver would.
-        Poco::Net::StreamSocket socket = impl.detachSocket();
-        socket.close();
-        return;
-      }
-      if (b.kind == Behaviour::Kind::late) {
-        std::unique_lock<std::mutex> lock(receiver_.mutex_);
-        receiver_.wake_.wait_for(lock, std::chrono::milliseconds(b.late_ms),
-                                 [&] { return receiver_.stopping_; });
-      }
-      response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(b.status));
-      response.setContentType("application/json");
-      // A receiver may echo the notice back; the channel must not report it.
-      response.send() << r.body;
-    }
-
-   private:
-    Receiver& receiver_;
-  };
-  class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
-   public:
-    explicit Factory(Receiver& r) : receiver_(r) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(
-        const Poco::Net::HTTPServerRequest&) override {
-      return new Handler(receiver_);
-    }
-
-   private:
-    Receiver& receiver_;
-  };
-
-  Poco::Net::Context::Ptr context_;
-  std::uint16_t port_ = 0;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  Behaviour behaviour_;
-  std::vector<Received> received_;
-};
 
 class WebhookChannel : public ::testing::Test {
  protected:

@@ -70,6 +70,20 @@ class Daemon {
         Poco::Process::launch((kBinDir / "tsunagud").string(), args));
   }
   bool running() const { return handle_ && Poco::Process::isRunning(*handle_); }
+  // Waits until this daemon has written its pid file (DATA/run/tsunagud.pid): past start-up, its
+  // signal handling in place.
+  bool wait_ready(std::chrono::milliseconds timeout = std::chrono::minutes(5)) const {
+    const std::string pid = std::to_string(handle_->id());
+    const auto file = data_dir_ / "run" / "tsunagud.pid";
+    return wait_until(
+        [&] {
+          std::ifstream in(file);
+          std::string text;
+          in >> text;
+          return text == pid || !running();
+        },
+        timeout);
+  }
   void kill9() {
     ::kill(handle_->id(), SIGKILL);
     handle_->wait();

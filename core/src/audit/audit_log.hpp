@@ -26,6 +26,10 @@ inline constexpr const char* kHubStarted = "hub.started";
 inline constexpr const char* kHubStopped = "hub.stopped";
 inline constexpr const char* kPluginLoaded = "plugin.loaded";
 inline constexpr const char* kPluginRefused = "plugin.refused";
+// SIGHUP / `tsunagu reload`: the routing files and mappings read again (each file's SHA-256), or
+// refused (how many problems; the problems themselves are in the daemon's log).
+inline constexpr const char* kConfigReloaded = "config.reloaded";
+inline constexpr const char* kConfigReloadRefused = "config.reload_refused";
 inline constexpr const char* kInputReceived = "input.received";
 // A push refused before anything was read: not an input, but the auditor sees it.
 inline constexpr const char* kIngestRefused = "ingest.refused";
@@ -55,6 +59,9 @@ inline constexpr const char* kNoticeClosed = "notice.closed";
 inline constexpr const char* kTimerStarted = "timer.started";
 inline constexpr const char* kTimerStopped = "timer.stopped";
 inline constexpr const char* kTimerFired = "timer.fired";
+// Delivery through a channel: every attempt (channel, attempt, outcome), and dead letters retried.
+inline constexpr const char* kDeliveryAttempted = "delivery.attempted";
+inline constexpr const char* kDeliveryRetried = "delivery.retried";
 // Accounts and the pages (web/accounts.hpp): never a password, session id or token.
 inline constexpr const char* kUserCreated = "user.created";
 inline constexpr const char* kUserChanged = "user.changed";  // details.change says what

@@ -24,7 +24,13 @@ using Poco::Util::AbstractConfiguration;
 const std::map<std::string, std::set<std::string>>& allowed_children() {
   static const std::map<std::string, std::set<std::string>> table{
       {"", {"instance", "data-dir", "plugins", "mappings", "store", "spool", "systems", "audit",
-            "retention", "logging", "http", "routing"}},
+            "retention", "logging", "http", "routing", "delivery"}},
+      {"delivery",
+       {"workers", "max-attempts", "backoff-initial-ms", "backoff-max-ms", "lease-ms",
+        "poll-interval-ms", "channels"}},
+      {"delivery.channels", {"*"}},
+      {"delivery.channels.*", {"plugin", "max-attempts", "settings"}},
+      {"delivery.channels.*.settings", {"*"}},
       {"routing", {"enabled", "policies", "roster", "holidays", "routes", "tick-interval-ms"}},
       {"audit", {"sign-interval-seconds"}},
       {"retention", {"default-days", "rule"}},
@@ -38,7 +44,8 @@ const std::map<std::string, std::set<std::string>>& allowed_children() {
       {"systems", {"*"}},
       {"systems.*", {"adapter", "mapping", "enabled", "settings"}},
       {"systems.*.settings", {"*"}},
-      {"logging", {"level", "format"}},
+      {"logging", {"level", "format", "module"}},
+      {"logging.module", {"name", "level"}},
       {"http", {"enabled", "bind", "port", "threads", "max-queued", "timeout-ms",
                 "keep-alive-timeout-ms", "shutdown-grace-ms", "max-body-bytes", "tls", "clients",
                 "sessions"}},
@@ -69,6 +76,7 @@ class Reader {
       const std::string base = child.substr(0, child.find('['));
       // A client may have several certificates at once while one replaces another.
       const bool repeatable = (schema_key == "retention" && base == "rule") ||
+                              (schema_key == "logging" && base == "module") ||
                               (schema_key == "http.clients.*" &&
                                (base == "certificate-sha256" || base == "certificate-cn"));
       if (base != child && !repeatable) {
@@ -87,7 +95,9 @@ class Reader {
           (any ? (schema_key.empty() ? "*" : schema_key + ".*")
                : (schema_key.empty() ? base : schema_key + "." + base));
       // Free-form settings are leaves; everything else is checked recursively.
-      if (schema_key != "systems.*.settings") check_keys(child_key, child_schema);
+      if (schema_key != "systems.*.settings" && schema_key != "delivery.channels.*.settings") {
+        check_keys(child_key, child_schema);
+      }
     }
   }
 
@@ -296,7 +306,71 @@ void load_routing(const Reader& r, const fs::path& base, HubConfig& c) {
       std::chrono::milliseconds(r.integer("routing.tick-interval-ms", 2000, 0, 3600000));
 }
 
+// <delivery>: the outbox workers and the channels (plugins) notices leave by besides the inbox.
+void load_delivery(const Reader& r, HubConfig& c) {
+  DeliveryConfig& d = c.delivery;
+  d.workers = static_cast<int>(r.integer("delivery.workers", 2, 1, 64));
+  d.max_attempts = static_cast<int>(r.integer("delivery.max-attempts", 8, 1, 1000));
+  d.backoff_initial =
+      std::chrono::milliseconds(r.integer("delivery.backoff-initial-ms", 5000, 1, 86400000));
+  d.backoff_max =
+      std::chrono::milliseconds(r.integer("delivery.backoff-max-ms", 3600000, 1, 604800000));
+  if (d.backoff_max < d.backoff_initial) {
+    r.fail("delivery.backoff-max-ms", "is shorter than backoff-initial-ms");
+  }
+  d.lease = std::chrono::milliseconds(r.integer("delivery.lease-ms", 300000, 1000, 86400000));
+  d.poll_interval =
+      std::chrono::milliseconds(r.integer("delivery.poll-interval-ms", 500, 10, 3600000));
+  for (const auto& name : r.children("delivery.channels")) {
+    const std::string key = "delivery.channels." + name;
+    if (name == "inbox" || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+                                                  "TUVWXYZ0123456789_-") != std::string::npos) {
+      r.fail(key, "channel names use letters, digits, '_' and '-', and 'inbox' is the hub's own");
+    }
+    DeliveryChannelConfig ch;
+    ch.name = name;
+    ch.plugin = r.text(key + ".plugin", std::nullopt);
+    ch.max_attempts = static_cast<int>(r.integer(key + ".max-attempts", 0, 0, 1000));
+    for (const auto& setting : r.children(key + ".settings")) {
+      ch.settings[setting] = r.text(key + ".settings." + setting, std::string());
+    }
+    d.channels.push_back(std::move(ch));
+  }
+}
+
+const std::set<std::string> kLogLevels{"fatal",  "critical",    "error", "warning",
+                                       "notice", "information", "debug", "trace"};
+
+// <logging><module><name>tsunagu.ingest</name><level>debug</level></module>, repeatable.
+void load_log_modules(const Reader& r, HubConfig& c) {
+  std::set<std::string> seen;
+  for (const auto& child : r.children("logging")) {
+    if (child.rfind("module", 0) != 0) continue;
+    const std::string key = "logging." + child;
+    LogModuleLevel m;
+    m.name = r.text(key + ".name", std::nullopt);
+    const auto& known = log_modules();
+    if (std::find(known.begin(), known.end(), m.name) == known.end()) {
+      std::string names;
+      for (const auto& n : known) names += (names.empty() ? "" : ", ") + n;
+      r.fail(key + ".name", "'" + m.name + "' is not a module that logs (one of: " + names + ")");
+    }
+    if (!seen.insert(m.name).second) r.fail(key + ".name", "'" + m.name + "' is given twice");
+    if (!r.has(key + ".level")) r.fail(key + ".level", "required element is missing");
+    m.level = r.one_of(key + ".level", "information", kLogLevels);
+    c.log_module_levels.push_back(std::move(m));
+  }
+}
+
 }  // namespace
+
+const std::vector<std::string>& log_modules() {
+  static const std::vector<std::string> names{
+      "tsunagu",          "tsunagu.audit",  "tsunagu.config",   "tsunagu.http",   "tsunagu.hub",
+      "tsunagu.identity", "tsunagu.ingest", "tsunagu.mapping",  "tsunagu.plugin", "tsunagu.routing",
+      "tsunagu.security", "tsunagu.store",  "tsunagu.delivery", "tsunagu.web"};
+  return names;
+}
 
 const HttpClientConfig* HttpConfig::find_client(const std::string& system) const {
   for (const auto& c : clients) {
@@ -355,7 +429,7 @@ HubConfig load(const fs::path& file, const LoadOptions& options) {
     c.data_dir = resolve(base, r.text("data-dir", std::nullopt));
   }
   const std::string plugin_dir = r.text("plugins.directory", std::string());
-  c.plugin_dir = plugin_dir.empty() ? (options.executable_dir / ".." / "plugins").lexically_normal()
+  c.plugin_dir = plugin_dir.empty() ? default_plugin_dir(options.executable_dir)
                                     : resolve(base, plugin_dir);
   c.mapping_dir = resolve(base, r.text("mappings.directory", std::nullopt));
 
@@ -407,13 +481,21 @@ HubConfig load(const fs::path& file, const LoadOptions& options) {
     c.retention.rules.push_back(rule);
   }
 
-  c.log_level = r.one_of("logging.level", "information",
-                         {"fatal", "critical", "error", "warning", "notice", "information", "debug",
-                          "trace"});
+  c.log_level = r.one_of("logging.level", "information", kLogLevels);
   c.log_format = r.one_of("logging.format", "text", {"text", "json"});
+  load_log_modules(r, c);
   load_http(r, base, c);
   load_routing(r, base, c);
+  load_delivery(r, c);
   return c;
+}
+
+fs::path default_plugin_dir(const fs::path& executable_dir) {
+  const fs::path beside = (executable_dir / ".." / "plugins").lexically_normal();
+  const fs::path installed = (executable_dir / ".." / "lib" / "tsunagu" / "plugins").lexically_normal();
+  std::error_code ec;
+  if (!fs::is_directory(beside, ec) && fs::is_directory(installed, ec)) return installed;
+  return beside;
 }
 
 fs::path default_config_file(const fs::path& executable_dir) {

@@ -86,6 +86,34 @@ struct RoutingFiles {
   std::filesystem::path routes;
 };
 
+// A channel notices may leave by besides the inbox: a channel plugin with its settings.
+struct DeliveryChannelConfig {
+  std::string name;     // what routes name in recipient channels="…"
+  std::string plugin;   // the channel plugin (smtp, webhook, spool)
+  int max_attempts = 0; // 0: <delivery><max-attempts>
+  PluginSettings settings;
+};
+
+// <delivery>: the outbox workers (absent: defaults, no channels but the inbox).
+struct DeliveryConfig {
+  int workers = 2;
+  int max_attempts = 8;
+  std::chrono::milliseconds backoff_initial{5000};
+  std::chrono::milliseconds backoff_max{3600000};
+  std::chrono::milliseconds lease{300000};
+  std::chrono::milliseconds poll_interval{500};
+  std::vector<DeliveryChannelConfig> channels;
+};
+// <logging><module>: a level for one module's logger (tsunagu.<module>) and those below it.
+struct LogModuleLevel {
+  std::string name;   // e.g. tsunagu.ingest
+  std::string level;  // a Poco level name
+};
+
+// The modules whose loggers <logging><module> may name: tsunagu.<module> for the modules of
+// core/src (DESIGN.md) and the programs. A module that logs under a new name adds it here.
+const std::vector<std::string>& log_modules();
+
 struct HubConfig {
   std::filesystem::path file;       // the configuration file this was read from
   std::string instance_name;
@@ -101,9 +129,11 @@ struct HubConfig {
   RetentionConfig retention;
   std::string log_level = "information";
   std::string log_format = "text";  // text | json
+  std::vector<LogModuleLevel> log_module_levels;  // in document order
   HttpConfig http;
   // <routing>: off without the element; with it (even empty) on unless <enabled>false</enabled>.
   // Relative paths are relative to the config file; each defaults to its name beside it.
+  DeliveryConfig delivery;
   bool routing_enabled = false;
   RoutingFiles routing_files;
   // How often due timers and escalations are run; 0: never by itself (tests drive
@@ -128,6 +158,11 @@ struct LoadOptions {
 
 // Reads and validates `file`. Relative paths in the file are relative to the file's directory.
 HubConfig load(const std::filesystem::path& file, const LoadOptions& options);
+
+// <plugins><directory> left empty: plugins/ beside the programs' bin/ (the build tree), or else
+// lib/tsunagu/plugins under their prefix when that exists (an installed tree: /usr/sbin/tsunagud
+// → /usr/lib/tsunagu/plugins).
+std::filesystem::path default_plugin_dir(const std::filesystem::path& executable_dir);
 
 // The config file to use when none is given: $TSUNAGU_CONFIG, ./config/tsunagu.xml (a checkout),
 // <exe>/../../config/tsunagu.xml (the build tree of a checkout), /etc/tsunagu/tsunagu.xml.

@@ -1,6 +1,7 @@
 #include "http/ingest_endpoint.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/Logger.h>
@@ -32,7 +33,14 @@ IngestEndpoint::IngestEndpoint(const ClientDirectory& clients,
       max_body_bytes_(max_body_bytes),
       open_store_(std::move(open_store)),
       abort_(abort) {
-  for (const auto& p : pipelines) pipelines_[p.system] = p;
+  replace_pipelines(pipelines);
+}
+
+void IngestEndpoint::replace_pipelines(const std::vector<ingest::SystemPipeline>& pipelines) {
+  std::map<std::string, ingest::SystemPipeline> by_system;
+  for (const auto& p : pipelines) by_system[p.system] = p;
+  std::lock_guard<std::mutex> lock(pipelines_mutex_);
+  pipelines_.swap(by_system);
 }
 
 Response IngestEndpoint::refuse(const Request& request, const std::string& system, int status,
@@ -63,8 +71,13 @@ Response IngestEndpoint::handle(Request& request) const {
     return refuse(request, system, http_status(decision), code(decision),
                   describe(decision, system, owner));
   }
-  const auto pipeline = pipelines_.find(system);
-  if (pipeline == pipelines_.end()) {
+  std::optional<ingest::SystemPipeline> pipeline;  // this push's own copy (a reload may swap)
+  {
+    std::lock_guard<std::mutex> lock(pipelines_mutex_);
+    const auto it = pipelines_.find(system);
+    if (it != pipelines_.end()) pipeline = it->second;
+  }
+  if (!pipeline) {
     return refuse(request, system, 404, "system_not_enabled",
                   "system " + system + " is not enabled on this hub");
   }
@@ -94,9 +107,9 @@ Response IngestEndpoint::handle(Request& request) const {
   ingest::PushOutcome outcome;
   try {
     StoreSession session(open_store_);
-    outcome = ingest::PushIngestor(*session.store, *session.audit)
-                  .ingest(pipeline->second,
-                          {std::move(*body), request.client->sha256, request.remote}, abort_);
+    outcome =
+        ingest::PushIngestor(*session.store, *session.audit)
+            .ingest(*pipeline, {std::move(*body), request.client->sha256, request.remote}, abort_);
   } catch (const std::exception& e) {
     outcome.status = ingest::PushOutcome::Status::store_failed;
     outcome.message = e.what();

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -33,12 +34,15 @@ class IngestEndpoint {
                  StoreOpener open_store, const std::atomic<bool>& abort);
 
   Response handle(Request& request) const;
+  // A reload's new pipelines; a push being decoded finishes with the one it started with.
+  void replace_pipelines(const std::vector<ingest::SystemPipeline>& pipelines);
 
  private:
   Response refuse(const Request& request, const std::string& system, int status,
                   const std::string& code, const std::string& message) const;
 
   const ClientDirectory& clients_;
+  mutable std::mutex pipelines_mutex_;
   std::map<std::string, ingest::SystemPipeline> pipelines_;
   std::size_t max_body_bytes_;
   StoreOpener open_store_;

@@ -7,6 +7,7 @@
 
 #include "http/https_server.hpp"
 #include "routing/router.hpp"
+#include "delivery/outbox.hpp"
 #include "web/web_app.hpp"
 
 namespace tsunagu {
@@ -56,15 +57,61 @@ std::shared_ptr<const routing::RoutingConfig> load_routing(const config::HubConf
 }
 
 void attach_routing(std::vector<ingest::SystemPipeline>& pipelines,
-                    std::shared_ptr<const routing::RoutingConfig> routing, const Clock& clock) {
+                    std::shared_ptr<const CurrentRouting> routing, const Clock& clock) {
   if (!routing) return;
   for (auto& p : pipelines) {
     p.on_stored = [routing, &clock](store::Store& store, audit::AuditLog& audit,
                                     const CaseEvent& event, const std::string& subject,
                                     const identity::LinkResult& link) {
-      routing::Router(routing, store, audit, clock).on_event(event, subject, link);
+      // One snapshot per event: a reload during this call does not change its decisions.
+      routing::Router(routing->get(), store, audit, clock).on_event(event, subject, link);
     };
   }
+}
+
+std::unique_ptr<delivery::ChannelDriver> make_channels(const config::HubConfig& config,
+                                                       const plugin::PluginRegistry& plugins,
+                                                       const routing::RoutingConfig* routing) {
+  std::vector<delivery::ChannelConfig> channels;
+  for (const auto& c : config.delivery.channels) {
+    channels.push_back({c.name, c.plugin, c.settings});
+  }
+  std::unique_ptr<delivery::ChannelDriver> driver;
+  try {
+    driver = std::make_unique<delivery::ChannelDriver>(plugins, channels);
+  } catch (const std::exception& e) {
+    throw HubError(std::string("delivery: ") + e.what());
+  }
+  // A route may only name channels that exist: a notice must never wait for a channel that
+  // nobody configured.
+  if (routing != nullptr) {
+    auto check = [&](const std::string& rule, const std::vector<routing::Recipient>& list) {
+      for (const auto& r : list) {
+        for (const auto& ch : r.channels) {
+          if (ch != delivery::kInboxChannel && !driver->has(ch)) {
+            throw HubError("routing: rule '" + rule + "' sends to channel '" + ch +
+                           "', which <delivery><channels> does not configure");
+          }
+        }
+      }
+    };
+    for (const auto& r : routing->routes) check(r.id, r.recipients), check(r.id, r.escalation);
+    for (const auto& r : routing->correlations) check(r.id, r.recipients);
+    for (const auto& r : routing->timers) check(r.id, {r.recipient});
+  }
+  return driver;
+}
+
+delivery::OutboxSettings outbox_settings(const config::HubConfig& config) {
+  delivery::OutboxSettings s;
+  s.max_attempts = config.delivery.max_attempts;
+  s.initial_backoff = config.delivery.backoff_initial;
+  s.max_backoff = config.delivery.backoff_max;
+  s.lease = config.delivery.lease;
+  for (const auto& c : config.delivery.channels) {
+    if (c.max_attempts > 0) s.max_attempts_by_channel[c.name] = c.max_attempts;
+  }
+  return s;
 }
 
 std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool create_keys) {
@@ -111,8 +158,10 @@ Hub::Hub(config::HubConfig config, const Clock& clock)
   plugins_ = std::make_unique<plugin::PluginRegistry>();
   plugins_->load_directory(config_.plugin_dir);
   auto pipelines = build_pipelines(config_, *plugins_);
-  routing_ = load_routing(config_);  // a hub with a broken routing config does not start
+  // A hub with a broken routing config does not start.
+  if (auto routing = load_routing(config_)) routing_ = std::make_shared<CurrentRouting>(routing);
   attach_routing(pipelines, routing_, clock_);
+  channels_ = make_channels(config_, *plugins_, routing_ ? routing_->get().get() : nullptr);
   store_ = open_store(config_, true);
   signing_key_ = load_or_create_signing_key(config_);
   audit_ = std::make_unique<audit::AuditLog>(*store_);
@@ -126,7 +175,7 @@ Hub::Hub(config::HubConfig config, const Clock& clock)
     web_options.sessions.absolute = config_.http.session_absolute;
     web_ = std::make_unique<web::WebApp>([this] { return open_store(config_); }, web_options,
                                          clock_);
-    web_->set_routing([routing = routing_] { return routing; });
+    web_->set_routing([routing = routing_] { return routing ? routing->get() : nullptr; });
     web_->install(https_->router());
     // /healthz: every enabled system's adapter is loaded; how many plugins are, or were refused.
     https_->status().add_health_check("plugins", [this] {
@@ -178,6 +227,9 @@ Hub::~Hub() { stop(); }
 void Hub::start() {
   watcher_ = std::thread([this] { run(); });
   signer_ = std::thread([this] { run_signer(); });
+  for (int i = 0; i < config_.delivery.workers; ++i) {
+    deliverers_.emplace_back([this, i] { run_deliverer(i); });
+  }
   if (routing_ && config_.routing_tick_interval.count() > 0) {
     scheduler_ = std::thread([this] { run_scheduler(); });
   }
@@ -205,6 +257,8 @@ void Hub::stop() {
   wake_.notify_all();
   if (signer_.joinable()) signer_.join();
   if (scheduler_.joinable()) scheduler_.join();
+  for (auto& t : deliverers_) t.join();
+  deliverers_.clear();
   if (watcher_.joinable()) {
     watcher_.join();
     try {
@@ -247,7 +301,43 @@ std::size_t Hub::tick_routing() {
   std::lock_guard<std::mutex> lock(tick_mutex_);
   auto store = open_store(config_);
   audit::AuditLog log_of_tick(*store);
-  return routing::Router(routing_, *store, log_of_tick, clock_).tick();
+  return routing::Router(routing_->get(), *store, log_of_tick, clock_).tick();
+}
+
+std::size_t Hub::deliver_due() {
+  auto store = open_store(config_);
+  audit::AuditLog log_of_delivery(*store);
+  return delivery::Outbox(*store, log_of_delivery, channels_.get(),
+                          routing_ ? routing_->get() : nullptr, outbox_settings(config_), clock_)
+      .run_due();
+}
+
+void Hub::run_deliverer(int worker) {
+  // One outbox worker: its own store session; attempts run outside transactions, so a slow
+  // channel holds up only its own worker.
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<audit::AuditLog> log_of_worker;
+  const delivery::OutboxSettings settings = outbox_settings(config_);
+  while (!stopping_) {
+    bool worked = false;
+    try {
+      if (!store) {
+        store = open_store(config_);
+        log_of_worker = std::make_unique<audit::AuditLog>(*store);
+      }
+      // The roster in force now (a reload may have changed it) names the recipients.
+      worked = delivery::Outbox(*store, *log_of_worker, channels_.get(),
+                                routing_ ? routing_->get() : nullptr, settings, clock_)
+                   .run_one();
+    } catch (const std::exception& e) {
+      log().error("delivery worker %d failed, retrying: %s", worker, std::string(e.what()));
+      log_of_worker.reset();
+      store.reset();
+    }
+    if (worked) continue;
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait_for(lock, config_.delivery.poll_interval, [this] { return stopping_.load(); });
+  }
 }
 
 void Hub::run_scheduler() {
@@ -262,7 +352,8 @@ void Hub::run_scheduler() {
         log_of_scheduler = std::make_unique<audit::AuditLog>(*store);
       }
       std::lock_guard<std::mutex> lock(tick_mutex_);
-      if (const std::size_t n = routing::Router(routing_, *store, *log_of_scheduler, clock_).tick()) {
+      if (const std::size_t n =
+              routing::Router(routing_->get(), *store, *log_of_scheduler, clock_).tick()) {
         log().information("routing: %s timers and escalations handled", std::to_string(n));
       }
     } catch (const std::exception& e) {

@@ -18,6 +18,7 @@
 
 #include "audit/audit_log.hpp"
 #include "common/clock.hpp"
+#include "common/current.hpp"
 #include "config/hub_config.hpp"
 #include "ingest/spool_ingestor.hpp"
 #include "plugin/plugin_registry.hpp"
@@ -29,6 +30,10 @@ namespace tsunagu {
 namespace http {
 class HttpsServer;
 }
+namespace delivery {
+class ChannelDriver;
+}
+
 namespace web {
 class WebApp;
 }
@@ -47,9 +52,13 @@ std::vector<ingest::SystemPipeline> build_pipelines(const config::HubConfig& con
 // nullptr when routing is off. Throws HubError listing every problem.
 std::shared_ptr<const routing::RoutingConfig> load_routing(const config::HubConfig& config);
 
-// Routes every event the pipelines store from now on (inside the storing transaction).
+// The routing configuration in force; a reload (Hub::reload) replaces it.
+using CurrentRouting = Current<routing::RoutingConfig>;
+
+// Routes every event the pipelines store from now on (inside the storing transaction), under the
+// routing configuration current when the event is stored.
 void attach_routing(std::vector<ingest::SystemPipeline>& pipelines,
-                    std::shared_ptr<const routing::RoutingConfig> routing, const Clock& clock);
+                    std::shared_ptr<const CurrentRouting> routing, const Clock& clock);
 
 // Opens the instance's store with its keyring (master key from TSUNAGU_MASTER_KEY or keys/), so
 // sealed payloads can be read. `create_keys`: make a master key if there is none (the daemon).
@@ -71,7 +80,22 @@ class Hub {
   // Runs due timers and escalations now, on the caller's thread (the scheduler thread does this
   // every few seconds). Returns how many it handled; 0 when routing is off.
   std::size_t tick_routing();
-  const routing::RoutingConfig* routing() const { return routing_.get(); }
+  // Makes every due delivery attempt now, on the caller's thread (tests); returns how many.
+  std::size_t deliver_due();
+  // The routing configuration in force (nullptr when routing is off).
+  std::shared_ptr<const routing::RoutingConfig> routing() const {
+    return routing_ ? routing_->get() : nullptr;
+  }
+  // Reads the routing files and the mappings again (SIGHUP). A valid set replaces the running
+  // one at once (audit entry config.reloaded with each file's SHA-256); an invalid one is refused
+  // with every problem logged (config.reload_refused) and the running one stays. tsunagu.xml
+  // itself is not re-read: systems, plugins, the store and HTTPS need a restart. Thread-safe;
+  // one reload at a time. Never throws.
+  struct ReloadOutcome {
+    bool reloaded = false;
+    std::vector<std::string> problems;  // why it was refused
+  };
+  ReloadOutcome reload();
   // Idempotent. Returns once the watcher has committed or abandoned its current batch.
   void stop();
 
@@ -87,11 +111,13 @@ class Hub {
   void run();
   void run_signer();
   void run_scheduler();
+  void run_deliverer(int worker);
   void record_start();
 
   config::HubConfig config_;
   const Clock& clock_;
-  std::shared_ptr<const routing::RoutingConfig> routing_;
+  std::shared_ptr<CurrentRouting> routing_;  // nullptr when routing is off
+  std::mutex reload_mutex_;
   // Declaration order is destruction order in reverse: the ingestor and pipelines (objects made
   // by plugins) go before the registry that holds the libraries.
   std::unique_ptr<plugin::PluginRegistry> plugins_;
@@ -101,6 +127,7 @@ class Hub {
   std::unique_ptr<ingest::SpoolIngestor> ingestor_;
   // The pages and API for people; its handlers are the listener's routes, so it outlives it.
   std::unique_ptr<web::WebApp> web_;
+  std::unique_ptr<delivery::ChannelDriver> channels_;  // objects made by channel plugins
   std::unique_ptr<http::HttpsServer> https_;  // shares the pipelines' adapters
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
@@ -108,6 +135,7 @@ class Hub {
   std::thread watcher_;
   std::thread signer_;
   std::thread scheduler_;
+  std::vector<std::thread> deliverers_;
   std::mutex tick_mutex_;  // one tick at a time (the scheduler thread, tick_routing())
 };
 

@@ -10,6 +10,8 @@
 
 #include <Poco/Logger.h>
 
+#include "common/log_fields.hpp"
+
 namespace tsunagu::ingest {
 namespace fs = std::filesystem;
 namespace {
@@ -88,9 +90,20 @@ SpoolIngestor::SpoolIngestor(const config::HubConfig& config, store::Store& stor
     : config_(config), store_(store), audit_(audit), pipelines_(std::move(pipelines)),
       stop_(stop) {}
 
+std::vector<SystemPipeline> SpoolIngestor::pipelines() const {
+  std::lock_guard<std::mutex> lock(pipelines_mutex_);
+  return pipelines_;
+}
+
+void SpoolIngestor::replace_pipelines(std::vector<SystemPipeline> pipelines) {
+  std::lock_guard<std::mutex> lock(pipelines_mutex_);
+  pipelines_.swap(pipelines);
+}
+
 std::size_t SpoolIngestor::poll_once() {
   std::size_t processed = 0;
-  for (const auto& p : pipelines_) {
+  const std::vector<SystemPipeline> pass = pipelines();  // a reload takes effect on the next pass
+  for (const auto& p : pass) {
     const fs::path spool = config_.spool_dir(p.system);
     for (const char* stage : {"work", ""}) {
       const fs::path dir = *stage ? spool / stage : spool;
@@ -153,8 +166,11 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
     }
     tx.commit();
   }
-  log().information("ingesting %s/%s (input %s, %s bytes, sha256 %s)", pipeline.system, origin,
-                    std::to_string(o.input_id), std::to_string(size), sha256);
+  const std::string input_id = std::to_string(o.input_id);
+  log_fields::log(log(), Poco::Message::PRIO_INFORMATION,
+                  "ingesting " + pipeline.system + "/" + origin + " (input " + input_id + ", " +
+                      std::to_string(size) + " bytes, sha256 " + sha256 + ")",
+                  {{log_fields::kSystem, pipeline.system}, {log_fields::kInputId, input_id}});
 
   std::ifstream in(claimed, std::ios::binary);
   RecordStorer sink(store_, audit_, pipeline,
@@ -233,10 +249,12 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
     log().error("%s/%s could not be read to the end: %s (moved to %s)", pipeline.system, origin, o.message,
                 target.string());
   } else {
-    log().information("%s/%s: %s records, %s stored, %s already stored, %s quarantined",
-                      pipeline.system, origin, std::to_string(o.records),
-                      std::to_string(o.events), std::to_string(o.duplicates),
-                      std::to_string(o.quarantined));
+    log_fields::log(log(), Poco::Message::PRIO_INFORMATION,
+                    pipeline.system + "/" + origin + ": " + std::to_string(o.records) +
+                        " records, " + std::to_string(o.events) + " stored, " +
+                        std::to_string(o.duplicates) + " already stored, " +
+                        std::to_string(o.quarantined) + " quarantined",
+                    {{log_fields::kSystem, pipeline.system}, {log_fields::kInputId, input_id}});
   }
   return o;
 }

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -58,12 +59,16 @@ class SpoolIngestor {
   FileOutcome ingest_claimed_file(const SystemPipeline& pipeline,
                                   const std::filesystem::path& claimed);
 
-  const std::vector<SystemPipeline>& pipelines() const { return pipelines_; }
+  std::vector<SystemPipeline> pipelines() const;
+  // A reload's new pipelines (mappings, adapters). Any thread; the next pass uses them, a file
+  // being ingested finishes with the pipeline it started with.
+  void replace_pipelines(std::vector<SystemPipeline> pipelines);
 
  private:
   const config::HubConfig& config_;
   store::Store& store_;
   audit::AuditLog& audit_;
+  mutable std::mutex pipelines_mutex_;
   std::vector<SystemPipeline> pipelines_;
   const std::atomic<bool>& stop_;
 };

@@ -13,6 +13,11 @@ std::int64_t to_unix(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
+std::string delivery_id(const std::string& notice_id, const std::string& channel,
+                        const std::string& officer) {
+  return notice_id + "." + channel + "." + officer;
+}
+
 TimePoint from_unix(std::int64_t seconds) {
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::seconds(seconds)));
 }
@@ -280,7 +285,27 @@ std::string Router::insert_notice(const std::string& type, const std::string& de
                        "rule " + rule_id + ", policy " + policy.id + ", " + recipient +
                            (to.how == "ward" ? "" : " (" + to.how + ")"));
   for (const auto& channel : chans) {
-    if (channel == "inbox") notices_.add_history(id, "delivered", kHub, "inbox");
+    if (channel == "inbox") {
+      notices_.add_history(id, "delivered", kHub, "inbox");
+      continue;
+    }
+    // Every other channel: one outbox row per officer, in this transaction, so a notice is never
+    // stored without its deliveries (the outbox workers send them).
+    for (const auto& officer : to.officers) {
+      store_
+          .query(
+              "INSERT INTO outbox (id, notice_id, channel, recipient, status, next_attempt_at, "
+              "created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (id) DO NOTHING")
+          .bind(delivery_id(id, channel, officer))
+          .bind(id)
+          .bind(channel)
+          .bind(officer)
+          .bind(static_cast<std::int64_t>(
+              std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+                  .count()))
+          .bind(now)
+          .run();
+    }
   }
   notices_.add_decision(
       {0, c.event_id, rule_id, "routed", policy.id, recipient, id, reason, now});
@@ -665,6 +690,25 @@ void Router::hand_over(const Context& c, const std::string& from_ward,
         .bind(now)
         .bind(id)
         .run();
+    // The new officers get the notice by its channels too (the old ones' deliveries stand).
+    for (const auto& channel : n->channels) {
+      if (channel == "inbox") continue;
+      for (const auto& officer : to.officers) {
+        store_
+            .query(
+                "INSERT INTO outbox (id, notice_id, channel, recipient, status, next_attempt_at, "
+                "created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (id) DO NOTHING")
+            .bind(delivery_id(id, channel, officer))
+            .bind(id)
+            .bind(channel)
+            .bind(officer)
+            .bind(static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                clock_.now().time_since_epoch())
+                                                .count()))
+            .bind(now)
+            .run();
+      }
+    }
     const std::string detail = describe(n->recipient_role, from_ward, n->recipients) + "  ⇒  " +
                                describe(to.role, to_ward, to.officers);
     notices_.add_history(id, "handed_over", kHub, detail);

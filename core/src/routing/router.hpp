@@ -96,6 +96,11 @@ class Router {
   NoticeStore notices_;
 };
 
+// The idempotency key of a notice's delivery to one officer through one channel: stable across
+// retries and restarts. (Channel names and officer ids are [A-Za-z0-9_-], checked at load.)
+std::string delivery_id(const std::string& notice_id, const std::string& channel,
+                        const std::string& officer);
+
 // Unix seconds ⇄ TimePoint.
 std::int64_t to_unix(TimePoint t);
 TimePoint from_unix(std::int64_t seconds);

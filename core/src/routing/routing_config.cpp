@@ -507,6 +507,13 @@ void read_roster(const FileReader& r, const xmlNode* root, Roster& roster) {
       r.check(o, {{"id", "name", "role", "ward", "email", "phone", "active"}, {}, {"duty"}});
       Officer officer;
       officer.id = r.required_attr(o, "id");
+      if (!officer.id.empty() &&
+          officer.id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789_-") != std::string::npos) {
+        r.problem(o, "officer id '" + officer.id +
+                         "' may hold only letters, digits, '_' and '-' (it is part of delivery "
+                         "ids)");
+      }
       officer.name = r.required_attr(o, "name");
       officer.role = r.required_attr(o, "role");
       officer.ward = trimmed(attr(o, "ward").value_or(""));
@@ -745,6 +752,12 @@ class RoutesReader {
     rec.role = r_.required_attr(node, "role");
     rec.fallback = trimmed(attr(node, "fallback").value_or(""));
     rec.channels = words(attr(node, "channels").value_or("inbox"));
+    for (const auto& channel : rec.channels) {
+      if (channel.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789_-") != std::string::npos) {
+        r_.problem(node, "channel '" + channel + "' may hold only letters, digits, '_' and '-'");
+      }
+    }
     if (rec.channels.empty()) r_.problem(node, "channels is empty; leave it out for the inbox");
     check_role_declared(node, rec.role);
     check_role_declared(node, rec.fallback);

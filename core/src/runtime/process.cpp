@@ -2,56 +2,22 @@
 
 #include <libxml/parser.h>
 
+#include <algorithm>
+
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/Message.h>
 #include <Poco/PatternFormatter.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/DateTimeFormatter.h>
-#include <Poco/DateTimeFormat.h>
+
+#include "runtime/json_log_formatter.hpp"
 
 namespace tsunagu::runtime {
 namespace fs = std::filesystem;
 namespace {
 
 fs::path g_executable_dir;
-
-// One JSON object per line. Messages never carry personal data (only ids, digests and counts),
-// so they can go to the journal as they are.
-class JsonLineFormatter final : public Poco::Formatter {
- public:
-  explicit JsonLineFormatter(std::string program) : program_(std::move(program)) {}
-  void format(const Poco::Message& msg, std::string& text) override {
-    Poco::JSON::Object line;
-    line.set("time", Poco::DateTimeFormatter::format(msg.getTime(),
-                                                     Poco::DateTimeFormat::ISO8601_FRAC_FORMAT));
-    line.set("level", level_name(msg.getPriority()));
-    line.set("program", program_);
-    line.set("module", msg.getSource());
-    line.set("message", msg.getText());
-    std::ostringstream out;
-    line.stringify(out);
-    text = out.str();
-  }
-
- private:
-  static const char* level_name(Poco::Message::Priority p) {
-    switch (p) {
-      case Poco::Message::PRIO_FATAL: return "fatal";
-      case Poco::Message::PRIO_CRITICAL: return "critical";
-      case Poco::Message::PRIO_ERROR: return "error";
-      case Poco::Message::PRIO_WARNING: return "warning";
-      case Poco::Message::PRIO_NOTICE: return "notice";
-      case Poco::Message::PRIO_INFORMATION: return "information";
-      case Poco::Message::PRIO_DEBUG: return "debug";
-      case Poco::Message::PRIO_TRACE: return "trace";
-    }
-    return "information";
-  }
-  std::string program_;
-};
 
 }  // namespace
 
@@ -91,6 +57,20 @@ void configure_logging(const config::HubConfig& config, const std::string& progr
   // Loggers created before this call (static ones) keep their channel unless reset.
   Poco::Logger::setChannel("", channel);
   Poco::Logger::setLevel("", Poco::Logger::parseLevel(config.log_level));
+  apply_module_levels(config);
+}
+
+void apply_module_levels(const config::HubConfig& config) {
+  // Parents before children ("tsunagu" before "tsunagu.ingest"), so the more specific one wins.
+  auto levels = config.log_module_levels;
+  std::stable_sort(levels.begin(), levels.end(),
+                   [](const auto& a, const auto& b) { return a.name.size() < b.name.size(); });
+  for (const auto& m : levels) {
+    // Created now, so that loggers made later below it (tsunagu.ingest.x) inherit its level;
+    // setLevel(name) alone changes only loggers that already exist.
+    Poco::Logger::get(m.name);
+    Poco::Logger::setLevel(m.name, Poco::Logger::parseLevel(m.level));
+  }
 }
 
 }  // namespace tsunagu::runtime

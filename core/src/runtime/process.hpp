@@ -30,7 +30,11 @@ struct CommonOptions {
 // Loads the configuration named by the options (or the default one).
 config::HubConfig load_config(const CommonOptions& options);
 
-// Console logging at the configured level; `text` or `json` lines.
+// Console logging (standard error: under systemd, the journal) at the configured level, with
+// the levels of <logging><module>; `text` or `json` lines (runtime/json_log_formatter.hpp).
 void configure_logging(const config::HubConfig& config, const std::string& program);
+
+// The levels of <logging><module> (part of configure_logging).
+void apply_module_levels(const config::HubConfig& config);
 
 }  // namespace tsunagu::runtime

@@ -268,6 +268,28 @@ const std::vector<Migration>& sqlite_migrations() {
                 revoked_at TEXT))",
            "CREATE INDEX api_tokens_by_account ON api_tokens (account_id)",
        }},
+      {6,
+       "delivery outbox: one row per notice, channel and officer, with its attempts",
+       {
+           // id is the delivery id — the idempotency key every attempt carries. A worker claims a
+           // row by setting claimed_until (a lease): a worker that dies mid-attempt leaves the row
+           // to be claimed again when the lease runs out. Times: Unix milliseconds.
+           R"(CREATE TABLE outbox (
+                id TEXT PRIMARY KEY,
+                notice_id TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                recipient TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL,
+                claimed_until INTEGER NOT NULL DEFAULT 0,
+                last_outcome TEXT NOT NULL DEFAULT '',
+                last_detail TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                delivered_at TEXT NOT NULL DEFAULT ''))",
+           "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+           "CREATE INDEX outbox_by_notice ON outbox (notice_id)",
+       }},
   };
   return migrations;
 }
