@@ -583,6 +583,7 @@ TEST_F(WebAccess, HealthzRunsEveryCheckAndMetricsCountNoticesAndRequestsByRouteC
             std::string::npos);
   EXPECT_NE(m.find("tsunagu_delivery_attempts_total{outcome=\"dead\"} 0"), std::string::npos)
       << "the routes deliver to the inbox only: no channel attempts";
+  EXPECT_NE(m.find("tsunagu_delivery_outbox{status=\"dead\"} 0"), std::string::npos);
   EXPECT_EQ(m.find("higashi"), std::string::npos);
 }
 

@@ -19,8 +19,7 @@ void family(std::ostream& out, const char* name, const char* type, const char* h
 
 // Delivery through the channels. Every attempt of the delivery outbox is a delivery.attempted
 // entry of the exchange log with details.outcome (delivered, retry, dead), so the log is the
-// durable count of attempts — across restarts, and before any outbox exists (then all zero).
-// The outbox's rows by status, when the store has the outbox table.
+// durable count of attempts, across restarts. Then the outbox's rows by status.
 void delivery_metrics(Poco::Data::Session& session, std::ostream& out) {
   using namespace Poco::Data::Keywords;
   std::vector<std::string> outcomes;
@@ -37,10 +36,6 @@ void delivery_metrics(Poco::Data::Session& session, std::ostream& out) {
     out << "tsunagu_delivery_attempts_total{outcome=\"" << prometheus_label(outcome) << "\"} " << n
         << '\n';
   }
-  Poco::Int64 has_outbox = 0;
-  session << "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'outbox'",
-      into(has_outbox), now;
-  if (has_outbox == 0) return;
   std::vector<std::string> statuses;
   counts.clear();
   session << "SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status", into(statuses),
