@@ -1,8 +1,9 @@
 // Runs tests/e2e/web.e2e.mjs — Debian's chromium driven by playwright-core — against the real
-// tsunagud with accounts made by the real CLI. Skipped only when chromium, node or npm is not
-// installed (scripts/lib.sh installs them); playwright-core is installed with `npm ci` from
-// tests/e2e/package-lock.json into BUILD/e2e (no browser is downloaded). Screenshots are left in
-// BUILD/e2e/screenshots.
+// tsunagud with the shipped routing configuration, a notice routed to 東区's liaisons from a
+// public-assistance file dropped into the spool, and accounts made by the real CLI. Skipped only
+// when chromium, node or npm is not installed (scripts/lib.sh installs them); playwright-core is
+// installed with `npm ci` from tests/e2e/package-lock.json into BUILD/e2e (no browser is
+// downloaded). Screenshots are left in BUILD/e2e/screenshots.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,6 +11,10 @@
 
 #include <gtest/gtest.h>
 
+#include <Poco/Data/Session.h>
+
+#include "store/store.hpp"
+#include "support/routed_notice.hpp"
 #include "support/web_instance.hpp"
 
 namespace {
@@ -58,7 +63,7 @@ void install_playwright(const fs::path& dir, const std::string& npm) {
   std::ofstream(dir / ".installed-lock", std::ios::binary) << lock;
 }
 
-TEST(WebBrowser, AuditorAndLiaisonScenariosInChromium) {
+TEST(WebBrowser, LiaisonAndAuditorScenariosInChromium) {
   const char* chromium_env = std::getenv("TSUNAGU_CHROMIUM");
   const std::string chromium = chromium_env != nullptr ? chromium_env : "/usr/bin/chromium";
   const std::string node = find_program("node");
@@ -70,15 +75,26 @@ TEST(WebBrowser, AuditorAndLiaisonScenariosInChromium) {
   const fs::path e2e = fs::path(TSUNAGU_BINARY_DIR) / "e2e";
   install_playwright(e2e, npm);
 
-  WebInstance hub;
+  WebInstance hub(1, /*with_routing=*/true);
   hub.add_account("e2e_auditor", "auditor");
-  hub.add_account("e2e_liaison", "liaison", "officer-17", "01103");
+  hub.add_account("e2e_higashi", "liaison", "higashi-liaison-1", "01103");
+  hub.add_account("e2e_kita", "liaison", "kita-liaison-1", "01102");
   hub.start();
+  route_a_higashi_notice(hub.spool("public_assistance"));
+  std::string notice_id;
+  {
+    auto store = tsunagu::store::Store::open_sqlite(hub.data() / "store.db", {});
+    using namespace Poco::Data::Keywords;
+    store->session() << "SELECT id FROM notices WHERE rule_id = 'pa_visit_child_not_seen'",
+        into(notice_id), now;
+  }
+  ASSERT_FALSE(notice_id.empty()) << "the PA files routed no notice";
   const fs::path screenshots = e2e / "screenshots";
   fs::remove_all(screenshots);
   std::vector<std::string> env_args{"TSUNAGU_URL=" + hub.url(),
                                     "TSUNAGU_SERVER_CERT=" + (hub.tls() / "server.crt").string(),
                                     "TSUNAGU_PASSWORD=" + std::string(WebInstance::kPassword),
+                                    "TSUNAGU_NOTICE_ID=" + notice_id,
                                     "TSUNAGU_E2E_MODULES=" + e2e.string(),
                                     "TSUNAGU_SCREENSHOTS=" + screenshots.string(),
                                     "TSUNAGU_CHROMIUM=" + chromium,
@@ -90,8 +106,11 @@ TEST(WebBrowser, AuditorAndLiaisonScenariosInChromium) {
   const int rc = run_program("env", env_args, "", out);
   std::cout << out;
   EXPECT_EQ(rc, 0) << "browser scenarios failed; screenshots in " << screenshots.string();
-  EXPECT_TRUE(fs::exists(screenshots / "03-audit-search.png"));
-  EXPECT_TRUE(fs::exists(screenshots / "01-liaison-inbox.png"));
+  for (const char* shot :
+       {"01-liaison-inbox.png", "02-notice-detail.png", "03-notice-acknowledged.png",
+        "04-other-ward-404.png", "06-audit-notice.png"}) {
+    EXPECT_TRUE(fs::exists(screenshots / shot)) << shot;
+  }
 }
 
 }  // namespace

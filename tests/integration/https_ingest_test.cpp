@@ -316,7 +316,7 @@ TEST_F(HttpsIngest, HealthAndMetricsAnswerAndEverythingElseIsJson404Or405) {
   EXPECT_NE(metrics.body.find("tsunagu_http_responses_total{code=\"200\"}"), std::string::npos);
   EXPECT_NE(metrics.body.find("tsunagu_http_connections_refused_total 0"), std::string::npos);
 
-  const Reply missing = request(context, "GET", "/api/v1/notices");
+  const Reply missing = request(context, "GET", "/api/v1/no-such-resource");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.json()->getValue<std::string>("error"), "not_found");
   EXPECT_EQ(missing.hsts, "max-age=31536000; includeSubDomains");

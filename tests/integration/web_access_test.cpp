@@ -1,7 +1,10 @@
 // The pages and API of people on the real tsunagud over HTTPS, without client certificates:
 // logging in and out, CSRF, the authorisation matrix (every page and endpoint × every role and
-// anonymous), the auditor's search, tree head and proofs, and — with the openssl s_client
-// binary — the TLS versions the listener takes and the client certificate ingest still needs.
+// anonymous), the liaison's notices (routed by the shipped routing configuration from a dropped
+// public-assistance file: who sees them, opening, acknowledging, recording an action, and a
+// liaison of another ward guessing the id), the auditor's search over those steps, tree head
+// and proofs, /healthz and /metrics, and — with the openssl s_client binary — the TLS versions
+// the listener takes and the client certificate ingest still needs.
 #include <gtest/gtest.h>
 
 #include <Poco/Data/Session.h>
@@ -14,7 +17,10 @@
 #include <Poco/Net/NetSSL.h>
 #include <Poco/StreamCopier.h>
 
+#include <set>
+
 #include "store/store.hpp"
+#include "support/routed_notice.hpp"
 #include "support/web_instance.hpp"
 
 namespace {
@@ -121,10 +127,23 @@ class WebAccess : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     Poco::Net::initializeSSL();
-    hub_ = new WebInstance;
+    hub_ = new WebInstance(1, /*with_routing=*/true);
     for (const auto& role : kRoles)
       hub_->add_account("u_" + role, role, "officer-" + role, "01101");
+    // 東区's liaison as the roster knows her; a colleague of her ward without an officer id (sees
+    // the ward's liaison notices by role); 北区's liaison; the child guidance centre (city-wide).
+    hub_->add_account("u_higashi", "liaison", "higashi-liaison-1", "01103");
+    hub_->add_account("u_higashi_team", "liaison", "", "01103");
+    hub_->add_account("u_kita", "liaison", "kita-liaison-1", "01102");
+    hub_->add_account("u_cg", "cg_caseworker", "cg-caseworker-1");
     hub_->start();
+    route_a_higashi_notice(hub_->spool("public_assistance"));
+    auto store = tsunagu::store::Store::open_sqlite(hub_->data() / "store.db", {});
+    using namespace Poco::Data::Keywords;
+    std::vector<std::string> ids;
+    store->session() << "SELECT id FROM notices WHERE rule_id = 'pa_visit_child_not_seen'",
+        into(ids), now;
+    if (ids.size() == 1) notice_id_ = ids.front();
   }
   static void TearDownTestSuite() {
     if (hub_ != nullptr) {
@@ -134,6 +153,8 @@ class WebAccess : public ::testing::Test {
     hub_ = nullptr;
     Poco::Net::uninitializeSSL();
   }
+
+  void SetUp() override { ASSERT_FALSE(notice_id_.empty()) << "the PA files routed no notice"; }
 
   static Poco::Net::Context::Ptr context() {
     Poco::Net::Context::Params p;
@@ -156,9 +177,11 @@ class WebAccess : public ::testing::Test {
   }
 
   static WebInstance* hub_;
+  static std::string notice_id_;  // 東区's notice (pa_visit_child_not_seen)
 };
 
 WebInstance* WebAccess::hub_ = nullptr;
+std::string WebAccess::notice_id_;
 
 TEST_F(WebAccess, PagesNeedNoClientCertificateAndEveryResponseCarriesTheSecurityHeaders) {
   Client c = client();
@@ -260,10 +283,10 @@ TEST_F(WebAccess, ALoginFormPostedFromAnotherSiteIsRefused) {
 
 // The authorisation matrix. Each row: a request, who may make it, and the status it gets when
 // they may. Whoever may not gets 403 — or, without an account, the login page (303) on a page
-// and 401 on the API. Add a row per new page or endpoint (the notices of issue 6).
+// and 401 on the API. Add a row per new page or endpoint.
 struct MatrixRow {
-  const char* method;
-  const char* target;
+  std::string method;
+  std::string target;
   std::vector<std::string> allowed;  // roles, and "anonymous"
   int status_if_allowed;
   bool api;
@@ -276,22 +299,37 @@ const std::vector<std::string> kSignedIn = {"liaison",       "coordinator", "cg_
 const std::vector<std::string> kNoticeRoles = {"liaison", "coordinator", "cg_emergency",
                                                "cg_caseworker"};
 
-const std::vector<MatrixRow> kMatrix = {
-    {"GET", "/login", kEveryone, 200, false},  // signed in: 303 to the home page, see below
-    {"GET", "/", kSignedIn, 303, false},
-    {"GET", "/account", kSignedIn, 200, false},
-    {"GET", "/inbox", kNoticeRoles, 200, false},
-    {"GET", "/audit", {"auditor"}, 200, false},
-    {"GET", "/assets/tsunagu.css", kEveryone, 200, false},
-    {"GET", "/api/v1/me", kSignedIn, 200, true},
-    {"GET", "/api/v1/openapi.json", kEveryone, 200, true},
-    {"GET", "/api/v1/audit/entries", {"auditor"}, 200, true},
-    {"GET", "/api/v1/audit/entries?type=user.&limit=5", {"auditor"}, 200, true},
-    {"GET", "/api/v1/audit/tree-head", {"auditor"}, 200, true},
-    {"GET", "/api/v1/audit/proof/1", {"auditor"}, 200, true},
-    {"POST", "/logout", kSignedIn, 303, false},
-    {"DELETE", "/api/v1/session", kSignedIn, 200, true},
-};
+// `notice`: 東区's notice. None of the matrix's accounts (all of 中央区, with officer ids the
+// roster does not have) may read it: whoever may use the notice routes gets 404 for it — the
+// same as for an id that does not exist — and whoever may not, the usual 403 / 401 / 303.
+std::vector<MatrixRow> matrix(const std::string& notice) {
+  return {
+      {"GET", "/login", kEveryone, 200, false},  // signed in: 303 to the home page, see below
+      {"GET", "/", kSignedIn, 303, false},
+      {"GET", "/account", kSignedIn, 200, false},
+      {"GET", "/inbox", kNoticeRoles, 200, false},
+      {"GET", "/audit", {"auditor"}, 200, false},
+      {"GET", "/assets/tsunagu.css", kEveryone, 200, false},
+      {"GET", "/api/v1/me", kSignedIn, 200, true},
+      {"GET", "/api/v1/openapi.json", kEveryone, 200, true},
+      {"GET", "/api/v1/audit/entries", {"auditor"}, 200, true},
+      {"GET", "/api/v1/audit/entries?type=user.&limit=5", {"auditor"}, 200, true},
+      {"GET", "/api/v1/audit/tree-head", {"auditor"}, 200, true},
+      {"GET", "/api/v1/audit/proof/1", {"auditor"}, 200, true},
+      {"GET", "/api/v1/notices", kNoticeRoles, 200, true},
+      {"GET", "/api/v1/notices?status=open", kNoticeRoles, 200, true},
+      {"GET", "/notices/" + notice, kNoticeRoles, 404, false},
+      {"GET", "/notices/no-such-notice", kNoticeRoles, 404, false},
+      {"GET", "/api/v1/notices/" + notice, kNoticeRoles, 404, true},
+      {"GET", "/api/v1/notices/no-such-notice", kNoticeRoles, 404, true},
+      {"POST", "/notices/" + notice + "/ack", kNoticeRoles, 404, false},
+      {"POST", "/notices/" + notice + "/action", kNoticeRoles, 404, false},
+      {"POST", "/api/v1/notices/" + notice + "/ack", kNoticeRoles, 404, true},
+      {"POST", "/api/v1/notices/" + notice + "/actions", kNoticeRoles, 404, true},
+      {"POST", "/logout", kSignedIn, 303, false},
+      {"DELETE", "/api/v1/session", kSignedIn, 200, true},
+  };
+}
 
 TEST_F(WebAccess, AuthorisationMatrix) {
   // Proofs need a signed head; the hub signs one every second here.
@@ -305,16 +343,17 @@ TEST_F(WebAccess, AuthorisationMatrix) {
     }();
   }));
   int checked = 0;
+  const auto rows = matrix(notice_id_);
   for (const auto& who : kEveryone) {
-    for (const auto& row : kMatrix) {
+    for (const auto& row : rows) {
       Client c = client();
       std::string csrf;
       if (who != "anonymous") csrf = c.login_api("u_" + who);
-      const bool safe = std::string(row.method) == "GET";
+      const bool safe = row.method == "GET";
       std::vector<std::pair<std::string, std::string>> headers;
       std::string body;
       std::string type;
-      if (!safe && std::string(row.method) == "POST") {
+      if (!safe && row.method == "POST") {
         body = "csrf=" + csrf;
         type = "application/x-www-form-urlencoded";
       } else if (!safe) {
@@ -324,7 +363,7 @@ TEST_F(WebAccess, AuthorisationMatrix) {
       const bool allowed =
           std::find(row.allowed.begin(), row.allowed.end(), who) != row.allowed.end();
       int expected = row.status_if_allowed;
-      if (allowed && who != "anonymous" && std::string(row.target) == "/login") expected = 303;
+      if (allowed && who != "anonymous" && row.target == "/login") expected = 303;
       if (!allowed) expected = who != "anonymous" ? 403 : row.api ? 401 : 303;
       EXPECT_EQ(r.status, expected)
           << who << " " << row.method << " " << row.target << ": " << r.body.substr(0, 200);
@@ -334,7 +373,218 @@ TEST_F(WebAccess, AuthorisationMatrix) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, static_cast<int>(kEveryone.size() * kMatrix.size()));
+  EXPECT_EQ(checked, static_cast<int>(kEveryone.size() * rows.size()));
+}
+
+// The value of a hidden form field in a page.
+std::string form_field(const std::string& page, const std::string& name) {
+  const std::string marker = "name=\"" + name + "\" value=\"";
+  const auto at = page.find(marker);
+  if (at == std::string::npos) return "";
+  const auto start = at + marker.size();
+  return page.substr(start, page.find('"', start) - start);
+}
+
+TEST_F(WebAccess, ALiaisonOfAnotherWardCannotReadANoticeByGuessingItsId) {
+  Client kita = client();
+  const std::string csrf = kita.login_api("u_kita");
+  const Reply inbox = kita.send("GET", "/inbox");
+  ASSERT_EQ(inbox.status, 200);
+  EXPECT_NE(inbox.body.find("通知はありません"), std::string::npos);
+  EXPECT_EQ(inbox.body.find(notice_id_), std::string::npos);
+  const Reply list = kita.send("GET", "/api/v1/notices");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.json()->getArray("notices")->size(), 0U);
+
+  // The real id and a made-up one get the same answer: nothing is confirmed.
+  const Reply page = kita.send("GET", "/notices/" + notice_id_);
+  const Reply none = kita.send("GET", "/notices/00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(page.status, 404);
+  EXPECT_EQ(page.body, none.body);
+  EXPECT_EQ(page.body.find(kHigashiChildName), std::string::npos);
+  const Reply api = kita.send("GET", "/api/v1/notices/" + notice_id_);
+  EXPECT_EQ(api.status, 404);
+  EXPECT_EQ(api.json()->getValue<std::string>("error"), "not_found");
+  EXPECT_EQ(kita.send("POST", "/notices/" + notice_id_ + "/ack", "csrf=" + csrf + "&note=x",
+                      "application/x-www-form-urlencoded")
+                .status,
+            404);
+  EXPECT_EQ(kita.send("POST", "/api/v1/notices/" + notice_id_ + "/actions", R"({"note":"x"})",
+                      "application/json", {{"X-CSRF-Token", csrf}})
+                .status,
+            404);
+  // The child guidance centre's caseworker (city-wide) is not a recipient of this route either.
+  Client cg = client();
+  cg.login_api("u_cg");
+  EXPECT_EQ(cg.send("GET", "/api/v1/notices/" + notice_id_).status, 404);
+  EXPECT_EQ(cg.send("GET", "/api/v1/notices").json()->getArray("notices")->size(), 0U);
+
+  for (const auto& e : entries("notice.opened")) {
+    EXPECT_EQ(e.find("u_kita"), std::string::npos) << e;
+    EXPECT_EQ(e.find("u_cg"), std::string::npos) << e;
+  }
+  for (const auto& e : entries("notice.acknowledged"))
+    EXPECT_EQ(e.find("u_kita"), std::string::npos);
+}
+
+TEST_F(WebAccess, ALiaisonOpensAcknowledgesAndRecordsAnActionAndTheAuditorFindsEachStep) {
+  Client higashi = client();
+  const std::string csrf = higashi.login_api("u_higashi");
+
+  // The inbox: one notice, unread, not yet overdue; its due time in Japan time.
+  const Reply inbox = higashi.send("GET", "/inbox");
+  ASSERT_EQ(inbox.status, 200);
+  EXPECT_NE(inbox.body.find("/notices/" + notice_id_), std::string::npos) << inbox.body;
+  EXPECT_NE(inbox.body.find("<strong id=\"unread-count\">1</strong>"), std::string::npos);
+  EXPECT_NE(inbox.body.find("ケースワーカー訪問時に子どもを確認できず"), std::string::npos);
+  EXPECT_NE(inbox.body.find("東区"), std::string::npos);
+  EXPECT_EQ(inbox.body.find(kHigashiChildName), std::string::npos) << "no fields in the list";
+  const Reply list = higashi.send("GET", "/api/v1/notices?status=open");
+  ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_EQ(list.json()->getArray("notices")->size(), 1U);
+  EXPECT_EQ(list.json()->getValue<int>("unread"), 1);
+  const auto summary = list.json()->getArray("notices")->getObject(0);
+  EXPECT_EQ(summary->getValue<std::string>("id"), notice_id_);
+  EXPECT_EQ(summary->getValue<std::string>("ward_code"), "01103");
+  EXPECT_FALSE(summary->has("fields"));
+  EXPECT_EQ(higashi.send("GET", "/api/v1/notices?status=bogus").status, 400);
+  // Her ward colleague without an officer id sees the ward's liaison notices too.
+  Client team = client();
+  team.login_api("u_higashi_team");
+  EXPECT_EQ(team.send("GET", "/api/v1/notices").json()->getArray("notices")->size(), 1U);
+
+  // The notice page: fields under Japanese labels, reason, legal basis; opening is recorded once.
+  const Reply page = higashi.send("GET", "/notices/" + notice_id_);
+  ASSERT_EQ(page.status, 200);
+  for (const std::string& expected :
+       {std::string(kHigashiChildName), std::string("氏名"), std::string("カナ"),
+        std::string("生年月日"), std::string("月齢"), std::string("訪問時に子どもを確認できず"),
+        std::string("個人情報保護法69条2項2号"), std::string("pa_liaison_welfare_visit"),
+        std::string("東区の子ども支援窓口で"), std::string("受領を確認する")}) {
+    EXPECT_NE(page.body.find(expected), std::string::npos) << expected;
+  }
+  EXPECT_EQ(page.body.find("0088000002"), std::string::npos) << "never the 宛名番号";
+  EXPECT_EQ(page.body.find("札幌市東区北15条"), std::string::npos) << "never the address";
+  ASSERT_EQ(higashi.send("GET", "/notices/" + notice_id_).status, 200);
+  const Reply detail = higashi.send("GET", "/api/v1/notices/" + notice_id_);
+  ASSERT_EQ(detail.status, 200);
+  EXPECT_FALSE(detail.json()->getValue<bool>("unread"));
+  std::size_t opened = 0;
+  for (const auto& e : entries("notice.opened")) {
+    opened += e.find(notice_id_) != std::string::npos ? 1 : 0;
+    EXPECT_NE(e.find("user:u_higashi"), std::string::npos) << e;
+  }
+  EXPECT_EQ(opened, 1U) << "opened three times, recorded once";
+  EXPECT_NE(higashi.send("GET", "/inbox").body.find("<strong id=\"unread-count\">0</strong>"),
+            std::string::npos);
+
+  // Acknowledge with the page's form (its CSRF token), then an action through the API.
+  const std::string form_csrf = form_field(page.body, "csrf");
+  EXPECT_EQ(form_csrf, csrf);
+  EXPECT_EQ(higashi
+                .send("POST", "/notices/" + notice_id_ + "/ack", "note=x",
+                      "application/x-www-form-urlencoded")
+                .status,
+            403)
+      << "without its CSRF token";
+  const Reply ack =
+      higashi.send("POST", "/notices/" + notice_id_ + "/ack",
+                   "csrf=" + form_csrf + "&note=%E5%AD%A6%E6%A0%A1%E3%81%AB%E7%A2%BA%E8%AA%8D",
+                   "application/x-www-form-urlencoded");
+  ASSERT_EQ(ack.status, 303) << ack.body;
+  EXPECT_EQ(ack.header("Location"), "/notices/" + notice_id_ + "?done=ack");
+  const Reply after = higashi.send("GET", ack.header("Location"));
+  EXPECT_NE(after.body.find("data-status=\"acknowledged\">確認済み"), std::string::npos);
+  EXPECT_NE(after.body.find("学校に確認"), std::string::npos)
+      << "the note, to those who may read it";
+  EXPECT_EQ(
+      higashi
+          .send("POST", "/api/v1/notices/" + notice_id_ + "/ack", "", "", {{"X-CSRF-Token", csrf}})
+          .status,
+      409)
+      << "already acknowledged";
+  EXPECT_EQ(higashi
+                .send("POST", "/api/v1/notices/" + notice_id_ + "/actions", R"({"note":"  "})",
+                      "application/json", {{"X-CSRF-Token", csrf}})
+                .status,
+            400)
+      << "an action needs a note";
+  const Reply action = higashi.send("POST", "/api/v1/notices/" + notice_id_ + "/actions",
+                                    R"({"note":"保育所に登園状況を確認した"})", "application/json",
+                                    {{"X-CSRF-Token", csrf}});
+  ASSERT_EQ(action.status, 201) << action.body;
+  EXPECT_EQ(action.json()->getValue<std::string>("status"), "acknowledged");
+  const auto history = action.json()->getArray("history");
+  EXPECT_EQ(history->getObject(history->size() - 1)->getValue<std::string>("action"), "action");
+
+  // The auditor: every step of this notice, found by its id and by its recipient — metadata only.
+  Client auditor = client();
+  auditor.login_api("u_auditor");
+  const Reply steps = auditor.send("GET", "/api/v1/audit/entries?notice=" + notice_id_);
+  ASSERT_EQ(steps.status, 200) << steps.body;
+  std::set<std::string> types;
+  const auto found = steps.json()->getArray("entries");
+  for (std::size_t i = 0; i < found->size(); ++i)
+    types.insert(found->getObject(i)->getValue<std::string>("type"));
+  EXPECT_EQ(types, (std::set<std::string>{"routing.routed", "notice.opened", "notice.acknowledged",
+                                          "notice.action"}));
+  for (const std::string& body :
+       {steps.body, auditor.send("GET", "/audit?notice=" + notice_id_).body}) {
+    EXPECT_EQ(body.find(kHigashiChildName), std::string::npos);
+    EXPECT_EQ(body.find("学校に確認"), std::string::npos) << "notes are not in the log";
+    EXPECT_EQ(body.find("保育所に登園状況"), std::string::npos);
+  }
+  const Reply routed =
+      auditor.send("GET", "/api/v1/audit/entries?type=routing.routed&notice=" + notice_id_);
+  const auto routed_details =
+      routed.json()->getArray("entries")->getObject(0)->getObject("details");
+  EXPECT_EQ(routed_details->getValue<std::string>("recipients"),
+            "higashi-liaison-1,higashi-liaison-2");
+  EXPECT_NE(routed_details->getValue<std::string>("legal_basis").find("個人情報保護法69条2項2号"),
+            std::string::npos);
+  // By recipient: the routing to her officer id, and what her account did with it.
+  const Reply by_recipient = auditor.send(
+      "GET", "/api/v1/audit/entries?recipient=higashi-liaison-1&type=notice.acknowledged");
+  ASSERT_EQ(by_recipient.json()->getArray("entries")->size(), 1U) << by_recipient.body;
+  const Reply page_presets = auditor.send("GET", "/audit?recipient=higashi-liaison-1");
+  EXPECT_NE(page_presets.body.find("id=\"preset-withheld\""), std::string::npos);
+  EXPECT_NE(page_presets.body.find("type=routing.routed"), std::string::npos);
+  // Auditors never read a notice itself.
+  EXPECT_EQ(auditor.send("GET", "/api/v1/notices/" + notice_id_).status, 403);
+}
+
+TEST_F(WebAccess, HealthzRunsEveryCheckAndMetricsCountNoticesAndRequestsByRouteClass) {
+  Client c = client();
+  const Reply health = c.send("GET", "/healthz");
+  ASSERT_EQ(health.status, 200) << health.body;
+  const auto checks = health.json()->getObject("checks");
+  for (const char* name : {"store", "plugins", "listeners"}) {
+    ASSERT_TRUE(checks->has(name)) << name;
+    EXPECT_EQ(checks->getObject(name)->getValue<std::string>("status"), "ok") << name;
+  }
+  EXPECT_GE(checks->getObject("plugins")->getValue<int>("loaded"), 4);
+  EXPECT_EQ(checks->getObject("listeners")->getValue<int>("https_port"), hub_->port());
+
+  c.send("GET", "/login");
+  const Reply metrics = c.send("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  const std::string& m = metrics.body;
+  EXPECT_NE(m.find("tsunagu_events_stored{system=\"public_assistance\"} 3"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("tsunagu_records_quarantined{system=\"public_assistance\"} 0"),
+            std::string::npos);
+  EXPECT_NE(m.find("# TYPE tsunagu_notices gauge"), std::string::npos);
+  EXPECT_NE(m.find("tsunagu_notices_overdue "), std::string::npos);
+  EXPECT_NE(m.find("tsunagu_http_requests_total{class=\"session\",code=\"200\"}"),
+            std::string::npos);
+  EXPECT_NE(m.find("tsunagu_http_request_duration_seconds_bucket{class=\"status\",le=\"+Inf\"}"),
+            std::string::npos);
+  EXPECT_NE(m.find("tsunagu_http_request_duration_seconds_count{class=\"session\"}"),
+            std::string::npos);
+  EXPECT_NE(m.find("tsunagu_delivery_attempts_total{outcome=\"dead\"} 0"), std::string::npos)
+      << "the routes deliver to the inbox only: no channel attempts";
+  EXPECT_NE(m.find("tsunagu_delivery_outbox{status=\"dead\"} 0"), std::string::npos);
+  EXPECT_EQ(m.find("higashi"), std::string::npos);
 }
 
 TEST_F(WebAccess, AnAuditorsApiTokenSearchesAndGetsProofsThatCheckOffline) {

@@ -40,7 +40,10 @@ class WebInstance {
   static constexpr const char* kPassword = "correct horse battery staple";
 
   // `sign_interval_seconds`: how often the hub signs a tree head (1 lets tests wait for one).
-  explicit WebInstance(int sign_interval_seconds = 1) {
+  // `with_routing`: all four systems and the shipped routing configuration (config/policies.xml,
+  // roster.xml, holidays.xml, routes.xml), so that dropped records become notices; needs every
+  // adapter plugin built.
+  explicit WebInstance(int sign_interval_seconds = 1, bool with_routing = false) {
     std::string out;
     const int rc = run_program((kSourceDir / "scripts" / "make-certs.sh").string(),
                                {tls().string(), "public_assistance"}, "", out);
@@ -60,7 +63,20 @@ class WebInstance {
     <audit><sign-interval-seconds>)" +
                              std::to_string(sign_interval_seconds) +
                              "</sign-interval-seconds></audit>";
-    config_ = write_test_config(dir_, 50, "", http);
+    std::string systems;
+    std::string routing;
+    if (with_routing) {
+      systems = R"(
+    <health_centre><adapter>health_centre</adapter><mapping>health_centre.xml</mapping></health_centre>
+    <education><adapter>education</adapter><mapping>education.xml</mapping></education>
+    <child_guidance><adapter>child_guidance</adapter><mapping>child_guidance.xml</mapping></child_guidance>)";
+      const std::filesystem::path shipped = kSourceDir / "config";
+      routing = "<routing><policies>" + (shipped / "policies.xml").string() +
+                "</policies><roster>" + (shipped / "roster.xml").string() + "</roster><holidays>" +
+                (shipped / "holidays.xml").string() + "</holidays><routes>" +
+                (shipped / "routes.xml").string() + "</routes></routing>";
+    }
+    config_ = write_test_config(dir_, 50, systems, http + routing);
   }
   ~WebInstance() {
     if (daemon_ && daemon_->running()) daemon_->terminate();
@@ -107,6 +123,7 @@ class WebInstance {
   std::filesystem::path tls() const { return dir_ / "tls"; }
   std::filesystem::path ca() const { return tls() / "ca.crt"; }
   std::filesystem::path data() const { return dir_ / "data"; }
+  std::filesystem::path spool(const std::string& system) const { return data() / "spool" / system; }
   const TempDir& dir() const { return dir_; }
 
  private:

@@ -100,6 +100,7 @@ class HttpsServer::Handler final : public Poco::Net::HTTPRequestHandler {
 
   void handleRequest(Poco::Net::HTTPServerRequest& in,
                      Poco::Net::HTTPServerResponse& out) override {
+    const auto arrived = std::chrono::steady_clock::now();
     Response response;
     PocoBody body(in, out);
     Request request;
@@ -132,12 +133,13 @@ class HttpsServer::Handler final : public Poco::Net::HTTPRequestHandler {
     // A body left unread would be taken for the next request on this connection.
     const bool has_body = request.chunked || request.content_length > 0;
     if (response.close || (has_body && !body.complete())) out.setKeepAlive(false);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - arrived;
+    server_.counters_.count(response.status, route_class(request.route), took.count());
     send(out, response);
   }
 
  private:
   void send(Poco::Net::HTTPServerResponse& out, const Response& response) {
-    server_.counters_.count(response.status);
     if (out.sent()) return;  // only after 100-continue and a failure that already answered
     out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status),
                            reason_phrase(response.status));
@@ -231,6 +233,21 @@ HttpsServer::HttpsServer(const config::HubConfig& config,
   router_.add("POST", "/api/v1/ingest/{system}", [this](Request& r) { return ingest_.handle(r); });
   router_.add("GET", "/healthz", [this](Request& r) { return status_.health(r); });
   router_.add("GET", "/metrics", [this](Request& r) { return status_.metrics(r); });
+  // The listener answering /healthz is up by definition; what is worth seeing is whether it is
+  // saturated: connections waiting for a thread, and those dropped because too many waited.
+  status_.add_health_check("listeners", [this] {
+    HealthCheck c;
+    const bool serving = server_ != nullptr;
+    c.ok = serving;
+    c.details.emplace_back("https_port", static_cast<int>(port_));
+    c.details.emplace_back("threads", config_.http.threads);
+    if (serving) {
+      c.details.emplace_back("connections", server_->currentConnections());
+      c.details.emplace_back("queued", server_->queuedConnections());
+      c.details.emplace_back("refused", server_->refusedConnections());
+    }
+    return c;
+  });
 
   Poco::Net::HTTPServerParams::Ptr server_params = new Poco::Net::HTTPServerParams;
   server_params->setMaxThreads(h.threads);

@@ -82,6 +82,8 @@ class HttpsServer {
   std::string url() const;
 
   Router& router() { return router_; }  // to add routes before start()
+  // To add /healthz checks and metrics sources before start().
+  StatusEndpoints& status() { return status_; }
   // A reload's new pipelines (IngestEndpoint::replace_pipelines).
   void replace_pipelines(const std::vector<ingest::SystemPipeline>& pipelines) {
     ingest_.replace_pipelines(pipelines);

@@ -84,6 +84,7 @@ Response Router::dispatch(Request& request) const {
       continue;
     }
     request.params = std::move(params);
+    request.route = route.pattern;
     try {
       return route.handler(request);
     } catch (const std::exception& e) {

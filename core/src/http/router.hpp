@@ -38,6 +38,7 @@ struct Request {
   std::optional<ClientCertificate> client;    // verified by TLS, if the client presented one
   std::string remote;                         // peer address, for logs and the audit log
   std::map<std::string, std::string> params;  // {name} segments of the matched pattern
+  std::string route;                          // the matched pattern ("" if none), for metrics
   BodyReader* body = nullptr;                 // null: no body (tests of bodiless endpoints)
   // Request headers in the order received, names lower-case (the web pages read Cookie,
   // Authorization, Origin, Host, X-CSRF-Token).

@@ -1,5 +1,6 @@
 #include "http/status_endpoints.hpp"
 
+#include <chrono>
 #include <sstream>
 
 #include <Poco/Data/Session.h>
@@ -16,16 +17,85 @@ void family(std::ostream& out, const char* name, const char* type, const char* h
   out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
 }
 
+// Delivery through the channels. Every attempt of the delivery outbox is a delivery.attempted
+// entry of the exchange log with details.outcome (delivered, retry, dead), so the log is the
+// durable count of attempts, across restarts. Then the outbox's rows by status.
+void delivery_metrics(Poco::Data::Session& session, std::ostream& out) {
+  using namespace Poco::Data::Keywords;
+  std::vector<std::string> outcomes;
+  std::vector<Poco::Int64> counts;
+  session
+      << "SELECT ifnull(json_extract(entry, '$.details.outcome'), ''), COUNT(*) FROM audit_entries "
+         "WHERE type = 'delivery.attempted' GROUP BY 1 ORDER BY 1",
+      into(outcomes), into(counts), now;
+  family(out, "tsunagu_delivery_attempts_total", "counter",
+         "Delivery attempts through the channels, by outcome (from the exchange log).");
+  std::map<std::string, Poco::Int64> by_outcome{{"delivered", 0}, {"retry", 0}, {"dead", 0}};
+  for (std::size_t i = 0; i < outcomes.size(); ++i) by_outcome[outcomes[i]] += counts[i];
+  for (const auto& [outcome, n] : by_outcome) {
+    out << "tsunagu_delivery_attempts_total{outcome=\"" << prometheus_label(outcome) << "\"} " << n
+        << '\n';
+  }
+  std::vector<std::string> statuses;
+  counts.clear();
+  session << "SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status", into(statuses),
+      into(counts), now;
+  family(out, "tsunagu_delivery_outbox", "gauge",
+         "Deliveries in the outbox, by status (pending, delivered, dead).");
+  std::map<std::string, Poco::Int64> by_status{{"pending", 0}, {"delivered", 0}, {"dead", 0}};
+  for (std::size_t i = 0; i < statuses.size(); ++i) by_status[statuses[i]] = counts[i];
+  for (const auto& [status, n] : by_status) {
+    out << "tsunagu_delivery_outbox{status=\"" << prometheus_label(status) << "\"} " << n << '\n';
+  }
+}
+
 }  // namespace
 
-void ResponseCounters::count(int status) {
+std::string route_class(const std::string& pattern) {
+  auto starts = [&](const char* prefix) { return pattern.rfind(prefix, 0) == 0; };
+  if (pattern.empty()) return "unmatched";
+  if (starts("/api/v1/ingest/")) return "ingest";
+  if (pattern == "/healthz" || pattern == "/metrics") return "status";
+  if (starts("/api/v1/notices")) return "notice_api";
+  if (pattern == "/inbox" || starts("/notices/")) return "notice_page";
+  if (starts("/api/v1/audit/")) return "audit_api";
+  if (pattern == "/audit") return "audit_page";
+  if (pattern == "/" || pattern == "/login" || pattern == "/logout" || pattern == "/account" ||
+      pattern == "/api/v1/session" || pattern == "/api/v1/me") {
+    return "session";
+  }
+  if (starts("/assets/") || pattern == "/api/v1/openapi.json") return "static";
+  return "other";
+}
+
+void ResponseCounters::count(int status, const std::string& route_class, double seconds) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++by_status_[status];
+  ++by_class_[{route_class, status}];
+  Latency& l = latency_[route_class];
+  for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+    if (seconds <= kLatencyBuckets[i]) {
+      ++l.buckets[i];
+      break;
+    }
+  }
+  ++l.count;
+  l.sum += seconds;
 }
 
 std::map<int, std::uint64_t> ResponseCounters::snapshot() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return by_status_;
+}
+
+std::map<std::pair<std::string, int>, std::uint64_t> ResponseCounters::by_class() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return by_class_;
+}
+
+std::map<std::string, ResponseCounters::Latency> ResponseCounters::latency() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return latency_;
 }
 
 std::string prometheus_label(const std::string& value) {
@@ -52,23 +122,50 @@ StatusEndpoints::StatusEndpoints(std::string instance, std::vector<std::string> 
       counters_(counters),
       connections_(std::move(connections)) {}
 
+void StatusEndpoints::add_health_check(std::string name, HealthProbe probe) {
+  checks_.emplace_back(std::move(name), std::move(probe));
+}
+
 Response StatusEndpoints::health(Request&) const {
   auto o = json_object();
+  auto checks = json_object();
+  bool ok = true;
   o->set("instance", instance_);
-  try {
-    StoreSession session(open_store_);
-    const auto entries = session.audit->size();
-    o->set("status", "ok");
-    o->set("store", "ok");
-    o->set("audit_entries", entries);
-    return json_response(200, o);
-  } catch (const std::exception& e) {
-    // The detail (a path, an SQLite message) stays in the log: /healthz needs no certificate.
-    log().error("health check: the store does not answer: %s", std::string(e.what()));
-    o->set("status", "unavailable");
-    o->set("store", "unavailable");
-    return json_response(503, o);
+  {
+    auto store = json_object();
+    try {
+      StoreSession session(open_store_);
+      const auto entries = session.audit->size();
+      store->set("status", "ok");
+      store->set("audit_entries", entries);
+      o->set("store", "ok");
+      o->set("audit_entries", entries);
+    } catch (const std::exception& e) {
+      // The detail (a path, an SQLite message) stays in the log: /healthz needs no certificate.
+      log().error("health check: the store does not answer: %s", std::string(e.what()));
+      store->set("status", "fail");
+      o->set("store", "unavailable");
+      ok = false;
+    }
+    checks->set("store", store);
   }
+  for (const auto& [name, probe] : checks_) {
+    auto check = json_object();
+    HealthCheck result;
+    try {
+      result = probe();
+    } catch (const std::exception& e) {
+      log().error("health check %s failed: %s", name, std::string(e.what()));
+      result.ok = false;
+    }
+    check->set("status", result.ok ? "ok" : "fail");
+    for (const auto& [k, v] : result.details) check->set(k, v);
+    checks->set(name, check);
+    ok = ok && result.ok;
+  }
+  o->set("status", ok ? "ok" : "unavailable");
+  o->set("checks", checks);
+  return json_response(ok ? 200 : 503, o);
 }
 
 Response StatusEndpoints::metrics(Request&) const {
@@ -103,6 +200,35 @@ Response StatusEndpoints::metrics(Request&) const {
     }
     family(out, "tsunagu_audit_entries", "gauge", "Entries in the audit log.");
     out << "tsunagu_audit_entries " << session.audit->size() << '\n';
+
+    statuses.clear();
+    counts.clear();
+    store.session() << "SELECT status, COUNT(*) FROM notices GROUP BY status ORDER BY status",
+        into(statuses), into(counts), now;
+    family(out, "tsunagu_notices", "gauge", "Notices in the store, by status.");
+    for (const char* status : {"open", "acknowledged", "closed"}) {
+      Poco::Int64 n = 0;
+      for (std::size_t i = 0; i < statuses.size(); ++i) {
+        if (statuses[i] == status) n = counts[i];
+      }
+      out << "tsunagu_notices{status=\"" << status << "\"} " << n << '\n';
+    }
+    // The wall clock: deadlines are Unix seconds, and /metrics is read in real time.
+    Poco::Int64 now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    Poco::Int64 overdue = 0, unread = 0;
+    store.session() << "SELECT COUNT(*) FROM notices WHERE status = 'open' AND due_at > 0 AND "
+                       "due_at < ?",
+        use(now_unix), into(overdue), now;
+    store.session() << "SELECT COUNT(*) FROM notices WHERE status = 'open' AND opened_at = ''",
+        into(unread), now;
+    family(out, "tsunagu_notices_overdue", "gauge",
+           "Open notices past their acknowledgement deadline.");
+    out << "tsunagu_notices_overdue " << overdue << '\n';
+    family(out, "tsunagu_notices_unread", "gauge", "Open notices that nobody has opened yet.");
+    out << "tsunagu_notices_unread " << unread << '\n';
+    delivery_metrics(store.session(), out);
   } catch (const std::exception& e) {
     log().error("metrics: the store does not answer: %s", std::string(e.what()));
     return error_response(503, "store_unavailable", "the store does not answer; see the hub's log");
@@ -111,6 +237,28 @@ Response StatusEndpoints::metrics(Request&) const {
          "HTTP responses sent since the hub started, by status code.");
   for (const auto& [status, n] : counters_.snapshot()) {
     out << "tsunagu_http_responses_total{code=\"" << status << "\"} " << n << '\n';
+  }
+  family(out, "tsunagu_http_requests_total", "counter",
+         "HTTP requests answered since the hub started, by route class and status code.");
+  for (const auto& [key, n] : counters_.by_class()) {
+    out << "tsunagu_http_requests_total{class=\"" << prometheus_label(key.first) << "\",code=\""
+        << key.second << "\"} " << n << '\n';
+  }
+  family(out, "tsunagu_http_request_duration_seconds", "histogram",
+         "Time from a request's arrival to its response, by route class.");
+  for (const auto& [cls, l] : counters_.latency()) {
+    const std::string label = prometheus_label(cls);
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+      cumulative += l.buckets[i];
+      out << "tsunagu_http_request_duration_seconds_bucket{class=\"" << label << "\",le=\""
+          << kLatencyBuckets[i] << "\"} " << cumulative << '\n';
+    }
+    out << "tsunagu_http_request_duration_seconds_bucket{class=\"" << label << "\",le=\"+Inf\"} "
+        << l.count << '\n';
+    out << "tsunagu_http_request_duration_seconds_sum{class=\"" << label << "\"} " << l.sum << '\n';
+    out << "tsunagu_http_request_duration_seconds_count{class=\"" << label << "\"} " << l.count
+        << '\n';
   }
   if (connections_) {
     const ConnectionStats c = connections_();

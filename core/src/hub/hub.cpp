@@ -193,8 +193,20 @@ Hub::Hub(config::HubConfig config, const Clock& clock)
     web::WebOptions web_options;
     web_options.sessions.idle = config_.http.session_idle;
     web_options.sessions.absolute = config_.http.session_absolute;
-    web_ = std::make_unique<web::WebApp>([this] { return open_store(config_); }, web_options);
+    web_ = std::make_unique<web::WebApp>([this] { return open_store(config_); }, web_options,
+                                         clock_);
+    web_->set_routing([routing = routing_] { return routing ? routing->get() : nullptr; });
     web_->install(https_->router());
+    // /healthz: every enabled system's adapter is loaded; how many plugins are, or were refused.
+    https_->status().add_health_check("plugins", [this] {
+      http::HealthCheck c;
+      for (const auto& s : config_.systems) {
+        c.ok = c.ok && (!s.enabled || plugins_->find(PluginKind::adapter, s.adapter) != nullptr);
+      }
+      c.details.emplace_back("loaded", static_cast<int>(plugins_->plugins().size()));
+      c.details.emplace_back("refused", static_cast<int>(plugins_->refusals().size()));
+      return c;
+    });
   }
   record_start();
   ingestor_ = std::make_unique<ingest::SpoolIngestor>(config_, *store_, *audit_,

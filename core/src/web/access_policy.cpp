@@ -17,8 +17,16 @@ const std::vector<AccessRule>& access_table() {
       // Public: the style sheet (the login page needs it) and the API's description.
       {"GET", "/assets/tsunagu.css", Surface::page, Audience::anyone()},
       {"GET", "/api/v1/openapi.json", Surface::api, Audience::anyone()},
-      // Notices (issue 6 adds /notices/{id}, the API's /api/v1/notices… and acknowledging).
+      // Notices: the roles that receive them. Which notices each account may read is decided per
+      // notice by web/notice_access.cpp (one rule for pages and API; others' notices are 404).
       {"GET", "/inbox", Surface::page, kNoticeReaders},
+      {"GET", "/notices/{id}", Surface::page, kNoticeReaders},
+      {"POST", "/notices/{id}/ack", Surface::page, kNoticeReaders},
+      {"POST", "/notices/{id}/action", Surface::page, kNoticeReaders},
+      {"GET", "/api/v1/notices", Surface::api, kNoticeReaders},
+      {"GET", "/api/v1/notices/{id}", Surface::api, kNoticeReaders},
+      {"POST", "/api/v1/notices/{id}/ack", Surface::api, kNoticeReaders},
+      {"POST", "/api/v1/notices/{id}/actions", Surface::api, kNoticeReaders},
       // The exchange log: auditors only, and only its metadata.
       {"GET", "/audit", Surface::page, kAuditors},
       {"GET", "/api/v1/audit/entries", Surface::api, kAuditors},

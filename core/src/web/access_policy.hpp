@@ -2,8 +2,8 @@
 // (access_policy.cpp). WebApp refuses to register a route that has no row here, and checks every
 // request against its row before the handler runs — handlers never decide access by role.
 //
-// To add endpoints (the notices of issue 6): add a row per method and pattern, then register the
-// handler with WebApp::route(); tests/integration/web_access_test.cpp has the matrix to extend.
+// To add endpoints: add a row per method and pattern, then register the handler with
+// WebApp::route(); tests/integration/web_access_test.cpp has the matrix to extend.
 #pragma once
 
 #include <string>
@@ -29,7 +29,7 @@ const std::vector<AccessRule>& access_table();
 // The row for exactly this method and pattern, or null.
 const AccessRule* find_access_rule(const std::string& method, const std::string& pattern);
 
-// Roles whose work is acting on notices (the inbox and, later, the notice endpoints).
+// Roles whose work is acting on notices (the inbox, the notice pages and the notice API).
 inline constexpr Audience kNoticeReaders =
     Audience::of({Role::liaison, Role::coordinator, Role::cg_emergency, Role::cg_caseworker});
 inline constexpr Audience kAuditors = Audience::of({Role::auditor});

@@ -60,6 +60,7 @@ std::map<std::string, std::string> AuditFilter::as_map() const {
   put("type", type);
   put("actor", actor);
   put("recipient", recipient);
+  put("notice", notice);
   put("from", from);
   put("to", to);
   if (before > 0) m["before"] = std::to_string(before);
@@ -73,6 +74,7 @@ AuditFilter audit_filter_from(const std::map<std::string, std::string>& params) 
   f.type = text_param(params, "type");
   f.actor = text_param(params, "actor");
   f.recipient = text_param(params, "recipient");
+  f.notice = text_param(params, "notice");
   f.from = text_param(params, "from");
   f.to = text_param(params, "to");
   if (!f.from.empty() && !valid_time(f.from)) {
@@ -89,7 +91,7 @@ AuditFilter audit_filter_from(const std::map<std::string, std::string>& params) 
 std::vector<AuditRow> search_audit(store::Store& store, const AuditFilter& f) {
   std::string sql = "SELECT seq, time, type, subject, entry FROM audit_entries WHERE 1 = 1";
   std::vector<std::string> texts;  // kept alive until the query is done (bound without copy)
-  texts.reserve(16);               // more than the filters bind: the pointers below stay valid
+  texts.reserve(24);               // more than the filters bind: the pointers below stay valid
   auto text = [&](std::string v) -> const std::string& { return texts.emplace_back(std::move(v)); };
   std::vector<const std::string*> binds;
   if (!f.subject.empty()) {
@@ -124,8 +126,21 @@ std::vector<AuditRow> search_audit(store::Store& store, const AuditFilter& f) {
     binds.push_back(&text(f.actor));
   }
   if (!f.recipient.empty()) {
-    sql += " AND json_extract(entry, '$.details.recipient') = ?";
+    // instr, not LIKE: an id may hold '_' or '%'.
+    sql +=
+        " AND (json_extract(entry, '$.details.recipient') = ?"
+        " OR instr(',' || ifnull(json_extract(entry, '$.details.recipients'), '') || ',', ?) > 0"
+        " OR json_extract(entry, '$.actor') = ?"
+        " OR json_extract(entry, '$.actor') IN (SELECT 'user:' || login FROM accounts"
+        " WHERE officer_id = ? AND officer_id != ''))";
     binds.push_back(&text(f.recipient));
+    binds.push_back(&text("," + f.recipient + ","));
+    binds.push_back(&text("user:" + f.recipient));
+    binds.push_back(&text(f.recipient));
+  }
+  if (!f.notice.empty()) {
+    sql += " AND json_extract(entry, '$.details.notice_id') = ?";
+    binds.push_back(&text(f.notice));
   }
   if (!f.from.empty()) {
     sql += " AND time >= ?";
@@ -197,6 +212,22 @@ const char* audit_type_label(const std::string& type) {
       {t::kUserLoginFailed, "ログイン失敗"},
       {t::kUserLogout, "ログアウト"},
       {t::kAuditSearched, "監査ログ検索"},
+      {t::kNoticeRouted, "通知の配信"},
+      {t::kRoutingWithheld, "提供の保留（方針外）"},
+      {t::kRoutingUnreachable, "宛先なし"},
+      {t::kNoticeUpdated, "通知の更新"},
+      {t::kNoticeEscalated, "期限超過による連絡"},
+      {t::kNoticeHandedOver, "転居による引継ぎ"},
+      {t::kNoticeOpened, "通知の閲覧"},
+      {t::kNoticeAcknowledged, "通知の受領確認"},
+      {t::kNoticeAction, "対応の記録"},
+      {t::kNoticeClosed, "通知の完了"},
+      {t::kTimerStarted, "期限の開始"},
+      {t::kTimerStopped, "期限の停止"},
+      {t::kTimerFired, "期限切れ"},
+      // The delivery outbox's entries (issue 8), by name: their constants live with the outbox.
+      {"delivery.attempted", "配信の試行"},
+      {"delivery.retried", "配信不能の再送"},
   };
   auto it = labels.find(type);
   return it == labels.end() ? "" : it->second;

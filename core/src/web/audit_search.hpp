@@ -6,7 +6,12 @@
 //   system     details.system, or an actor "system:<name>"
 //   type       exactly, or every type under a prefix ending in '.' ("user." → user.login, …)
 //   actor      the actor exactly, "user:<actor>", or details.login (who logged in or failed to)
-//   recipient  details.recipient (notices, from issue 6)
+//   recipient  who a notice went to or who acted on it: a roster officer id, a login or a
+//              role@ward — details.recipient (withheld, unreachable: "liaison@01103"), one of
+//              details.recipients (routed, escalated, handed over: officer ids), the actor
+//              user:<login>, or the actor of an account tied to that officer id (opened,
+//              acknowledged, action)
+//   notice     details.notice_id: every entry about one notice (routed, opened, acknowledged …)
 //   from, to   time, UTC, "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS]"; a date-only `to` includes
 //              the whole day
 //   before     only entries with seq < before (paging: the last page's smallest seq)
@@ -34,6 +39,7 @@ struct AuditFilter {
   std::string type;
   std::string actor;
   std::string recipient;
+  std::string notice;
   std::string from;
   std::string to;
   std::int64_t before = 0;  // 0: from the newest

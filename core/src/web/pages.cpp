@@ -88,6 +88,20 @@ td.mono, .mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-
 dl.details { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 0 .75rem; }
 dl.details dt { color: var(--muted); } dl.details dd { margin: 0; word-break: break-all; }
 tr.overdue td { background: #fdecea; }
+tr.unread td a { font-weight: 700; }
+.badge { display: inline-block; padding: 0 .4rem; border-radius: 3px; font-size: .75rem;
+  background: var(--accent); color: #fff; }
+.badge.warn, strong.warn { background: var(--warn); color: #fff; }
+strong.warn { padding: 0 .3rem; border-radius: 3px; }
+.counts { font-size: 1rem; }
+.filters-inline { margin: 0 0 .75rem; }
+.ok { color: #1a6e2e; font-weight: 600; }
+.note { color: var(--muted); font-size: .85rem; }
+.forms { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 1rem; }
+textarea { display: block; width: 100%; padding: .45rem .5rem; font: inherit;
+  border: 1px solid var(--line); border-radius: 4px; color: var(--ink); }
+td.nowrap { white-space: nowrap; }
+.presets { display: flex; flex-wrap: wrap; gap: .4rem 1rem; margin: 0 0 1rem; }
 )css";
 
 std::string render_login(const std::string& form_token, const std::string& message,
@@ -107,24 +121,129 @@ std::string render_login(const std::string& form_token, const std::string& messa
   return layout("ログイン", nullptr, main);
 }
 
-std::string render_inbox(const Principal& principal, const std::vector<InboxItem>& items) {
+std::string render_inbox(const Principal& principal, const InboxPage& inbox) {
   std::string main = "<section id=\"inbox\"><h1>受信箱</h1>";
-  if (items.empty()) {
+  main += "<p class=\"counts\">未読 <strong id=\"unread-count\">" + std::to_string(inbox.unread) +
+          "</strong> 件 ・ 期限超過 <strong id=\"overdue-count\"" +
+          (inbox.overdue > 0 ? " class=\"warn\"" : "") + ">" + std::to_string(inbox.overdue) +
+          "</strong> 件</p>";
+  main += "<nav class=\"filters-inline\" id=\"status-filter\">";
+  static constexpr const char* kFilters[][2] = {
+      {"", "すべて"}, {"open", "未対応"}, {"acknowledged", "確認済み"}, {"closed", "完了"}};
+  for (const auto& [value, label] : kFilters) {
+    const std::string href = *value == '\0' ? "/inbox" : std::string("/inbox?status=") + value;
+    if (inbox.status == value) {
+      main += std::string("<strong>") + label + "</strong>";
+    } else {
+      main += "<a href=\"" + href + "\">" + label + "</a>";
+    }
+  }
+  main += "</nav>";
+  if (inbox.items.empty()) {
     main += "<p class=\"empty\" id=\"inbox-empty\">通知はありません</p>";
   } else {
     main +=
-        "<table class=\"notices\" id=\"inbox-list\"><thead><tr><th>受信</th><th>種別</th>"
-        "<th>区</th><th>状態</th><th>期限</th></tr></thead><tbody>";
-    for (const auto& item : items) {
-      main += std::string("<tr") + (item.overdue ? " class=\"overdue\"" : "") + "><td><a href=\"" +
-              e(item.href) + "\">" + e(item.received_at) + "</a></td><td>" + e(item.kind) +
-              "</td><td>" + e(item.ward_code) + "</td><td>" + e(item.status) + "</td><td>" +
-              e(item.deadline) + "</td></tr>";
+        "<table class=\"notices\" id=\"inbox-list\"><thead><tr><th>期限</th><th>件名</th>"
+        "<th>区分</th><th>区</th><th>状態</th><th>受信</th></tr></thead><tbody>";
+    for (const auto& item : inbox.items) {
+      std::string classes = item.overdue ? "overdue" : "";
+      if (item.unread) classes += classes.empty() ? "unread" : " unread";
+      main += "<tr data-id=\"" + e(item.id) + "\"" +
+              (classes.empty() ? "" : " class=\"" + classes + "\"") + "><td>" +
+              (item.deadline.empty() ? "—" : e(item.deadline)) +
+              (item.overdue ? " <span class=\"badge warn\">期限超過</span>" : "") +
+              "</td><td><a href=\"" + e(item.href) + "\">" + e(item.title) + "</a>" +
+              (item.unread ? " <span class=\"badge\">未読</span>" : "") + "</td><td>" +
+              e(item.type_label) + "</td><td>" + e(item.ward) + "</td><td class=\"status\">" +
+              e(item.status_label) + "</td><td>" + e(item.received_at) + "</td></tr>";
     }
     main += "</tbody></table>";
   }
   main += "</section>";
   return layout("受信箱", &principal, main);
+}
+
+std::string render_notice(const Principal& principal, const NoticePage& n) {
+  auto row = [](const char* label, const std::string& value, const char* id = nullptr) {
+    return std::string("<dt>") + label + "</dt><dd" +
+           (id != nullptr ? std::string(" id=\"") + id + "\"" : std::string()) + ">" + e(value) +
+           "</dd>";
+  };
+  std::string main = "<p><a href=\"/inbox\">← 受信箱</a></p><article id=\"notice\">";
+  main += "<h1 id=\"notice-title\">" + e(n.title) + "</h1>";
+  if (!n.message.empty())
+    main += "<p class=\"ok\" role=\"status\" id=\"notice-message\">" + e(n.message) + "</p>";
+  if (!n.error.empty())
+    main += "<p class=\"error\" role=\"alert\" id=\"notice-error\">" + e(n.error) + "</p>";
+  main += "<section class=\"card\" id=\"notice-summary\"><dl class=\"details\">";
+  main += "<dt>状態</dt><dd id=\"notice-status\" data-status=\"" + e(n.status) + "\">" +
+          e(n.status_label) + "</dd>";
+  main += "<dt>期限</dt><dd id=\"notice-deadline\">" +
+          (n.deadline.empty() ? std::string("—") : e(n.deadline)) +
+          (n.overdue ? " <span class=\"badge warn\">期限超過</span>" : "") + "</dd>";
+  main += row("区分", n.type_label + (n.escalation_level > 0
+                                          ? "（第" + std::to_string(n.escalation_level) + "段階）"
+                                          : ""));
+  main += row("理由", n.reason, "notice-reason");
+  main += row("法的根拠", n.legal_basis, "notice-legal-basis");
+  main += row("提供の方針",
+              (n.policy_title.empty() ? n.policy_id : n.policy_title + "（" + n.policy_id + "）"),
+              "notice-policy");
+  if (!n.purpose.empty()) main += row("目的", n.purpose);
+  main += row("区", n.ward);
+  main += row("宛先", n.recipient_role + (n.recipients.empty() ? "" : "：" + n.recipients));
+  main += row("受信", n.received_at);
+  main += row("初回閲覧", n.opened_at.empty() ? "—" : n.opened_at);
+  main += "</dl></section>";
+
+  main += "<section id=\"notice-fields\"><h2>提供された情報</h2>";
+  if (!n.fields_readable) {
+    main += "<p class=\"empty\">保存期間の満了により、この通知の個人情報は消去されています。</p>";
+  } else {
+    main +=
+        "<p class=\"note\">方針で提供が認められた項目だけが届いています。</p>"
+        "<dl class=\"details card\">";
+    for (const auto& f : n.fields) {
+      main +=
+          "<dt>" + e(f.label) + "</dt><dd data-field=\"" + e(f.name) + "\">" + e(f.value) + "</dd>";
+    }
+    main += "</dl>";
+  }
+  main += "</section>";
+
+  if (n.status != "closed" && principal.via == Principal::Via::session) {
+    const std::string csrf =
+        "<input type=\"hidden\" name=\"csrf\" value=\"" + e(principal.csrf_token) + "\">";
+    main += "<section id=\"notice-forms\"><h2>対応</h2><div class=\"forms\">";
+    if (n.status == "open") {
+      main += "<form method=\"post\" action=\"/notices/" + e(n.id) +
+              "/ack\" class=\"card\" id=\"ack-form\">" + csrf +
+              "<label>確認のメモ（任意）<textarea name=\"note\" rows=\"3\" maxlength=\"1000\">"
+              "</textarea></label><button type=\"submit\" id=\"ack-submit\">受領を確認する</button>"
+              "</form>";
+    }
+    main +=
+        "<form method=\"post\" action=\"/notices/" + e(n.id) +
+        "/action\" class=\"card\" id=\"action-form\">" + csrf +
+        "<label>行った対応<textarea name=\"note\" rows=\"3\" maxlength=\"1000\" required>"
+        "</textarea></label><button type=\"submit\" id=\"action-submit\">対応を記録する</button>"
+        "</form></div></section>";
+  }
+
+  main +=
+      "<section id=\"notice-history\"><h2>経過</h2><table><thead><tr><th>日時</th><th>内容</th>"
+      "<th>実行者</th><th>詳細・メモ</th></tr></thead><tbody>";
+  for (const auto& h : n.history) {
+    main += "<tr data-action=\"" + e(h.action) + "\"><td class=\"nowrap\">" + e(h.at) +
+            "</td><td class=\"nowrap\">" + e(h.action_label.empty() ? h.action : h.action_label) +
+            "</td><td>" + e(h.actor) + "</td><td>" + e(h.detail) +
+            (h.note.empty()
+                 ? ""
+                 : (h.detail.empty() ? "" : "<br>") + std::string("<q>") + e(h.note) + "</q>") +
+            "</td></tr>";
+  }
+  main += "</tbody></table></section></article>";
+  return layout(n.title, &principal, main);
 }
 
 std::string render_audit(const Principal& principal, const AuditFilter& filter,
@@ -152,10 +271,37 @@ std::string render_audit(const Principal& principal, const AuditFilter& filter,
       input("system", "システム", filter.system, "public_assistance") +
       input("type", "種別 (接頭辞は . で終える)", filter.type, "user.") +
       input("actor", "実行者 / ログイン ID", filter.actor) +
-      input("recipient", "受信者", filter.recipient) +
+      input("recipient", "受信者 (職員 ID・ログイン ID・役割@区)", filter.recipient,
+            "higashi-liaison-1") +
+      input("notice", "通知 ID", filter.notice) +
       input("from", "開始 (UTC)", filter.from, "2019-06-01") +
       input("to", "終了 (UTC)", filter.to, "2019-06-30") +
       "</div><button type=\"submit\" id=\"search\">検索</button></form>";
+  // Preset searches over the routing entries: who received what on which legal basis, who opened
+  // and acknowledged it, and what was withheld. They keep the other filters (a recipient, a
+  // notice, a subject, a time range) and set only the type.
+  main += "<h3>通知の記録</h3><nav class=\"presets\" id=\"presets\">";
+  static constexpr const char* kPresets[][3] = {
+      {"routing.routed", "preset-routed", "配信（誰に・どの法的根拠で）"},
+      {"notice.opened", "preset-opened", "閲覧"},
+      {"notice.acknowledged", "preset-acknowledged", "受領確認"},
+      {"notice.action", "preset-action", "対応の記録"},
+      {"routing.withheld", "preset-withheld", "提供しなかった連絡（理由つき）"},
+      {"routing.unreachable", "preset-unreachable", "宛先のいない連絡"},
+      {"notice.", "preset-notice", "通知の経過すべて"},
+  };
+  for (const auto& [type, id, label] : kPresets) {
+    auto params = filter.as_map();
+    params.erase("before");
+    params["type"] = type;
+    std::string query;
+    for (const auto& [k, v] : params)
+      query += (query.empty() ? "?" : "&") + k + "=" + url_encode(v);
+    main += std::string("<a id=\"") + id + "\" href=\"/audit" + e(query) + "\">" + label + "</a>";
+  }
+  main +=
+      "</nav><p class=\"note\">監査ログはメタデータだけを記録します。通知の内容（氏名など）は"
+      "記録されず、ここにも表示されません。</p>";
   if (!error.empty()) main += "<p class=\"error\" role=\"alert\">" + e(error) + "</p>";
   main += "</section><section><h2>結果</h2>";
   if (rows.empty()) {
@@ -171,7 +317,14 @@ std::string render_audit(const Principal& principal, const AuditFilter& filter,
               (label.empty() ? "" : "<br><small>" + e(label) + "</small>") + "</td><td>" +
               e(r.actor) + "</td><td class=\"mono\">" + e(r.subject) +
               "</td><td><dl class=\"details\">";
-      for (const auto& [k, v] : r.details) main += "<dt>" + e(k) + "</dt><dd>" + e(v) + "</dd>";
+      for (const auto& [k, v] : r.details) {
+        // A notice id leads to every entry about that notice.
+        const std::string value =
+            k == "notice_id" && !v.empty()
+                ? "<a href=\"/audit?notice=" + e(url_encode(v)) + "\">" + e(v) + "</a>"
+                : e(v);
+        main += "<dt>" + e(k) + "</dt><dd>" + value + "</dd>";
+      }
       main += "</dl></td></tr>";
     }
     main += "</tbody></table>";

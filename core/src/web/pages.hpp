@@ -21,7 +21,9 @@ extern const char* const kStyleSheet;
 // `form_token`: the login form's double-submit token; `message`: why the last attempt failed.
 std::string render_login(const std::string& form_token, const std::string& message,
                          const std::string& login);
-std::string render_inbox(const Principal& principal, const std::vector<InboxItem>& items);
+std::string render_inbox(const Principal& principal, const InboxPage& inbox);
+// One notice with its fields and history, and the forms to acknowledge it and record an action.
+std::string render_notice(const Principal& principal, const NoticePage& notice);
 std::string render_audit(const Principal& principal, const AuditFilter& filter,
                          const std::vector<AuditRow>& rows,
                          const std::optional<audit::TreeHead>& head, std::uint64_t log_size,

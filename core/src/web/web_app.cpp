@@ -95,8 +95,12 @@ WebApp::WebApp(http::StoreOpener open_store, WebOptions options, const Clock& cl
 
 WebApp::~WebApp() = default;
 
-void WebApp::set_inbox_source(InboxSource source) {
-  inbox_ = std::move(source);
+void WebApp::set_routing(RoutingSource source) {
+  routing_ = std::move(source);
+}
+
+NoticeLabels WebApp::labels() const {
+  return NoticeLabels(routing_ ? routing_() : nullptr);
 }
 
 std::string WebApp::session_cookie(const std::string& id) const {
@@ -126,6 +130,9 @@ void WebApp::install(http::Router& router) {
   route(router, "POST", "/logout", bind(&WebApp::logout));
   route(router, "GET", "/account", bind(&WebApp::account_page));
   route(router, "GET", "/inbox", bind(&WebApp::inbox_page));
+  route(router, "GET", "/notices/{id}", bind(&WebApp::notice_page));
+  route(router, "POST", "/notices/{id}/ack", bind(&WebApp::notice_ack_form));
+  route(router, "POST", "/notices/{id}/action", bind(&WebApp::notice_action_form));
   route(router, "GET", "/audit", bind(&WebApp::audit_page));
   route(router, "GET", "/assets/tsunagu.css", [](Context&) {
     Response r;
@@ -141,6 +148,10 @@ void WebApp::install(http::Router& router) {
     r.body = openapi_document();
     return r;
   });
+  route(router, "GET", "/api/v1/notices", bind(&WebApp::api_notices));
+  route(router, "GET", "/api/v1/notices/{id}", bind(&WebApp::api_notice));
+  route(router, "POST", "/api/v1/notices/{id}/ack", bind(&WebApp::api_notice_ack));
+  route(router, "POST", "/api/v1/notices/{id}/actions", bind(&WebApp::api_notice_action));
   route(router, "GET", "/api/v1/audit/entries", bind(&WebApp::api_entries));
   route(router, "GET", "/api/v1/audit/tree-head", bind(&WebApp::api_tree_head));
   route(router, "GET", "/api/v1/audit/proof/{seq}", bind(&WebApp::api_proof));
@@ -338,12 +349,6 @@ Response WebApp::logout(Context& c) {
 
 Response WebApp::account_page(Context& c) {
   return html(200, render_account(*c.principal));
-}
-
-Response WebApp::inbox_page(Context& c) {
-  std::vector<InboxItem> items;
-  if (inbox_) items = inbox_(*c.store().store, *c.principal);
-  return html(200, render_inbox(*c.principal, items));
 }
 
 namespace {

@@ -25,10 +25,11 @@
 #include "common/clock.hpp"
 #include "http/router.hpp"
 #include "http/store_session.hpp"
+#include "routing/routing_config.hpp"
 #include "web/access_policy.hpp"
 #include "web/accounts.hpp"
-#include "web/inbox.hpp"
 #include "web/login_throttle.hpp"
+#include "web/notice_view.hpp"
 
 namespace tsunagu::web {
 
@@ -55,8 +56,12 @@ class WebApp {
   WebApp(const WebApp&) = delete;
   WebApp& operator=(const WebApp&) = delete;
 
-  // Where the inbox's notices come from (issue 6); call before install(). Default: none.
-  void set_inbox_source(InboxSource source);
+  // Where the routing configuration in force comes from, for the labels (kinds, systems, wards,
+  // roles, policies) the notice pages and API show; asked once per request, so a reload shows on
+  // the next page. Call before install(). Without it, or when it gives null (routing off), the
+  // pages show ids. The notices themselves are read from the store either way.
+  using RoutingSource = std::function<std::shared_ptr<const routing::RoutingConfig>()>;
+  void set_routing(RoutingSource source);
 
   // Adds every page and API route to `router`. Throws std::logic_error if a route has no row in
   // the access table or a row has no route.
@@ -75,7 +80,17 @@ class WebApp {
   http::Response login_form(Context& c);
   http::Response logout(Context& c);
   http::Response account_page(Context& c);
+  // The notices (notice_endpoints.cpp); who may read which is notice_access.hpp.
   http::Response inbox_page(Context& c);
+  http::Response notice_page(Context& c);
+  http::Response notice_ack_form(Context& c);
+  http::Response notice_action_form(Context& c);
+  http::Response notice_form(Context& c, bool acknowledge);
+  http::Response api_notices(Context& c);
+  http::Response api_notice(Context& c);
+  http::Response api_notice_ack(Context& c);
+  http::Response api_notice_action(Context& c);
+  http::Response api_notice_change(Context& c, bool acknowledge);
   http::Response audit_page(Context& c);
   http::Response api_login(Context& c);
   http::Response api_logout(Context& c);
@@ -93,7 +108,8 @@ class WebApp {
   WebOptions options_;
   const Clock& clock_;
   LoginThrottle throttle_;
-  InboxSource inbox_;
+  NoticeLabels labels() const;  // of the routing configuration in force
+  RoutingSource routing_;
   std::vector<std::pair<std::string, std::string>> installed_;
 };
 

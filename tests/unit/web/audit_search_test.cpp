@@ -1,6 +1,8 @@
 // The auditor's search: each filter, paging, and bad filters.
 #include <gtest/gtest.h>
 
+#include <Poco/Data/Session.h>
+
 #include "audit/audit_log.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
@@ -61,6 +63,30 @@ TEST_F(AuditSearch, EachFilter) {
   EXPECT_EQ(seqs({{"subject", "subject-1"}, {"type", "event.stored"}}), (Seqs{2}));
   EXPECT_EQ(seqs({{"subject", " subject-1 "}}), (Seqs{7, 2}));  // blanks around are trimmed
   EXPECT_EQ(seqs({{"type", "user"}}), Seqs{});                  // no prefix without the dot
+}
+
+TEST_F(AuditSearch, RoutingStepsByNoticeAndByRecipient) {
+  audit::AuditLog log(*store_);
+  // An account tied to a roster officer; its actions are found by that officer id.
+  store_->session() << "INSERT INTO accounts (login, role, officer_id, ward_code, password_hash, "
+                       "created_at, updated_at) VALUES ('sato', 'liaison', 'k_17', '01103', 'x', "
+                       "'t', 't')",
+      Poco::Data::Keywords::now;
+  log.append_now({"routing.routed",
+                  "hub",
+                  "subject-1",
+                  {{"notice_id", "n1"}, {"recipients", "k_17,k_18"}, {"legal_basis", "L"}}});  // 8
+  log.append_now({"notice.opened", "user:sato", "subject-1", {{"notice_id", "n1"}}});          // 9
+  log.append_now({"notice.acknowledged", "user:sato", "subject-1", {{"notice_id", "n1"}}});    // 10
+  log.append_now({"routing.withheld", "hub", "subject-2", {{"recipient", "liaison@01103"}}});  // 11
+  log.append_now(
+      {"routing.routed", "hub", "subject-2", {{"notice_id", "n2"}, {"recipients", "kx17"}}});  // 12
+  EXPECT_EQ(seqs({{"notice", "n1"}}), (Seqs{10, 9, 8}));
+  EXPECT_EQ(seqs({{"recipient", "k_17"}}), (Seqs{10, 9, 8})) << "'_' is no wildcard";
+  EXPECT_EQ(seqs({{"recipient", "k_18"}}), (Seqs{8}));
+  EXPECT_EQ(seqs({{"recipient", "sato"}, {"type", "notice.acknowledged"}}), (Seqs{10}));
+  EXPECT_EQ(seqs({{"recipient", "liaison@01103"}}), (Seqs{11}));
+  EXPECT_EQ(seqs({{"recipient", "k_1"}}), Seqs{}) << "whole ids only";
 }
 
 TEST_F(AuditSearch, TimeRangeIsInclusiveAndADateIsTheWholeDay) {
