@@ -113,7 +113,9 @@ std::vector<Notice> NoticeStore::list(const NoticeFilter& f) {
     sql += clause;
     params.push_back(value);
   };
-  add(f.officer.empty() ? std::string() : "%," + f.officer + ",%", " AND recipients LIKE ?");
+  // Exact: ",<id>," inside the comma-framed list (LIKE would read '_' and '%' in an id as
+  // wildcards).
+  add(f.officer.empty() ? std::string() : "," + f.officer + ",", " AND instr(recipients, ?) > 0");
   add(f.role, " AND recipient_role = ?");
   add(f.ward, " AND recipient_ward = ?");
   add(f.status, " AND status = ?");
