@@ -75,6 +75,27 @@ struct Router::Delivery {
   bool by_duty = false;  // timer: whoever of the role is on duty now
 };
 
+namespace {
+
+// The parts of a delivery every kind of rule (route, correlation, timer) gives the same way.
+template <typename Rule>
+Router::Delivery delivery_for(const char* type, const Rule& rule, const Policy* policy,
+                              const Recipient& recipient, std::string reason) {
+  Router::Delivery d;
+  d.type = type;
+  d.rule_id = rule.id;
+  d.policy = policy;
+  d.recipient = &recipient;
+  d.fields = &rule.fields;
+  d.deadline = rule.deadline;
+  d.escalates = !rule.escalation.empty();
+  d.title = rule.title;
+  d.reason = std::move(reason);
+  return d;
+}
+
+}  // namespace
+
 Router::Router(std::shared_ptr<const RoutingConfig> config, store::Store& store,
                audit::AuditLog& audit, const Clock& clock)
     : config_(std::move(config)),
@@ -292,21 +313,7 @@ std::string Router::insert_notice(const std::string& type, const std::string& de
     }
     // Every other channel: one outbox row per officer, in this transaction, so a notice is never
     // stored without its deliveries (the outbox workers send them).
-    for (const auto& officer : to.officers) {
-      store_
-          .query(
-              "INSERT INTO outbox (id, notice_id, channel, recipient, status, next_attempt_at, "
-              "created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (id) DO NOTHING")
-          .bind(delivery_id(id, channel, officer))
-          .bind(id)
-          .bind(channel)
-          .bind(officer)
-          .bind(static_cast<std::int64_t>(
-              std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
-                  .count()))
-          .bind(now)
-          .run();
-    }
+    for (const auto& officer : to.officers) queue_delivery(id, channel, officer, now);
   }
   notices_.add_decision({0, c.event_id, rule_id, "routed", policy.id, recipient, id, reason, now});
   audit_.append({audit::entry_type::kNoticeRouted,
@@ -465,16 +472,7 @@ void Router::route(const Route& r, const Context& c) {
   }
   const std::string reason = fill(r.reason, c);
   for (const Recipient& recipient : r.recipients) {
-    Delivery d;
-    d.type = "route";
-    d.rule_id = r.id;
-    d.policy = policy;
-    d.recipient = &recipient;
-    d.fields = &r.fields;
-    d.deadline = r.deadline;
-    d.escalates = !r.escalation.empty();
-    d.title = r.title;
-    d.reason = reason;
+    Delivery d = delivery_for("route", r, policy, recipient, reason);
     d.dedupe_key = "route:" + r.id + ":" + recipient.role + ":" + c.person_id + ":" +
                    c.event->source + ":" + c.event->source_ref;
     deliver(d, c);
@@ -640,16 +638,7 @@ void Router::correlate(const Context& c) {
     cc.kinds_text = kinds_text;
     const std::string reason = fill(rule.reason, cc);
     for (const Recipient& recipient : rule.recipients) {
-      Delivery d;
-      d.type = "combined";
-      d.rule_id = rule.id;
-      d.policy = policy;
-      d.recipient = &recipient;
-      d.fields = &rule.fields;
-      d.deadline = rule.deadline;
-      d.escalates = !rule.escalation.empty();
-      d.title = rule.title;
-      d.reason = reason;
+      Delivery d = delivery_for("combined", rule, policy, recipient, reason);
       if (!listed.empty()) d.extra_fields["signals"] = listed;
       deliver(d, cc);
     }
@@ -702,21 +691,7 @@ void Router::hand_over(const Context& c, const std::string& from_ward, const std
     // The new officers get the notice by its channels too (the old ones' deliveries stand).
     for (const auto& channel : n->channels) {
       if (channel == "inbox") continue;
-      for (const auto& officer : to.officers) {
-        store_
-            .query(
-                "INSERT INTO outbox (id, notice_id, channel, recipient, status, next_attempt_at, "
-                "created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (id) DO NOTHING")
-            .bind(delivery_id(id, channel, officer))
-            .bind(id)
-            .bind(channel)
-            .bind(officer)
-            .bind(static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                clock_.now().time_since_epoch())
-                                                .count()))
-            .bind(now)
-            .run();
-      }
+      for (const auto& officer : to.officers) queue_delivery(id, channel, officer, now);
     }
     const std::string detail = describe(n->recipient_role, from_ward, n->recipients) + "  ⇒  " +
                                describe(to.role, to_ward, to.officers);
@@ -761,6 +736,23 @@ void Router::hand_over(const Context& c, const std::string& from_ward, const std
                   liaison, {"inbox"}, "担当区の変更（引継ぎ）", reason, first->fields, 0, 0,
                   first->id, 0);
   }
+}
+
+void Router::queue_delivery(const std::string& notice_id, const std::string& channel,
+                            const std::string& officer, const std::string& now) {
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch());
+  store_
+      .query(
+          "INSERT INTO outbox (id, notice_id, channel, recipient, status, next_attempt_at, "
+          "created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (id) DO NOTHING")
+      .bind(delivery_id(notice_id, channel, officer))
+      .bind(notice_id)
+      .bind(channel)
+      .bind(officer)
+      .bind(static_cast<std::int64_t>(now_ms.count()))
+      .bind(now)
+      .run();
 }
 
 std::size_t Router::tick() {
@@ -825,16 +817,7 @@ bool Router::fire_timer(const std::string& timer_id) {
                            person ? person->facts : identity::PersonFacts{});
     const Policy* policy = config_->policy(rule->policy);
     if (policy != nullptr) {
-      Delivery d;
-      d.type = "timer";
-      d.rule_id = rule->id;
-      d.policy = policy;
-      d.recipient = &rule->recipient;
-      d.fields = &rule->fields;
-      d.deadline = rule->deadline;
-      d.escalates = !rule->escalation.empty();
-      d.title = rule->title;
-      d.reason = fill(rule->reason, c);
+      Delivery d = delivery_for("timer", *rule, policy, rule->recipient, fill(rule->reason, c));
       d.dedupe_key = "timer:" + timer_id + ":" + rule->recipient.role;
       d.by_duty = true;
       deliver(d, c);

@@ -54,9 +54,10 @@ class Router {
 
   const RoutingConfig& config() const { return *config_; }
 
+  struct Delivery;  // what one recipient role of one rule gets (router.cpp)
+
  private:
   struct Context;
-  struct Delivery;
   Context context_of(const CaseEvent& event, const std::string& subject_id,
                      const std::string& person_id, const identity::PersonFacts& facts) const;
   bool matches(const Match& match, const Context& c) const;
@@ -67,6 +68,9 @@ class Router {
   void hand_over(const Context& c, const std::string& from_ward, const std::string& to_ward);
   bool fire_timer(const std::string& timer_id);
   bool escalate(const std::string& notice_id);
+  // One outbox row: the notice to one officer through one channel (not the inbox).
+  void queue_delivery(const std::string& notice_id, const std::string& channel,
+                      const std::string& officer, const std::string& now);
 
   struct Resolved {
     std::string role;  // the role that was used (the fallback, if it came to that)
