@@ -219,6 +219,22 @@ TEST_F(AccountsTest, NoPasswordSessionIdOrTokenIsStoredOrLogged) {
   EXPECT_NE(all.find(token_hash(t.token)), std::string::npos);
 }
 
+TEST(Roles, EveryRoleRoundTripsByNameAndHasAJapaneseLabel) {
+  for (const Role r : kAllRoles) {
+    EXPECT_EQ(role_from_string(to_string(r)), r) << to_string(r);
+    EXPECT_STRNE(display_name(r), "") << to_string(r);
+    EXPECT_NE(role_names().find(to_string(r)), std::string::npos) << to_string(r);
+  }
+  EXPECT_EQ(role_from_string("pa_section_chief"), Role::pa_section_chief);
+  EXPECT_EQ(role_from_string("cg_section_chief"), Role::cg_section_chief);
+  EXPECT_STREQ(display_name(Role::pa_section_chief), "保護課長");
+  EXPECT_STREQ(display_name(Role::cg_section_chief), "児童相談所 緊急対応担当課長");
+  EXPECT_FALSE(role_from_string("section_chief"));
+  for (const Role r : {Role::pa_section_chief, Role::cg_section_chief})
+    EXPECT_TRUE(receives_notices(r)) << to_string(r);
+  for (const Role r : {Role::auditor, Role::admin}) EXPECT_FALSE(receives_notices(r));
+}
+
 TEST_F(AccountsTest, AccountsListInLoginOrder) {
   add("carol", Role::admin);
   add("alice", Role::cg_emergency);
