@@ -235,6 +235,25 @@ TEST(Roles, EveryRoleRoundTripsByNameAndHasAJapaneseLabel) {
   for (const Role r : {Role::auditor, Role::admin}) EXPECT_FALSE(receives_notices(r));
 }
 
+TEST_F(AccountsTest, SectionChiefsHaveAccountsOfTheirOwnRole) {
+  const Account ward_chief =
+      accounts_->create({"shimizu", Role::pa_section_chief, "higashi-pa-chief", "01103"}, kPassword,
+                        "cli:test", kFast);
+  const Account cg_chief = accounts_->create(
+      {"ishida", Role::cg_section_chief, "cg-section-chief", ""}, kPassword, "cli:test", kFast);
+  EXPECT_EQ(accounts_->find("shimizu")->role, Role::pa_section_chief);
+  EXPECT_EQ(accounts_->find("shimizu")->ward_code, "01103");
+  EXPECT_EQ(accounts_->find("ishida")->role, Role::cg_section_chief);
+  EXPECT_EQ(ward_chief.officer_id, "higashi-pa-chief");
+  EXPECT_EQ(cg_chief.ward_code, "");
+  ASSERT_EQ(entries().size(), 2U);
+  EXPECT_NE(entries()[0].find("\"role\":\"pa_section_chief\""), std::string::npos);
+  // Like a liaison's, a ward chief's ward code must be one of Sapporo's.
+  EXPECT_THROW(accounts_->create({"bad", Role::pa_section_chief, "x", "01111"}, kPassword,
+                                 "cli:test", kFast),
+               AccountError);
+}
+
 TEST_F(AccountsTest, AccountsListInLoginOrder) {
   add("carol", Role::admin);
   add("alice", Role::cg_emergency);
