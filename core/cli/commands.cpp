@@ -414,8 +414,9 @@ const std::vector<Command>& commands() {
        "withheld each, and who received what",
        explain},
       {"user", "add", "user add <login> --role ROLE [--officer ID] [--ward CODE]",
-       "an account for the pages and API (roles: liaison, coordinator, cg_emergency, "
-       "cg_caseworker, auditor, admin); the password is asked for, or read from standard input",
+       "an account for the pages and API (roles: liaison, coordinator, pa_section_chief, "
+       "cg_emergency, cg_caseworker, cg_section_chief, auditor, admin); the password is asked "
+       "for, or read from standard input",
        user_add},
       {"user", "passwd", "user passwd <login>",
        "set a new password (asked for, or from standard input); ends the account's sessions",

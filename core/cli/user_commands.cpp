@@ -151,11 +151,11 @@ int user_list(const runtime::CommonOptions& options, const Args& args) {
   quiet_logging();
   AccountSession s(options);
   const auto accounts = s.accounts->list();
-  std::cout << std::left << std::setw(24) << "login" << std::setw(15) << "role" << std::setw(22)
+  std::cout << std::left << std::setw(24) << "login" << std::setw(18) << "role" << std::setw(22)
             << "officer" << std::setw(8) << "ward" << std::setw(10) << "status"
             << "since\n";
   for (const auto& a : accounts) {
-    std::cout << std::left << std::setw(24) << a.login << std::setw(15) << web::to_string(a.role)
+    std::cout << std::left << std::setw(24) << a.login << std::setw(18) << web::to_string(a.role)
               << std::setw(22) << (a.officer_id.empty() ? "-" : a.officer_id) << std::setw(8)
               << (a.ward_code.empty() ? "-" : a.ward_code) << std::setw(10)
               << (a.disabled ? "disabled" : "active") << a.created_at << "\n";

@@ -2,7 +2,8 @@
 // logging in and out, CSRF, the authorisation matrix (every page and endpoint × every role and
 // anonymous), the liaison's notices (routed by the shipped routing configuration from a dropped
 // public-assistance file: who sees them, opening, acknowledging, recording an action, and a
-// liaison of another ward guessing the id), the auditor's search over those steps, tree head
+// liaison of another ward guessing the id), the 保護課長's escalation of such a notice (and
+// another ward's chief guessing its id), the auditor's search over those steps, tree head
 // and proofs, /healthz and /metrics, and — with the openssl s_client binary — the TLS versions
 // the listener takes and the client certificate ingest still needs.
 #include <gtest/gtest.h>
@@ -120,8 +121,28 @@ class Client {
   std::map<std::string, std::string> cookies_;
 };
 
-const std::vector<std::string> kRoles = {"liaison",       "coordinator", "cg_emergency",
-                                         "cg_caseworker", "auditor",     "admin"};
+const std::vector<std::string> kRoles = {"liaison",      "coordinator",   "pa_section_chief",
+                                         "cg_emergency", "cg_caseworker", "cg_section_chief",
+                                         "auditor",      "admin"};
+
+Poco::Net::Context::Ptr client_context(const WebInstance& hub) {
+  Poco::Net::Context::Params p;
+  p.caLocation = hub.ca().string();
+  p.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+  p.loadDefaultCAs = false;
+  return new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, p);
+}
+
+// Entries of the log of one type, read straight from the store as an auditor's tool would.
+std::vector<std::string> entries_of(const WebInstance& hub, const std::string& type) {
+  auto store = tsunagu::store::Store::open_sqlite(hub.data() / "store.db", {});
+  std::vector<std::string> out;
+  std::string t = type;
+  using namespace Poco::Data::Keywords;
+  store->session() << "SELECT entry FROM audit_entries WHERE type = ? ORDER BY seq", use(t),
+      into(out), now;
+  return out;
+}
 
 class WebAccess : public ::testing::Test {
  protected:
@@ -156,24 +177,10 @@ class WebAccess : public ::testing::Test {
 
   void SetUp() override { ASSERT_FALSE(notice_id_.empty()) << "the PA files routed no notice"; }
 
-  static Poco::Net::Context::Ptr context() {
-    Poco::Net::Context::Params p;
-    p.caLocation = hub_->ca().string();
-    p.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-    p.loadDefaultCAs = false;
-    return new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, p);
-  }
+  static Poco::Net::Context::Ptr context() { return client_context(*hub_); }
   static Client client() { return Client(*hub_, context()); }
-
-  // Entries of the log of one type, read straight from the store as an auditor's tool would.
   static std::vector<std::string> entries(const std::string& type) {
-    auto store = tsunagu::store::Store::open_sqlite(hub_->data() / "store.db", {});
-    std::vector<std::string> out;
-    std::string t = type;
-    using namespace Poco::Data::Keywords;
-    store->session() << "SELECT entry FROM audit_entries WHERE type = ? ORDER BY seq", use(t),
-        into(out), now;
-    return out;
+    return entries_of(*hub_, type);
   }
 
   static WebInstance* hub_;
@@ -292,12 +299,15 @@ struct MatrixRow {
   bool api;
 };
 
-const std::vector<std::string> kEveryone = {
-    "anonymous", "liaison", "coordinator", "cg_emergency", "cg_caseworker", "auditor", "admin"};
-const std::vector<std::string> kSignedIn = {"liaison",       "coordinator", "cg_emergency",
-                                            "cg_caseworker", "auditor",     "admin"};
-const std::vector<std::string> kNoticeRoles = {"liaison", "coordinator", "cg_emergency",
-                                               "cg_caseworker"};
+const std::vector<std::string> kEveryone = {"anonymous",        "liaison",      "coordinator",
+                                            "pa_section_chief", "cg_emergency", "cg_caseworker",
+                                            "cg_section_chief", "auditor",      "admin"};
+const std::vector<std::string> kSignedIn = {"liaison",      "coordinator",   "pa_section_chief",
+                                            "cg_emergency", "cg_caseworker", "cg_section_chief",
+                                            "auditor",      "admin"};
+// Those routes reach, and the section chiefs (保護課長, 児童相談所の課長) their escalations reach.
+const std::vector<std::string> kNoticeRoles = {"liaison",      "coordinator",   "pa_section_chief",
+                                               "cg_emergency", "cg_caseworker", "cg_section_chief"};
 
 // `notice`: 東区's notice. None of the matrix's accounts (all of 中央区, with officer ids the
 // roster does not have) may read it: whoever may use the notice routes gets 404 for it — the
@@ -640,6 +650,148 @@ TEST_F(WebAccess, ADisabledAccountsSessionEndsAtOnce) {
              R"({"login":"u_leaver","password":")" + std::string(WebInstance::kPassword) + R"("})",
              "application/json");
   EXPECT_EQ(again.status, 401);
+}
+
+// --- The section chiefs: an escalation made by the daemon, read by its addressee only ---
+
+// A hub of its own (the shared one's notice must not escalate under the other tests): 東区's notice
+// is routed to its liaisons, then escalated twice by the daemon's own tick — to 東区's 支援調整課,
+// then to 東区's 保護課長 (route pa_visit_child_not_seen). Only the clock is not waited for: the
+// notice's next escalation time is moved back to 2019-04-10 (Wed) 10:00 JST, inside office hours,
+// so each tick takes the chain's next step rather than the after-hours team.
+class WebChiefs : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Poco::Net::initializeSSL();
+    hub_ = new WebInstance(1, /*with_routing=*/true);
+    hub_->add_account("u_higashi_chief", "pa_section_chief", "higashi-pa-chief", "01103");
+    hub_->add_account("u_higashi_chief_team", "pa_section_chief", "", "01103");
+    hub_->add_account("u_kita_chief", "pa_section_chief", "kita-pa-chief", "01102");
+    hub_->add_account("u_cg_chief", "cg_section_chief", "cg-section-chief");
+    hub_->start();
+    route_a_higashi_notice(hub_->spool("public_assistance"));
+    const auto routed = notices("type = 'route' AND rule_id = 'pa_visit_child_not_seen'");
+    if (routed.size() != 1) return;
+    notice_id_ = routed.front();
+    if (!escalate_once("coordinator") || !escalate_once("pa_section_chief")) return;
+    const auto to_chief = notices("type = 'escalation' AND recipient_role = 'pa_section_chief'");
+    if (to_chief.size() == 1) escalation_id_ = to_chief.front();
+  }
+  static void TearDownTestSuite() {
+    if (hub_ != nullptr) {
+      EXPECT_EQ(hub_->stop(), 0);
+    }
+    delete hub_;
+    hub_ = nullptr;
+    Poco::Net::uninitializeSSL();
+  }
+
+  void SetUp() override {
+    ASSERT_FALSE(notice_id_.empty()) << "the PA files routed no notice";
+    ASSERT_FALSE(escalation_id_.empty()) << "the daemon did not escalate to the 保護課長";
+  }
+
+  static std::vector<std::string> notices(const std::string& where) {
+    auto store = tsunagu::store::Store::open_sqlite(hub_->data() / "store.db", {});
+    std::vector<std::string> ids;
+    using namespace Poco::Data::Keywords;
+    store->session() << "SELECT id FROM notices WHERE " + where, into(ids), now;
+    return ids;
+  }
+
+  // Moves the routed notice's next escalation back into office hours in 2019 and waits until the
+  // daemon has escalated it to `role`.
+  static bool escalate_once(const std::string& role) {
+    {
+      auto store = tsunagu::store::Store::open_sqlite(hub_->data() / "store.db", {});
+      std::string id = notice_id_;
+      using namespace Poco::Data::Keywords;
+      store->session() << "UPDATE notices SET next_escalation_at = 1554858000 WHERE id = ?",
+          use(id), now;
+    }
+    return wait_until([&] {
+      return notices("type = 'escalation' AND parent_id = '" + notice_id_ +
+                     "' AND recipient_role = '" + role + "'")
+                 .size() == 1;
+    });
+  }
+
+  static Client client() { return Client(*hub_, client_context(*hub_)); }
+
+  static WebInstance* hub_;
+  static std::string notice_id_;      // to 東区's liaisons
+  static std::string escalation_id_;  // to 東区's 保護課長
+};
+
+WebInstance* WebChiefs::hub_ = nullptr;
+std::string WebChiefs::notice_id_;
+std::string WebChiefs::escalation_id_;
+
+TEST_F(WebChiefs, TheWardsSectionChiefReadsAndAcknowledgesTheEscalationAddressedToHim) {
+  Client chief = client();
+  const std::string csrf = chief.login_api("u_higashi_chief");
+  EXPECT_EQ(chief.send("GET", "/").header("Location"), "/inbox");
+  EXPECT_NE(chief.send("GET", "/account").body.find("保護課長"), std::string::npos);
+
+  const Reply list = chief.send("GET", "/api/v1/notices");
+  ASSERT_EQ(list.status, 200) << list.body;
+  const auto items = list.json()->getArray("notices");
+  ASSERT_EQ(items->size(), 1U) << list.body;
+  EXPECT_EQ(items->getObject(0)->getValue<std::string>("id"), escalation_id_);
+  EXPECT_EQ(items->getObject(0)->getValue<std::string>("ward_code"), "01103");
+  const Reply inbox = chief.send("GET", "/inbox");
+  ASSERT_EQ(inbox.status, 200);
+  EXPECT_NE(inbox.body.find("/notices/" + escalation_id_), std::string::npos);
+  EXPECT_NE(inbox.body.find("【期限超過】"), std::string::npos);
+
+  const Reply page = chief.send("GET", "/notices/" + escalation_id_);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find(kHigashiChildName), std::string::npos);
+  EXPECT_NE(page.body.find("higashi-pa-chief"), std::string::npos);
+  // The liaisons' notice itself is not his: only what was escalated to him.
+  EXPECT_EQ(chief.send("GET", "/api/v1/notices/" + notice_id_).status, 404);
+  const Reply ack = chief.send("POST", "/api/v1/notices/" + escalation_id_ + "/ack",
+                               R"({"note":"担当と状況を確認した"})", "application/json",
+                               {{"X-CSRF-Token", csrf}});
+  EXPECT_EQ(ack.status, 200) << ack.body;
+
+  // A colleague's account of the same ward and role, without an officer id: the ward's inbox.
+  Client team = client();
+  team.login_api("u_higashi_chief_team");
+  EXPECT_EQ(team.send("GET", "/api/v1/notices/" + escalation_id_).status, 200);
+
+  bool opened = false;
+  for (const auto& e : entries_of(*hub_, "notice.opened"))
+    opened |= e.find(escalation_id_) != std::string::npos &&
+              e.find("user:u_higashi_chief") != std::string::npos;
+  EXPECT_TRUE(opened);
+}
+
+TEST_F(WebChiefs, AnotherWardsChiefAndTheChildGuidanceChiefGet404) {
+  for (const std::string login : {"u_kita_chief", "u_cg_chief"}) {
+    Client other = client();
+    const std::string csrf = other.login_api(login);
+    const Reply list = other.send("GET", "/api/v1/notices");
+    ASSERT_EQ(list.status, 200) << login;
+    EXPECT_EQ(list.json()->getArray("notices")->size(), 0U) << login;
+    EXPECT_EQ(other.send("GET", "/inbox").body.find(escalation_id_), std::string::npos) << login;
+    const Reply page = other.send("GET", "/notices/" + escalation_id_);
+    const Reply none = other.send("GET", "/notices/00000000-0000-4000-8000-000000000000");
+    EXPECT_EQ(page.status, 404) << login;
+    EXPECT_EQ(page.body, none.body) << login;
+    EXPECT_EQ(page.body.find(kHigashiChildName), std::string::npos) << login;
+    EXPECT_EQ(other.send("GET", "/api/v1/notices/" + escalation_id_).status, 404) << login;
+    EXPECT_EQ(other
+                  .send("POST", "/api/v1/notices/" + escalation_id_ + "/actions", R"({"note":"x"})",
+                        "application/json", {{"X-CSRF-Token", csrf}})
+                  .status,
+              404)
+        << login;
+  }
+  for (const auto& e : entries_of(*hub_, "notice.opened")) {
+    EXPECT_EQ(e.find("u_kita_chief"), std::string::npos) << e;
+    EXPECT_EQ(e.find("u_cg_chief"), std::string::npos) << e;
+  }
 }
 
 // --- TLS, with the openssl command line ---

@@ -290,6 +290,37 @@ const std::vector<Migration>& sqlite_migrations() {
            "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
            "CREATE INDEX outbox_by_notice ON outbox (notice_id)",
        }},
+      {7,
+       "accounts: section-chief roles",
+       {
+           // The 保護課長 and the child guidance centre's section chief receive escalations, so
+           // accounts may hold their roles. SQLite cannot change a CHECK: the table is rebuilt
+           // (with foreign key enforcement off, as every migration runs) and keeps every row and
+           // id, which web_sessions and api_tokens refer to.
+           R"(CREATE TABLE accounts_v7 (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                login TEXT NOT NULL UNIQUE,
+                role TEXT NOT NULL CHECK (role IN ('liaison', 'coordinator', 'pa_section_chief',
+                                                   'cg_emergency', 'cg_caseworker',
+                                                   'cg_section_chief', 'auditor', 'admin')),
+                officer_id TEXT NOT NULL DEFAULT '',
+                ward_code TEXT NOT NULL DEFAULT '',
+                password_hash TEXT NOT NULL,
+                disabled INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL))",
+           R"(INSERT INTO accounts_v7 (id, login, role, officer_id, ward_code, password_hash,
+                                       disabled, created_at, updated_at)
+              SELECT id, login, role, officer_id, ward_code, password_hash, disabled, created_at,
+                     updated_at FROM accounts)",
+           // AUTOINCREMENT's high-water mark comes along, so an id is never handed out twice.
+           "DELETE FROM sqlite_sequence WHERE name = 'accounts_v7'",
+           R"(INSERT INTO sqlite_sequence (name, seq)
+              SELECT 'accounts_v7', seq FROM sqlite_sequence WHERE name = 'accounts')",
+           "DROP TABLE accounts",
+           "ALTER TABLE accounts_v7 RENAME TO accounts",
+           "CREATE INDEX accounts_by_officer ON accounts (officer_id)",
+       }},
   };
   return migrations;
 }

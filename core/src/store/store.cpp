@@ -211,6 +211,24 @@ struct Store::Impl {
 namespace {
 constexpr std::size_t kKeyCacheLimit = 100000;
 
+// Turns the connection's foreign key enforcement back on when it goes out of scope (Store::migrate
+// turns it off around the migrations).
+class ForeignKeysBackOn {
+ public:
+  explicit ForeignKeysBackOn(Session& session) : session_(session) {}
+  ForeignKeysBackOn(const ForeignKeysBackOn&) = delete;
+  ForeignKeysBackOn& operator=(const ForeignKeysBackOn&) = delete;
+  ~ForeignKeysBackOn() {
+    try {
+      session_ << "PRAGMA foreign_keys = ON", now;
+    } catch (...) {  // NOLINT(bugprone-empty-catch): destructor must not throw
+    }
+  }
+
+ private:
+  Session& session_;
+};
+
 std::string quarantine_ad(const std::string& system, const std::string& sha256, std::int64_t record) {
   return "quarantine:" + system + ":" + sha256 + ":" + std::to_string(record);
 }
@@ -285,6 +303,14 @@ void Store::migrate() {
                      std::to_string(known) +
                      "; run a newer Tsunagu or restore a backup made by this version");
   }
+  if (current == known) return;
+  // Migrations run with foreign key enforcement off, as SQLite's procedure for changing a table's
+  // definition asks: with it on, dropping a table that others refer to (migration 7 rebuilds
+  // accounts) deletes its rows first and fails on the first child row that refers to one. It is a
+  // connection setting that cannot change inside a transaction, so it is set around them; instead
+  // every migration must leave foreign_key_check empty before it commits.
+  s << "PRAGMA foreign_keys = OFF", now;
+  const ForeignKeysBackOn back_on(s);
   for (const auto& m : sqlite_migrations()) {
     if (m.version <= current) continue;
     Transaction tx(*this);
@@ -293,6 +319,15 @@ void Store::migrate() {
     if (schema_version() >= m.version) continue;
     try {
       for (const auto& sql : m.statements) s << sql, now;
+      std::vector<std::string> broken;
+      s << "SELECT \"table\" || ' → ' || parent FROM pragma_foreign_key_check LIMIT 5",
+          into(broken), now;
+      if (!broken.empty()) {
+        std::string list;
+        for (const auto& b : broken) list += (list.empty() ? "" : ", ") + b;
+        throw StoreError(impl_->file.string() + ": migration " + std::to_string(m.version) + " (" +
+                         m.description + ") would leave rows without their parent: " + list);
+      }
       std::string description = m.description;
       std::string applied = utc_now();
       int version = m.version;

@@ -29,9 +29,11 @@ const std::vector<AccessRule>& access_table();
 // The row for exactly this method and pattern, or null.
 const AccessRule* find_access_rule(const std::string& method, const std::string& pattern);
 
-// Roles whose work is acting on notices (the inbox, the notice pages and the notice API).
+// Roles whose work is acting on notices (the inbox, the notice pages and the notice API): those
+// routes reach, and the section chiefs their escalations reach.
 inline constexpr Audience kNoticeReaders =
-    Audience::of({Role::liaison, Role::coordinator, Role::cg_emergency, Role::cg_caseworker});
+    Audience::of({Role::liaison, Role::coordinator, Role::pa_section_chief, Role::cg_emergency,
+                  Role::cg_caseworker, Role::cg_section_chief});
 inline constexpr Audience kAuditors = Audience::of({Role::auditor});
 
 }  // namespace tsunagu::web

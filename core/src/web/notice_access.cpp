@@ -7,7 +7,8 @@
 namespace tsunagu::web {
 
 bool city_wide(Role role) {
-  return role == Role::cg_emergency || role == Role::cg_caseworker;
+  return role == Role::cg_emergency || role == Role::cg_caseworker ||
+         role == Role::cg_section_chief;
 }
 
 bool may_read(const Account& account, const routing::Notice& notice) {

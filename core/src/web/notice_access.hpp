@@ -1,8 +1,8 @@
 // Who may read which notice: the one rule that the inbox, the notice page, its forms and the
 // notice API all apply (never a second copy of it in a handler).
 //
-// An account that receives notices (liaison, coordinator, cg_emergency, cg_caseworker) may read a
-// notice when
+// An account that receives notices (liaison, coordinator, pa_section_chief, cg_emergency,
+// cg_caseworker, cg_section_chief) may read a notice when
 //   - its roster officer id is among the notice's recipients, or
 //   - the notice is addressed to the account's role in the account's ward (the ward's team
 //     inbox) — for the child guidance centre's city-wide roles (cg_*) to the role alone.
@@ -21,8 +21,8 @@
 
 namespace tsunagu::web {
 
-// The child guidance centre's roles serve the whole city: their notices are theirs whatever the
-// ward.
+// The child guidance centre's roles (cg_caseworker, cg_emergency, cg_section_chief) serve the
+// whole city: their notices are theirs whatever the ward.
 bool city_wide(Role role);
 
 bool may_read(const Account& account, const routing::Notice& notice);

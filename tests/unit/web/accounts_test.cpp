@@ -219,6 +219,41 @@ TEST_F(AccountsTest, NoPasswordSessionIdOrTokenIsStoredOrLogged) {
   EXPECT_NE(all.find(token_hash(t.token)), std::string::npos);
 }
 
+TEST(Roles, EveryRoleRoundTripsByNameAndHasAJapaneseLabel) {
+  for (const Role r : kAllRoles) {
+    EXPECT_EQ(role_from_string(to_string(r)), r) << to_string(r);
+    EXPECT_STRNE(display_name(r), "") << to_string(r);
+    EXPECT_NE(role_names().find(to_string(r)), std::string::npos) << to_string(r);
+  }
+  EXPECT_EQ(role_from_string("pa_section_chief"), Role::pa_section_chief);
+  EXPECT_EQ(role_from_string("cg_section_chief"), Role::cg_section_chief);
+  EXPECT_STREQ(display_name(Role::pa_section_chief), "保護課長");
+  EXPECT_STREQ(display_name(Role::cg_section_chief), "児童相談所 緊急対応担当課長");
+  EXPECT_FALSE(role_from_string("section_chief"));
+  for (const Role r : {Role::pa_section_chief, Role::cg_section_chief})
+    EXPECT_TRUE(receives_notices(r)) << to_string(r);
+  for (const Role r : {Role::auditor, Role::admin}) EXPECT_FALSE(receives_notices(r));
+}
+
+TEST_F(AccountsTest, SectionChiefsHaveAccountsOfTheirOwnRole) {
+  const Account ward_chief =
+      accounts_->create({"shimizu", Role::pa_section_chief, "higashi-pa-chief", "01103"}, kPassword,
+                        "cli:test", kFast);
+  const Account cg_chief = accounts_->create(
+      {"ishida", Role::cg_section_chief, "cg-section-chief", ""}, kPassword, "cli:test", kFast);
+  EXPECT_EQ(accounts_->find("shimizu")->role, Role::pa_section_chief);
+  EXPECT_EQ(accounts_->find("shimizu")->ward_code, "01103");
+  EXPECT_EQ(accounts_->find("ishida")->role, Role::cg_section_chief);
+  EXPECT_EQ(ward_chief.officer_id, "higashi-pa-chief");
+  EXPECT_EQ(cg_chief.ward_code, "");
+  ASSERT_EQ(entries().size(), 2U);
+  EXPECT_NE(entries()[0].find("\"role\":\"pa_section_chief\""), std::string::npos);
+  // Like a liaison's, a ward chief's ward code must be one of Sapporo's.
+  EXPECT_THROW(accounts_->create({"bad", Role::pa_section_chief, "x", "01111"}, kPassword,
+                                 "cli:test", kFast),
+               AccountError);
+}
+
 TEST_F(AccountsTest, AccountsListInLoginOrder) {
   add("carol", Role::admin);
   add("alice", Role::cg_emergency);

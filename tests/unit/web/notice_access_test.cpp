@@ -1,5 +1,5 @@
 // Who may read which notice (web/notice_access.hpp): by officer id, by role in the ward, the
-// child guidance centre's roles city-wide, and nobody else.
+// child guidance centre's roles city-wide, the section chiefs' escalations, and nobody else.
 #include <gtest/gtest.h>
 
 #include "web/notice_access.hpp"
@@ -55,6 +55,41 @@ TEST(NoticeAccess, ChildGuidanceRolesAreCityWide) {
   EXPECT_TRUE(may_read(account(Role::cg_caseworker, "cg-caseworker-3", "01105"), cg));
   EXPECT_FALSE(may_read(account(Role::cg_emergency, "", ""), cg));
   EXPECT_FALSE(may_read(account(Role::cg_caseworker, "", ""), higashi_liaisons()));
+}
+
+// The escalation of a 東区 route to the ward's 保護課長 (as the router addresses it: the role, the
+// child's ward, the roster's officer).
+routing::Notice higashi_pa_chief_escalation() {
+  return notice("pa_section_chief", "01103", {"higashi-pa-chief"});
+}
+
+TEST(NoticeAccess, AWardsSectionChiefReadsItsWardsEscalationsAnotherWardsChiefGetsNothing) {
+  EXPECT_TRUE(may_read(account(Role::pa_section_chief, "higashi-pa-chief", "01103"),
+                       higashi_pa_chief_escalation()));
+  EXPECT_TRUE(may_read(account(Role::pa_section_chief, "", "01103"), higashi_pa_chief_escalation()))
+      << "by role in the ward, like a liaison";
+  EXPECT_FALSE(may_read(account(Role::pa_section_chief, "kita-pa-chief", "01102"),
+                        higashi_pa_chief_escalation()));
+  EXPECT_FALSE(may_read(account(Role::pa_section_chief, "", ""), higashi_pa_chief_escalation()))
+      << "a ward role without a ward sees only what names its officer";
+  EXPECT_FALSE(
+      may_read(account(Role::pa_section_chief, "higashi-pa-chief", "01103"), higashi_liaisons()))
+      << "not the liaisons' notice itself, only what is escalated to the chief";
+  EXPECT_FALSE(may_read(account(Role::liaison, "higashi-liaison-1", "01103"),
+                        higashi_pa_chief_escalation()));
+}
+
+TEST(NoticeAccess, TheChildGuidanceSectionChiefIsCityWide) {
+  // The 48-hour timer's escalation about a child of 東区.
+  const auto escalation = notice("cg_section_chief", "01103", {"cg-section-chief"});
+  EXPECT_TRUE(may_read(account(Role::cg_section_chief, "cg-section-chief", ""), escalation));
+  EXPECT_TRUE(may_read(account(Role::cg_section_chief, "", ""), escalation));
+  EXPECT_TRUE(may_read(account(Role::cg_section_chief, "", "01106"), escalation));
+  EXPECT_FALSE(may_read(account(Role::cg_emergency, "cg-emergency-day", ""), escalation));
+  EXPECT_FALSE(may_read(account(Role::pa_section_chief, "higashi-pa-chief", "01103"), escalation));
+  EXPECT_FALSE(may_read(account(Role::cg_section_chief, "", ""), higashi_pa_chief_escalation()));
+  EXPECT_TRUE(city_wide(Role::cg_section_chief));
+  EXPECT_FALSE(city_wide(Role::pa_section_chief));
 }
 
 TEST(NoticeAccess, AuditorsAdminsAndDisabledAccountsReadNoNotice) {

@@ -1,0 +1,182 @@
+// A store made by a build at schema version 6 (before the section-chief roles) with an account, a
+// page session and an API token: opened by this build, migration 7 rebuilds `accounts` with the
+// wider role CHECK and everything that was there still works — the same ids, the password, the
+// session, the token — and foreign keys are still enforced. The version-6 store is made with the
+// sqlite3 API from the first six migrations, as that build would have made it.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <Poco/Data/Session.h>
+
+#include <memory>
+
+#include "audit/audit_log.hpp"
+#include "store/migrations.hpp"
+#include "store/store.hpp"
+#include "support/temp_dir.hpp"
+#include "web/accounts.hpp"
+#include "web/secret_token.hpp"
+
+namespace {
+
+using namespace tsunagu;
+using namespace tsunagu::web;
+using namespace Poco::Data::Keywords;
+
+constexpr ScryptParams kFast{10, 8, 1};
+constexpr const char* kPassword = "correct horse battery";
+constexpr const char* kSessionId = "a-session-id-from-before-the-upgrade-000000";
+constexpr const char* kToken = "tsu_a-token-from-before-the-upgrade";
+
+struct CloseDb {
+  void operator()(sqlite3* db) const { sqlite3_close(db); }
+};
+using Db = std::unique_ptr<sqlite3, CloseDb>;
+
+Db open_raw(const std::filesystem::path& file) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + file.string());
+  }
+  return Db(db);
+}
+
+// Runs `sql`; returns "" or SQLite's error message.
+std::string exec(sqlite3* db, const std::string& sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK) return "";
+  std::string message = error != nullptr ? error : "failed";
+  sqlite3_free(error);
+  return message;
+}
+
+class AccountsUpgrade : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const Db db = open_raw(file_);
+    ASSERT_EQ(exec(db.get(), "PRAGMA foreign_keys = ON"), "");
+    ASSERT_EQ(exec(db.get(), R"(CREATE TABLE schema_migrations (
+        version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL))"),
+              "");
+    for (const auto& m : store::sqlite_migrations()) {
+      if (m.version > 6) break;
+      for (const auto& sql : m.statements) ASSERT_EQ(exec(db.get(), sql), "") << sql;
+      ASSERT_EQ(exec(db.get(), "INSERT INTO schema_migrations VALUES (" +
+                                   std::to_string(m.version) + ", 'v', '2019-04-01')"),
+                "");
+    }
+    const std::string hash = hash_password(kPassword, kFast);
+    // Two accounts, the second since removed: AUTOINCREMENT has handed out id 2 already.
+    ASSERT_EQ(exec(db.get(),
+                   "INSERT INTO accounts (login, role, officer_id, ward_code, password_hash, "
+                   "created_at, updated_at) VALUES "
+                   "('sato', 'liaison', 'higashi-liaison-1', '01103', '" +
+                       hash + "', '2019-04-01', '2019-04-01'), ('gone', 'auditor', '', '', '" +
+                       hash + "', '2019-04-01', '2019-04-01')"),
+              "");
+    ASSERT_EQ(exec(db.get(), "DELETE FROM accounts WHERE login = 'gone'"), "");
+    const std::string now = std::to_string(now_unix());
+    ASSERT_EQ(exec(db.get(), "INSERT INTO web_sessions VALUES ('" + token_hash(kSessionId) +
+                                 "', 1, " + now + ", " + now + ", '192.0.2.1')"),
+              "");
+    ASSERT_EQ(exec(db.get(),
+                   "INSERT INTO api_tokens (account_id, token_hash, label, created_at) "
+                   "VALUES (1, '" +
+                       token_hash(kToken) + "', 'monitoring', '2019-04-01')"),
+              "");
+    // What the upgrade is for: version 6 refuses a section chief.
+    EXPECT_NE(exec(db.get(),
+                   "INSERT INTO accounts (login, role, password_hash, created_at, updated_at) "
+                   "VALUES ('chief', 'pa_section_chief', 'x', 'now', 'now')"),
+              "");
+  }
+
+  std::int64_t now_unix() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch())
+        .count();
+  }
+  std::int64_t count(const std::string& table) {
+    Poco::Int64 n = -1;
+    store_->session() << "SELECT COUNT(*) FROM " + table, into(n), now;
+    return n;
+  }
+  void open() {
+    store_ = store::Store::open_sqlite(file_, {});
+    log_ = std::make_unique<audit::AuditLog>(*store_);
+    accounts_ = std::make_unique<Accounts>(*store_, *log_, clock_);
+  }
+
+  tsunagu_test::TempDir dir_;
+  std::filesystem::path file_ = dir_ / "store.db";
+  ManualClock clock_{TimePoint(std::chrono::hours(24 * 365 * 50))};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<audit::AuditLog> log_;
+  std::unique_ptr<Accounts> accounts_;
+};
+
+TEST_F(AccountsUpgrade, AVersion6StoreKeepsItsAccountSessionAndTokenAndTakesSectionChiefs) {
+  ASSERT_NO_FATAL_FAILURE(open());
+  EXPECT_EQ(store_->schema_version(), 7);
+  EXPECT_EQ(count("accounts"), 1);
+  EXPECT_EQ(count("web_sessions"), 1);
+  EXPECT_EQ(count("api_tokens"), 1);
+
+  // Signs in as before, with the same id the session and token refer to.
+  std::optional<Account> sato;
+  ASSERT_EQ(accounts_->check_password("sato", kPassword, sato), Accounts::CheckResult::ok);
+  EXPECT_EQ(sato->id, 1);
+  EXPECT_EQ(sato->role, Role::liaison);
+  EXPECT_EQ(sato->officer_id, "higashi-liaison-1");
+  EXPECT_EQ(sato->ward_code, "01103");
+  EXPECT_EQ(sato->created_at, "2019-04-01");
+  const auto session = accounts_->session(kSessionId, SessionPolicy{});
+  ASSERT_TRUE(session);
+  EXPECT_EQ(session->account.login, "sato");
+  const auto token = accounts_->api_token(kToken);
+  ASSERT_TRUE(token);
+  EXPECT_EQ(token->account.id, 1);
+  EXPECT_EQ(accounts_->open_session(*sato, "192.0.2.2", "page").principal.account.id, 1);
+
+  // The new roles are accepted; ids go on after the highest ever handed out (2, removed).
+  const Account chief =
+      accounts_->create({"shimizu", Role::pa_section_chief, "higashi-pa-chief", "01103"}, kPassword,
+                        "cli:test", kFast);
+  EXPECT_EQ(chief.id, 3);
+  EXPECT_EQ(accounts_->find("shimizu")->role, Role::pa_section_chief);
+  const Account cg = accounts_->create({"ishida", Role::cg_section_chief, "cg-section-chief", ""},
+                                       kPassword, "cli:test", kFast);
+  EXPECT_EQ(cg.role, Role::cg_section_chief);
+
+  // The table is still what it was: the CHECK, the index, the foreign keys enforced.
+  const auto run = [&](const std::string& sql) { store_->session() << sql, now; };
+  EXPECT_THROW(run("INSERT INTO accounts (login, role, password_hash, created_at, updated_at) "
+                   "VALUES ('x', 'bogus', 'x', 'n', 'n')"),
+               Poco::Exception);
+  Poco::Int64 index = 0;
+  store_->session() << "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND "
+                       "name = 'accounts_by_officer' AND tbl_name = 'accounts'",
+      into(index), now;
+  EXPECT_EQ(index, 1);
+  EXPECT_EQ(count("sqlite_master WHERE name = 'accounts_v7'"), 0) << "no table left behind";
+  EXPECT_EQ(count("pragma_foreign_key_check"), 0);
+  Poco::Int64 enforced = 0;
+  store_->session() << "PRAGMA foreign_keys", into(enforced), now;
+  EXPECT_EQ(enforced, 1);
+  EXPECT_THROW(run("INSERT INTO web_sessions VALUES ('h', 99, 0, 0, '')"), Poco::Exception);
+  EXPECT_THROW(run("DELETE FROM accounts WHERE id = 1"), Poco::Exception)
+      << "its session and token still refer to it";
+}
+
+TEST_F(AccountsUpgrade, ReopeningAfterTheUpgradeChangesNothing) {
+  ASSERT_NO_FATAL_FAILURE(open());
+  accounts_.reset();
+  log_.reset();
+  store_.reset();
+  ASSERT_NO_FATAL_FAILURE(open());
+  EXPECT_EQ(store_->schema_version(), 7);
+  EXPECT_EQ(count("accounts"), 1);
+  EXPECT_TRUE(accounts_->api_token(kToken));
+}
+
+}  // namespace
