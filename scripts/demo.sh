@@ -47,8 +47,9 @@ trap 'kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null || true' EXIT
 
 # Wait until every dropped file has left the spool (done/ or failed/).
 for _ in $(seq 1 600); do
-  pending=$( (find "$data_dir"/spool/*/ -maxdepth 1 -type f ! -name '.*';
-              find "$data_dir"/spool/*/work/ -type f) | wc -l)
+  # (work/ appears when the daemon claims its first file: not there yet is not an error.)
+  pending=$( { find "$data_dir"/spool/*/ -maxdepth 1 -type f ! -name '.*';
+               find "$data_dir"/spool/*/work/ -type f; } 2>/dev/null | wc -l) || pending=1
   [ "$pending" -eq 0 ] && break
   sleep 0.2
 done
