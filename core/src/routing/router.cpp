@@ -705,6 +705,7 @@ void Router::hand_over(const Context& c, const std::string& from_ward, const std
                     {"event_id", c.event_id},
                     {"rule", n->rule_id},
                     {"policy", n->policy_id},
+                    {"legal_basis", n->legal_basis},
                     {"from_ward", from_ward},
                     {"to_ward", to_ward},
                     {"recipients", join_ids(to.officers)}}});
@@ -841,6 +842,7 @@ bool Router::fire_timer(const std::string& timer_id) {
         {"event_id", event_id},
         {"due_at", format_jst(from_unix(due_at))},
         {"notice_id", notice_id},
+        {"policy", rule != nullptr ? rule->policy : ""},
         {"outcome", notice_id.empty() ? (rule == nullptr ? "rule no longer configured"
                                                          : "no notice (withheld or unreadable)")
                                       : "notice"}}});
