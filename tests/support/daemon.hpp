@@ -89,8 +89,11 @@ class Daemon {
     handle_->wait();
     handle_.reset();
   }
-  // SIGTERM, then the exit code.
+  // SIGTERM, then the exit code. Waits for start-up first: a SIGTERM that arrives before main()
+  // has blocked the signals (slow under sanitizers) takes the default action, which would test
+  // nothing but the race.
   int terminate() {
+    wait_ready();
     ::kill(handle_->id(), SIGTERM);
     const int code = handle_->wait();
     handle_.reset();
