@@ -13,24 +13,14 @@ namespace {
 // Nothing may be thrown across the plugin boundary: every failure becomes `error` and a null.
 tsunagu::Adapter* create_child_guidance_adapter(const tsunagu::PluginSettings& settings,
                                                 std::string& error) {
-  try {
-    tsunagu::child_guidance::CgEventsDecoderOptions options;
-    if (!tsunagu::child_guidance::options_from_settings(settings, options, error)) {
-      return nullptr;
-    }
-    return new tsunagu::child_guidance::CgEventsDecoder(options);
-  } catch (const std::exception& e) {
-    try {
-      error = std::string("child_guidance adapter: cannot be created: ") + e.what();
-    } catch (...) {
-    }
-  } catch (...) {
-    try {
-      error = "child_guidance adapter: cannot be created: unknown exception";
-    } catch (...) {
-    }
-  }
-  return nullptr;
+  return tsunagu::create_guarded<tsunagu::Adapter>(
+      "child_guidance adapter", error, [&]() -> tsunagu::Adapter* {
+        tsunagu::child_guidance::CgEventsDecoderOptions options;
+        if (!tsunagu::child_guidance::options_from_settings(settings, options, error)) {
+          return nullptr;
+        }
+        return new tsunagu::child_guidance::CgEventsDecoder(options);
+      });
 }
 
 }  // namespace

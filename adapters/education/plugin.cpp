@@ -13,22 +13,12 @@ namespace {
 // Nothing may be thrown across the plugin boundary: every failure becomes `error` and a null.
 tsunagu::Adapter* create_education_adapter(const tsunagu::PluginSettings& settings,
                                            std::string& error) {
-  try {
-    tsunagu::education::RecordLayout layout;
-    if (!tsunagu::education::layout_from_settings(settings, layout, error)) return nullptr;
-    return new tsunagu::education::EdRecordDecoder(std::move(layout));
-  } catch (const std::exception& e) {
-    try {
-      error = std::string("education adapter: cannot be created: ") + e.what();
-    } catch (...) {
-    }
-  } catch (...) {
-    try {
-      error = "education adapter: cannot be created: unknown exception";
-    } catch (...) {
-    }
-  }
-  return nullptr;
+  return tsunagu::create_guarded<tsunagu::Adapter>(
+      "education adapter", error, [&]() -> tsunagu::Adapter* {
+        tsunagu::education::RecordLayout layout;
+        if (!tsunagu::education::layout_from_settings(settings, layout, error)) return nullptr;
+        return new tsunagu::education::EdRecordDecoder(std::move(layout));
+      });
 }
 
 }  // namespace

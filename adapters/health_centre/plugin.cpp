@@ -12,22 +12,13 @@ namespace {
 // Nothing may be thrown across the plugin boundary: every failure becomes `error` and a null.
 tsunagu::Adapter* create_health_centre_adapter(const tsunagu::PluginSettings& settings,
                                                std::string& error) {
-  try {
-    tsunagu::health_centre::HcDecoderOptions options;
-    if (!tsunagu::health_centre::options_from_settings(settings, options, error)) return nullptr;
-    return new tsunagu::health_centre::HcExportDecoder(options);
-  } catch (const std::exception& e) {
-    try {
-      error = std::string("health_centre adapter: cannot be created: ") + e.what();
-    } catch (...) {
-    }
-  } catch (...) {
-    try {
-      error = "health_centre adapter: cannot be created: unknown exception";
-    } catch (...) {
-    }
-  }
-  return nullptr;
+  return tsunagu::create_guarded<tsunagu::Adapter>(
+      "health_centre adapter", error, [&]() -> tsunagu::Adapter* {
+        tsunagu::health_centre::HcDecoderOptions options;
+        if (!tsunagu::health_centre::options_from_settings(settings, options, error))
+          return nullptr;
+        return new tsunagu::health_centre::HcExportDecoder(options);
+      });
 }
 
 }  // namespace

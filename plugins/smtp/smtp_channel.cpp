@@ -434,7 +434,7 @@ bool read_password_file(const std::string& path, std::string& password, std::str
 }
 
 Channel* create(const PluginSettings& given, std::string& error) {
-  try {
+  return tsunagu::create_guarded<Channel>("smtp channel", error, [&]() -> Channel* {
     PluginSettings s;
     if (!resolve_settings("smtp", kSettings, given, s, error)) return nullptr;
     Options o;
@@ -536,18 +536,7 @@ Channel* create(const PluginSettings& given, std::string& error) {
       return nullptr;
     }
     return new SmtpChannel(std::move(o));
-  } catch (const std::exception& e) {
-    try {
-      error = std::string("smtp channel: cannot be created: ") + e.what();
-    } catch (...) {
-    }
-  } catch (...) {
-    try {
-      error = "smtp channel: cannot be created: unknown exception";
-    } catch (...) {
-    }
-  }
-  return nullptr;
+  });
 }
 
 }  // namespace

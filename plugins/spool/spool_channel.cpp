@@ -294,7 +294,7 @@ class SpoolChannel final : public Channel {
 };
 
 Channel* create(const PluginSettings& given, std::string& error) {
-  try {
+  return tsunagu::create_guarded<Channel>("spool channel", error, [&]() -> Channel* {
     PluginSettings s;
     if (!resolve_settings("spool", kSettings, given, s, error)) return nullptr;
     const std::string& directory = s["directory"];
@@ -323,18 +323,7 @@ Channel* create(const PluginSettings& given, std::string& error) {
     }
     if (encoding == "cp932") codec::Cp932Encoder probe;  // throws if iconv has no CP932
     return new SpoolChannel(directory, encoding == "cp932", static_cast<mode_t>(mode));
-  } catch (const std::exception& e) {
-    try {
-      error = std::string("spool channel: cannot be created: ") + e.what();
-    } catch (...) {
-    }
-  } catch (...) {
-    try {
-      error = "spool channel: cannot be created: unknown exception";
-    } catch (...) {
-    }
-  }
-  return nullptr;
+  });
 }
 
 }  // namespace

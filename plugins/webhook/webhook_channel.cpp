@@ -267,7 +267,7 @@ class WebhookChannel final : public Channel {
 };
 
 Channel* create(const PluginSettings& given, std::string& error) {
-  try {
+  return tsunagu::create_guarded<Channel>("webhook channel", error, [&]() -> Channel* {
     PluginSettings s;
     if (!resolve_settings("webhook", kSettings, given, s, error)) return nullptr;
     Poco::URI url;
@@ -307,18 +307,7 @@ Channel* create(const PluginSettings& given, std::string& error) {
       return nullptr;
     }
     return new WebhookChannel(url, context, timeout_ms);
-  } catch (const std::exception& e) {
-    try {
-      error = std::string("webhook channel: cannot be created: ") + e.what();
-    } catch (...) {
-    }
-  } catch (...) {
-    try {
-      error = "webhook channel: cannot be created: unknown exception";
-    } catch (...) {
-    }
-  }
-  return nullptr;
+  });
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <string>
 
@@ -34,10 +35,33 @@ struct PluginDescriptor {
 // Settings given to a plugin's factory: the attributes of its <plugin> element in the config.
 using PluginSettings = std::map<std::string, std::string>;
 
+// Runs the body of a plugin's factory so that nothing is thrown across the plugin boundary: an
+// exception becomes `error` ("<what>: cannot be created: <reason>") and a null result. `make`
+// returns the new object, or null with `error` set itself.
+template <typename T, typename Make>
+T* create_guarded(const char* what, std::string& error, Make&& make) noexcept {
+  try {
+    return make();
+  } catch (const std::exception& e) {
+    try {
+      error = std::string(what) + ": cannot be created: " + e.what();
+    } catch (...) {
+    }
+  } catch (...) {
+    try {
+      error = std::string(what) + ": cannot be created: unknown exception";
+    } catch (...) {
+    }
+  }
+  return nullptr;
+}
+
 inline const char* to_string(PluginKind kind) noexcept {
   switch (kind) {
-    case PluginKind::adapter: return "adapter";
-    case PluginKind::channel: return "channel";
+    case PluginKind::adapter:
+      return "adapter";
+    case PluginKind::channel:
+      return "channel";
   }
   return "unknown";
 }
@@ -45,9 +69,9 @@ inline const char* to_string(PluginKind kind) noexcept {
 }  // namespace tsunagu
 
 // Exports the descriptor. name and version must be string literals.
-#define TSUNAGU_PLUGIN_DESCRIPTOR(kind_, name_, version_)                                      \
-  namespace tsunagu_plugin_export {                                                             \
-  extern "C" const ::tsunagu::PluginDescriptor tsunagu_plugin_descriptor_value{                 \
-      ::tsunagu::kPluginApiVersion, static_cast<std::uint32_t>(kind_), name_, version_};        \
-  }                                                                                             \
+#define TSUNAGU_PLUGIN_DESCRIPTOR(kind_, name_, version_)                                \
+  namespace tsunagu_plugin_export {                                                      \
+  extern "C" const ::tsunagu::PluginDescriptor tsunagu_plugin_descriptor_value{          \
+      ::tsunagu::kPluginApiVersion, static_cast<std::uint32_t>(kind_), name_, version_}; \
+  }                                                                                      \
   BOOST_DLL_ALIAS(tsunagu_plugin_export::tsunagu_plugin_descriptor_value, tsunagu_plugin_descriptor)
