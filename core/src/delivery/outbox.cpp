@@ -119,18 +119,19 @@ ChannelDelivery Outbox::delivery_of(const OutboxRow& row, bool& readable) {
   d.due_at = n->due_at > 0 ? routing::format_jst(routing::from_unix(n->due_at)) : "";
   d.created_at = n->created_at;
   d.fields = n->fields;
-  // For a summary mail: how many of the officer's notices are still unread, the earliest due.
-  routing::NoticeFilter f;
-  f.officer = row.recipient;
-  f.status = "open";
-  std::int64_t earliest = 0;
-  for (const auto& m : notices.list(f)) {
-    if (!m.opened_at.empty()) continue;
-    ++d.unread_for_recipient;
-    if (m.due_at > 0 && (earliest == 0 || m.due_at < earliest)) earliest = m.due_at;
+  // For a summary mail: how many of the officer's notices are still unread, the earliest due
+  // (counted in the store, not through a list that a limit would cut short).
+  auto q = store_.query(
+      "SELECT COUNT(*), MIN(CASE WHEN due_at > 0 THEN due_at END) FROM notices WHERE "
+      "instr(recipients, ?) > 0 AND status = 'open' AND opened_at = ''");
+  const std::string framed = "," + row.recipient + ",";  // bound without a copy: kept alive
+  q.bind(framed);
+  if (q.next()) {
+    d.unread_for_recipient = static_cast<int>(q.integer(0));
+    if (!q.is_null(1)) {
+      d.earliest_due_for_recipient = routing::format_jst(routing::from_unix(q.integer(1)));
+    }
   }
-  if (earliest > 0)
-    d.earliest_due_for_recipient = routing::format_jst(routing::from_unix(earliest));
   return d;
 }
 
