@@ -263,6 +263,17 @@ Store::~Store() = default;
 
 Session& Store::session() { return impl_->session; }
 
+Store::Backend Store::backend() const { return Store::Backend::sqlite; }
+
+std::string Store::json_text_sql(std::string_view column, std::string_view path) const {
+  return "json_extract(" + std::string(column) + ", '$." + std::string(path) + "')";
+}
+
+std::unique_ptr<Store> Store::open_postgres(const std::string& conninfo) {
+  (void)conninfo;
+  throw StoreError("PostgreSQL store: not built yet");
+}
+
 Query Store::query(std::string_view sql) {
   auto it = impl_->statements.find(sql);
   if (it == impl_->statements.end()) {

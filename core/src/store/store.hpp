@@ -101,6 +101,17 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // Opens a PostgreSQL store (libpq connection string: "host=… port=… dbname=… user=…"; what it
+  // leaves out comes from PGHOST, PGPORT, … and ~/.pgpass) and applies pending migrations.
+  static std::unique_ptr<Store> open_postgres(const std::string& conninfo);
+
+  enum class Backend { sqlite, postgresql };
+  Backend backend() const;
+
+  // The SQL expression for the text at `path` ("details.outcome") inside the JSON text column
+  // `column`, or NULL: the one JSON operation the two engines spell differently.
+  std::string json_text_sql(std::string_view column, std::string_view path) const;
+
   // The schema version this build knows; a store at a newer version is refused.
   static int known_schema_version();
   int schema_version();
