@@ -85,7 +85,7 @@ int audit_verify(const runtime::CommonOptions& options, const Args& args) {
   const auto key = trusted_key(p, &config);
   std::optional<audit::TreeHead> pinned;
   if (p.has("head")) pinned = audit::TreeHead::from_json(read_text(p.get("head")));
-  auto store = store::Store::open_sqlite(config.sqlite.file, {});
+  auto store = open_store(config);
   const auto report = audit::verify(*store, key, pinned);
   std::cout << "監査ログ検証 (audit verify): " << report.entries << " entries, " << report.heads
             << " signed heads, trusted key " << key.key_id() << "\n";
@@ -112,7 +112,7 @@ int audit_head(const runtime::CommonOptions& options, const Args& args) {
   parse(args, {});
   quiet_logging();
   const auto config = runtime::load_config(options);
-  auto store = store::Store::open_sqlite(config.sqlite.file, {});
+  auto store = open_store(config);
   audit::AuditLog log(*store);
   const auto head = log.latest_head();
   if (!head) {
@@ -128,7 +128,7 @@ int audit_prove(const runtime::CommonOptions& options, const Args& args) {
   if (p.positional.size() != 1) throw std::invalid_argument("usage: audit prove <seq>");
   quiet_logging();
   const auto config = runtime::load_config(options);
-  auto store = store::Store::open_sqlite(config.sqlite.file, {});
+  auto store = open_store(config);
   audit::AuditLog log(*store);
   const auto proof = audit::prove(log, std::stoll(p.positional[0]));
   std::cout << proof.to_json() << "\n";

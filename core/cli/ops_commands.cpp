@@ -107,6 +107,12 @@ int backup(const runtime::CommonOptions& options, const Args& args) {
   const auto config = runtime::load_config(options);
   const fs::path dir = fs::absolute(p.positional[0]);
   std::error_code ec;
+  if (config.store_backend == "postgresql") {
+    throw std::invalid_argument(
+        "backup: the store is on PostgreSQL; back it up with PostgreSQL's own tools (pg_dump, or "
+        "a base backup with WAL archiving) and keep keys/ and audit.pub beside it "
+        "(docs/postgresql.md)");
+  }
   if (!fs::is_regular_file(config.sqlite.file, ec)) {
     throw std::invalid_argument(config.sqlite.file.string() +
                                 ": no store here (is --data-dir right?)");
@@ -234,6 +240,10 @@ int restore(const runtime::CommonOptions& options, const Args& args) {
     return kExitFailure;
   }
 
+  if (config.store_backend == "postgresql") {
+    std::cerr << "restore: the store is on PostgreSQL; restore it with pg_restore (docs/postgresql.md)\n";
+    return kExitFailure;
+  }
   const fs::path target = config.sqlite.file;
   if (fs::exists(target, ec) && !p.has("force")) {
     std::cerr << target.string()

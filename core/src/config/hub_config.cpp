@@ -38,7 +38,8 @@ const std::map<std::string, std::set<std::string>>& allowed_children() {
       {"instance", {"name"}},
       {"plugins", {"directory"}},
       {"mappings", {"directory"}},
-      {"store", {"backend", "sqlite"}},
+      {"store", {"backend", "sqlite", "postgresql"}},
+      {"store.postgresql", {"conninfo"}},
       {"store.sqlite", {"file", "synchronous", "busy-timeout-ms"}},
       {"spool", {"poll-interval-ms", "batch-size"}},
       {"systems", {"*"}},
@@ -433,7 +434,14 @@ HubConfig load(const fs::path& file, const LoadOptions& options) {
                                     : resolve(base, plugin_dir);
   c.mapping_dir = resolve(base, r.text("mappings.directory", std::nullopt));
 
-  c.store_backend = r.one_of("store.backend", "sqlite", {"sqlite"});
+  c.store_backend = r.one_of("store.backend", "sqlite", {"sqlite", "postgresql"});
+  // Empty: everything from libpq's environment (PGHOST, PGDATABASE, …).
+  c.postgres.conninfo = r.text("store.postgresql.conninfo", std::string());
+  if (c.postgres.conninfo.find("password") != std::string::npos) {
+    r.fail("store.postgresql.conninfo",
+           "must not hold a password (the file is readable by operators): use PGPASSFILE or "
+           "~/.pgpass of the user tsunagud runs as");
+  }
   const std::string sqlite_file = r.text("store.sqlite.file", std::string("store.db"));
   c.sqlite.file = fs::path(sqlite_file).is_relative() ? c.data_dir / sqlite_file : fs::path(sqlite_file);
   c.sqlite.synchronous = r.one_of("store.sqlite.synchronous", "full", {"full", "normal"});

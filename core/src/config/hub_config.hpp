@@ -34,6 +34,13 @@ struct SqliteConfig {
   std::chrono::milliseconds busy_timeout{10000};
 };
 
+// <store><postgresql>: several instances may share one database (core/DESIGN.md).
+struct PostgresConfig {
+  // A libpq connection string; what it leaves out comes from PGHOST, PGPORT, PGUSER, PGDATABASE,
+  // PGPASSFILE (~/.pgpass). Never put a password here: the file is readable by operators.
+  std::string conninfo;
+};
+
 // How long a subject's personal data is kept after its latest record, by system and event kind.
 struct RetentionRule {
   std::string system;  // empty: any system
@@ -120,8 +127,9 @@ struct HubConfig {
   std::filesystem::path data_dir;   // store, spool/, keys/, logs/ live here
   std::filesystem::path plugin_dir;
   std::filesystem::path mapping_dir;  // holds mapping.xsd and the mappings named by systems
-  std::string store_backend = "sqlite";
+  std::string store_backend = "sqlite";  // sqlite | postgresql
   SqliteConfig sqlite;
+  PostgresConfig postgres;
   std::chrono::milliseconds spool_poll_interval{500};
   std::size_t batch_size = 500;     // records per store transaction during ingest
   std::vector<SystemConfig> systems;

@@ -117,10 +117,15 @@ delivery::OutboxSettings outbox_settings(const config::HubConfig& config) {
 }
 
 std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool create_keys) {
-  store::SqliteOptions options;
-  options.synchronous_full = config.sqlite.synchronous == "full";
-  options.busy_timeout_ms = static_cast<int>(config.sqlite.busy_timeout.count());
-  auto store = store::Store::open_sqlite(config.sqlite.file, options);
+  std::unique_ptr<store::Store> store;
+  if (config.store_backend == "postgresql") {
+    store = store::Store::open_postgres(config.postgres.conninfo);
+  } else {
+    store::SqliteOptions options;
+    options.synchronous_full = config.sqlite.synchronous == "full";
+    options.busy_timeout_ms = static_cast<int>(config.sqlite.busy_timeout.count());
+    store = store::Store::open_sqlite(config.sqlite.file, options);
+  }
   if (create_keys) {
     // A new master key for a store that already holds sealed data would make all of it
     // unreadable for good (a restored backup without its key, a lost keys/ directory): refuse.
@@ -131,7 +136,7 @@ std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool c
       auto q = store->query("SELECT COUNT(*) FROM subjects");
       q.next();
       if (q.integer(0) > 0) {
-        throw HubError("the store " + config.sqlite.file.string() + " holds sealed data of " +
+        throw HubError("the store " + store->location() + " holds sealed data of " +
                        std::to_string(q.integer(0)) + " subjects but there is no master key (" +
                        (config.keys_dir() / "master.key").string() + " or " +
                        security::Keyring::kMasterKeyVariable +

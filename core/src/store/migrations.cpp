@@ -2,7 +2,7 @@
 
 namespace tsunagu::store {
 
-const std::vector<Migration>& sqlite_migrations() {
+const std::vector<Migration>& migrations() {
   static const std::vector<Migration> migrations{
       {1,
        "inputs, events, quarantine",
@@ -53,7 +53,8 @@ const std::vector<Migration>& sqlite_migrations() {
                 status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
                 created_at TEXT NOT NULL,
                 UNIQUE (system, input_sha256, record_no)))",
-       }},
+       },
+       {}},
       {2,
        "exchange log (Merkle tree, signed heads), subjects with their data keys, sealed payloads",
        {
@@ -92,7 +93,8 @@ const std::vector<Migration>& sqlite_migrations() {
            "ALTER TABLE events ADD COLUMN subject_id TEXT NOT NULL DEFAULT ''",
            "CREATE INDEX events_by_subject ON events (subject_id)",
            "ALTER TABLE quarantine ADD COLUMN subject_id TEXT NOT NULL DEFAULT ''",
-       }},
+       },
+       {}},
       {3,
        "person master: persons with their facts, linked source subjects, identity review queue",
        {
@@ -141,7 +143,8 @@ const std::vector<Migration>& sqlite_migrations() {
                 decided_at TEXT,
                 decided_by TEXT,
                 UNIQUE (subject_id, candidate_person)))",
-       }},
+       },
+       {}},
       {4,
        "routing: notices with their history, routing decisions, timers, correlation signals",
        {
@@ -230,7 +233,8 @@ const std::vector<Migration>& sqlite_migrations() {
                 source TEXT NOT NULL,
                 occurred_at INTEGER NOT NULL))",
            "CREATE INDEX routing_signals_by_person ON routing_signals (person_id, occurred_at)",
-       }},
+       },
+       {}},
       {5,
        "accounts with roles, page sessions, API tokens",
        {
@@ -267,7 +271,8 @@ const std::vector<Migration>& sqlite_migrations() {
                 expires_unix INTEGER,  -- NULL: until revoked
                 revoked_at TEXT))",
            "CREATE INDEX api_tokens_by_account ON api_tokens (account_id)",
-       }},
+       },
+       {}},
       {6,
        "delivery outbox: one row per notice, channel and officer, with its attempts",
        {
@@ -289,7 +294,8 @@ const std::vector<Migration>& sqlite_migrations() {
                 delivered_at TEXT NOT NULL DEFAULT ''))",
            "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
            "CREATE INDEX outbox_by_notice ON outbox (notice_id)",
-       }},
+       },
+       {}},
       {7,
        "accounts: section-chief roles",
        {
@@ -320,6 +326,13 @@ const std::vector<Migration>& sqlite_migrations() {
            "DROP TABLE accounts",
            "ALTER TABLE accounts_v7 RENAME TO accounts",
            "CREATE INDEX accounts_by_officer ON accounts (officer_id)",
+       },
+       {
+           // PostgreSQL changes a CHECK in place (its name is PostgreSQL's default for it).
+           R"(ALTER TABLE accounts DROP CONSTRAINT accounts_role_check,
+                ADD CONSTRAINT accounts_role_check CHECK (role IN ('liaison', 'coordinator',
+                  'pa_section_chief', 'cg_emergency', 'cg_caseworker', 'cg_section_chief',
+                  'auditor', 'admin')))",
        }},
   };
   return migrations;

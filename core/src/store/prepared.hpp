@@ -1,16 +1,20 @@
-// Statements on the store's own SQLite connection that are compiled once and run many times.
+// Statements on the store's own connection that are compiled once and run many times, on either
+// engine.
 //
 // Poco::Data compiles `session << "…", now` anew on every call, and even a kept Poco Statement
 // spends microseconds per execution in its binding and extraction machinery. The ingest path runs
 // several statements per record (event, subject, audit entry, identity), so that was most of its
-// time (bench/RESULTS.md). The hot statements therefore go through SQLite's C API on the same
-// connection — same transactions, same busy timeout — while everything else keeps Poco::Data.
+// time (bench/RESULTS.md). Every statement therefore goes through the engine's C API on the
+// connection Poco::Data opened — same transactions, same settings: SQLite's sqlite3_stmt, or a
+// libpq prepared statement for PostgreSQL.
 //
-// The Store owns the compiled statements (Store::query) and finalises them before it closes the
-// connection. A Query is one use of one statement: it binds the parameters in order, steps, reads
-// columns, and resets the statement (clearing its bindings) when it goes out of scope, so no
-// statement is ever left half-stepped holding a read snapshot. Bound text and blobs are NOT
-// copied: they must stay alive until the Query is done.
+// SQL is written once, in the subset both engines accept, with `?` placeholders; the PostgreSQL
+// statement renumbers them ($1, $2, …) (store/dialect.hpp). The Store owns the compiled
+// statements (Store::query) and finalises them before it closes the connection. A Query is one
+// use of one statement: it binds the parameters in order, steps, reads columns, and resets the
+// statement when it goes out of scope, so no statement is ever left half-stepped holding a read
+// snapshot. Bound text and blobs are NOT copied by SQLite: they must stay alive until the Query
+// is done.
 #pragma once
 
 #include <cstdint>
@@ -19,25 +23,65 @@
 
 struct sqlite3;
 struct sqlite3_stmt;
+struct pg_conn;
+struct pg_result;
 
 namespace tsunagu::store {
 
+// One compiled statement of one engine.
 class Prepared {
  public:
-  // Throws StoreError naming the statement if SQLite cannot compile it.
-  Prepared(sqlite3* db, std::string sql);
-  ~Prepared();
+  explicit Prepared(std::string sql) : sql_(std::move(sql)) {}
+  virtual ~Prepared() = default;
   Prepared(const Prepared&) = delete;
   Prepared& operator=(const Prepared&) = delete;
 
   const std::string& sql() const { return sql_; }
 
- private:
+ protected:
   friend class Query;
-  sqlite3* db_;
+  // Parameters are numbered from 1.
+  virtual void bind_text(int index, std::string_view text) = 0;
+  virtual void bind_integer(int index, std::int64_t value) = 0;
+  virtual void bind_blob(int index, std::string_view bytes) = 0;  // empty: NULL
+  virtual void bind_null(int index) = 0;
+  virtual bool step() = 0;                     // true: a row is there to read
+  virtual std::int64_t changes() const = 0;    // rows the finished statement changed
+  virtual bool is_null(int column) const = 0;
+  virtual std::string_view text(int column) const = 0;  // valid until the next step
+  virtual std::string blob(int column) const = 0;
+  virtual std::int64_t integer(int column) const = 0;
+  virtual void reset() noexcept = 0;  // clears bindings and results
+
+ private:
   std::string sql_;
-  sqlite3_stmt* stmt_ = nullptr;
   bool in_use_ = false;
+};
+
+// SQLite: a persistent sqlite3_stmt.
+class SqlitePrepared final : public Prepared {
+ public:
+  // Throws StoreError naming the statement if SQLite cannot compile it.
+  SqlitePrepared(sqlite3* db, std::string sql);
+  ~SqlitePrepared() override;
+
+ protected:
+  void bind_text(int index, std::string_view text) override;
+  void bind_integer(int index, std::int64_t value) override;
+  void bind_blob(int index, std::string_view bytes) override;
+  void bind_null(int index) override;
+  bool step() override;
+  std::int64_t changes() const override;
+  bool is_null(int column) const override;
+  std::string_view text(int column) const override;
+  std::string blob(int column) const override;
+  std::int64_t integer(int column) const override;
+  void reset() noexcept override;
+
+ private:
+  [[noreturn]] void fail() const;
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
 };
 
 class Query {
@@ -57,20 +101,19 @@ class Query {
   Query& bind_blob(std::string_view bytes);  // an empty value binds NULL, as Poco's empty BLOB did
   Query& bind_null();
 
-  // Steps once: true if a row is available to read. Throws StoreError on an SQLite error.
+  // Steps once: true if a row is available to read. Throws StoreError on an engine error.
   bool next();
   // Steps to the end (INSERT, UPDATE, …); returns the rows it changed.
   std::int64_t run();
 
-  bool is_null(int column) const;
-  std::string text(int column) const;  // "" for NULL
+  bool is_null(int column) const { return p_.is_null(column); }
+  std::string text(int column) const { return std::string(p_.text(column)); }  // "" for NULL
   // Without a copy: valid until the next step or the end of the query.
-  std::string_view text_view(int column) const;
-  std::string blob(int column) const;  // "" for NULL
-  std::int64_t integer(int column) const;
+  std::string_view text_view(int column) const { return p_.text(column); }
+  std::string blob(int column) const { return p_.blob(column); }  // "" for NULL
+  std::int64_t integer(int column) const { return p_.integer(column); }
 
  private:
-  [[noreturn]] void fail(int rc) const;
   Prepared& p_;
   int next_param_ = 1;
 };

@@ -12,28 +12,27 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
-#include <Poco/Data/LOB.h>
-#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
 #include "security/aead.hpp"
+#include "store/dialect.hpp"
 #include "store/migrations.hpp"
+#include "store/postgres_statement.hpp"
 #include "store/prepared.hpp"
 
 namespace tsunagu::store {
 namespace fs = std::filesystem;
-using Poco::Data::BLOB;
 using Poco::Data::Session;
-using Poco::Data::Statement;
-using namespace Poco::Data::Keywords;
 
 namespace {
 
@@ -122,10 +121,6 @@ void read_payload(const std::string& json, CaseEvent& e) {
   for (const auto& [k, v] : *attributes) e.attributes[k] = v.toString();
 }
 
-std::string from_blob(const BLOB& b) {
-  return std::string(reinterpret_cast<const char*>(b.rawContent()), b.size());
-}
-
 }  // namespace
 
 std::string utc_now() {
@@ -189,15 +184,25 @@ struct Store::SubjectKey {
 };
 
 struct Store::Impl {
-  explicit Impl(Session s)
-      : session(std::move(s)), db(Poco::Data::SQLite::Utility::dbHandle(session)) {}
+  Impl(Backend b, Session s) : backend(b), session(std::move(s)) {
+    if (backend == Backend::sqlite) {
+      db = Poco::Data::SQLite::Utility::dbHandle(session);
+    } else {
+      auto* impl = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(session.impl());
+      if (impl == nullptr) throw StoreError("not a PostgreSQL session");
+      pg = static_cast<PGconn*>(impl->handle());
+    }
+  }
+  Backend backend;
   Session session;
-  sqlite3* db;
+  sqlite3* db = nullptr;
+  PGconn* pg = nullptr;
   // Compiled statements (Store::query), finalised before the session closes the connection
   // (members are destroyed in reverse order).
   std::map<std::string, std::unique_ptr<Prepared>, std::less<>> statements;
   std::vector<std::pair<std::string, std::unique_ptr<Store::Extension>>> extensions;
-  fs::path file;
+  fs::path file;         // SQLite: the database file
+  std::string location;  // for messages: the file, or "PostgreSQL database <name>"
   bool in_tx = false;
   std::uint64_t generation = 0;
   std::shared_ptr<const security::Keyring> keyring;
@@ -206,6 +211,20 @@ struct Store::Impl {
   std::map<std::string, security::DataKey> by_id;
   // Subjects created by the open transaction: forgotten again if it rolls back.
   std::vector<std::string> created_lookups;
+
+  // A statement without parameters or results: BEGIN, COMMIT, PRAGMA, DDL.
+  void exec(const std::string& sql) {
+    if (backend == Backend::postgresql) {
+      postgres_exec(pg, sql);
+      return;
+    }
+    char* error = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error != nullptr ? error : sqlite3_errmsg(db);
+      sqlite3_free(error);
+      throw StoreError(message + " (in '" + sql + "')");
+    }
+  }
 };
 
 namespace {
@@ -215,18 +234,19 @@ constexpr std::size_t kKeyCacheLimit = 100000;
 // turns it off around the migrations).
 class ForeignKeysBackOn {
  public:
-  explicit ForeignKeysBackOn(Session& session) : session_(session) {}
+  explicit ForeignKeysBackOn(std::function<void(const std::string&)> exec)
+      : exec_(std::move(exec)) {}
   ForeignKeysBackOn(const ForeignKeysBackOn&) = delete;
   ForeignKeysBackOn& operator=(const ForeignKeysBackOn&) = delete;
   ~ForeignKeysBackOn() {
     try {
-      session_ << "PRAGMA foreign_keys = ON", now;
+      exec_("PRAGMA foreign_keys = ON");
     } catch (...) {  // NOLINT(bugprone-empty-catch): destructor must not throw
     }
   }
 
  private:
-  Session& session_;
+  std::function<void(const std::string&)> exec_;
 };
 
 std::string quarantine_ad(const std::string& system, const std::string& sha256, std::int64_t record) {
@@ -239,13 +259,14 @@ std::unique_ptr<Store> Store::open_sqlite(const fs::path& file, const SqliteOpti
   std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
   try {
     if (file.has_parent_path()) fs::create_directories(file.parent_path());
-    auto impl = std::make_unique<Impl>(Session("SQLite", file.string()));
+    auto impl = std::make_unique<Impl>(Backend::sqlite, Session("SQLite", file.string()));
     impl->file = file;
-    Session& s = impl->session;
-    s << "PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms), now;
-    s << "PRAGMA journal_mode = WAL", now;
-    s << std::string("PRAGMA synchronous = ") + (options.synchronous_full ? "FULL" : "NORMAL"), now;
-    s << "PRAGMA foreign_keys = ON", now;
+    impl->location = file.string();
+    impl->exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms));
+    impl->exec("PRAGMA journal_mode = WAL");
+    impl->exec(std::string("PRAGMA synchronous = ") +
+               (options.synchronous_full ? "FULL" : "NORMAL"));
+    impl->exec("PRAGMA foreign_keys = ON");
     std::unique_ptr<Store> store(new Store(std::move(impl)));
     store->migrate();
     return store;
@@ -263,23 +284,61 @@ Store::~Store() = default;
 
 Session& Store::session() { return impl_->session; }
 
-Store::Backend Store::backend() const { return Store::Backend::sqlite; }
+Store::Backend Store::backend() const { return impl_->backend; }
+
+const std::string& Store::location() const { return impl_->location; }
 
 std::string Store::json_text_sql(std::string_view column, std::string_view path) const {
-  return "json_extract(" + std::string(column) + ", '$." + std::string(path) + "')";
+  if (impl_->backend == Backend::sqlite) {
+    return "json_extract(" + std::string(column) + ", '$." + std::string(path) + "')";
+  }
+  std::string keys(path);
+  for (char& c : keys) {
+    if (c == '.') c = ',';
+  }
+  return "(CAST(" + std::string(column) + " AS jsonb) #>> '{" + keys + "}')";
 }
 
+namespace {
+// The database a libpq connection string names, for messages (never its password).
+std::string database_of(PGconn* conn) {
+  const char* name = PQdb(conn);
+  return std::string("PostgreSQL database ") + (name != nullptr ? name : "?");
+}
+}  // namespace
+
 std::unique_ptr<Store> Store::open_postgres(const std::string& conninfo) {
-  (void)conninfo;
-  throw StoreError("PostgreSQL store: not built yet");
+  static std::once_flag registered;
+  std::call_once(registered, [] { Poco::Data::PostgreSQL::Connector::registerConnector(); });
+  std::unique_ptr<Impl> impl;
+  try {
+    impl = std::make_unique<Impl>(Backend::postgresql, Session("PostgreSQL", conninfo));
+  } catch (const StoreError&) {
+    throw;
+  } catch (const Poco::Exception& e) {
+    throw StoreError("PostgreSQL: cannot connect: " + e.displayText());
+  }
+  impl->location = database_of(impl->pg);
+  // Text in and out is UTF-8 whatever the server's default for this client; times are stored as
+  // text, never converted.
+  impl->exec("SET client_encoding = 'UTF8'");
+  impl->exec("SET synchronous_commit = on");
+  std::unique_ptr<Store> store(new Store(std::move(impl)));
+  store->migrate();
+  return store;
 }
 
 Query Store::query(std::string_view sql) {
   auto it = impl_->statements.find(sql);
   if (it == impl_->statements.end()) {
-    it = impl_->statements
-             .emplace(std::string(sql), std::make_unique<Prepared>(impl_->db, std::string(sql)))
-             .first;
+    std::unique_ptr<Prepared> compiled;
+    if (impl_->backend == Backend::sqlite) {
+      compiled = std::make_unique<SqlitePrepared>(impl_->db, std::string(sql));
+    } else {
+      compiled = std::make_unique<PostgresPrepared>(
+          impl_->pg, std::string(sql), "tsunagu_" + std::to_string(impl_->statements.size()));
+    }
+    it = impl_->statements.emplace(std::string(sql), std::move(compiled)).first;
   }
   return Query(*it->second);
 }
@@ -293,69 +352,116 @@ Store::Extension& Store::extension(std::string_view key,
   return *impl_->extensions.back().second;
 }
 
-int Store::known_schema_version() { return sqlite_migrations().back().version; }
+int Store::known_schema_version() { return migrations().back().version; }
 
 int Store::schema_version() {
-  int version = 0;
-  impl_->session << "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", into(version), now;
-  return version;
+  auto q = query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  return q.next() ? static_cast<int>(q.integer(0)) : 0;
 }
 
 void Store::migrate() {
-  Session& s = impl_->session;
-  s << R"(CREATE TABLE IF NOT EXISTS schema_migrations (
-            version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL))",
-      now;
-  const int current = schema_version();
+  Impl& d = *impl_;
+  const bool postgres = d.backend == Backend::postgresql;
+  const std::string create_versions =
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "description TEXT NOT NULL, applied_at TEXT NOT NULL)";
   const int known = known_schema_version();
-  if (current > known) {
-    throw StoreError(impl_->file.string() + ": the store has schema version " +
-                     std::to_string(current) + " but this build of Tsunagu knows only up to " +
-                     std::to_string(known) +
-                     "; run a newer Tsunagu or restore a backup made by this version");
+  auto too_new = [&](int current) {
+    return StoreError(d.location + ": the store has schema version " + std::to_string(current) +
+                      " but this build of Tsunagu knows only up to " + std::to_string(known) +
+                      "; run a newer Tsunagu or restore a backup made by this version");
+  };
+  auto apply = [&](const Migration& m) {
+    try {
+      if (postgres && !m.postgres.empty()) {
+        for (const auto& sql : m.postgres) d.exec(sql);
+      } else {
+        for (const auto& sql : m.statements) d.exec(postgres ? dialect::postgres_ddl(sql) : sql);
+      }
+      if (!postgres) {
+        std::vector<std::string> broken;
+        auto q = query("SELECT \"table\" || ' → ' || parent FROM pragma_foreign_key_check LIMIT 5");
+        while (q.next()) broken.push_back(q.text(0));
+        if (!broken.empty()) {
+          std::string list;
+          for (const auto& item : broken) list += (list.empty() ? "" : ", ") + item;
+          throw StoreError("it would leave rows without their parent: " + list);
+        }
+      }
+      const std::string applied = utc_now();
+      query("INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)")
+          .bind(m.version)
+          .bind(m.description)
+          .bind(applied)
+          .run();
+    } catch (const StoreError& e) {
+      throw StoreError(d.location + ": migration " + std::to_string(m.version) + " (" +
+                       m.description + ") failed: " + e.what());
+    }
+  };
+
+  if (postgres) {
+    // One transaction under the writer lock (begin()): instances starting together wait for the
+    // first to migrate, then find nothing left to do. PostgreSQL's DDL is transactional, so a
+    // failed migration leaves the schema as it was.
+    Transaction tx(*this);
+    d.exec(dialect::postgres_ddl(create_versions));
+    const int current = schema_version();
+    if (current > known) throw too_new(current);
+    for (const auto& m : migrations()) {
+      if (m.version > current) apply(m);
+    }
+    tx.commit();
+    return;
   }
+
+  d.exec(create_versions);
+  const int current = schema_version();
+  if (current > known) throw too_new(current);
   if (current == known) return;
   // Migrations run with foreign key enforcement off, as SQLite's procedure for changing a table's
   // definition asks: with it on, dropping a table that others refer to (migration 7 rebuilds
   // accounts) deletes its rows first and fails on the first child row that refers to one. It is a
   // connection setting that cannot change inside a transaction, so it is set around them; instead
   // every migration must leave foreign_key_check empty before it commits.
-  s << "PRAGMA foreign_keys = OFF", now;
-  const ForeignKeysBackOn back_on(s);
-  for (const auto& m : sqlite_migrations()) {
+  d.exec("PRAGMA foreign_keys = OFF");
+  const ForeignKeysBackOn back_on([&d](const std::string& sql) { d.exec(sql); });
+  for (const auto& m : migrations()) {
     if (m.version <= current) continue;
     Transaction tx(*this);
     // Another process (a second instance, the CLI) may have applied it while we waited for the
     // write lock.
     if (schema_version() >= m.version) continue;
-    try {
-      for (const auto& sql : m.statements) s << sql, now;
-      std::vector<std::string> broken;
-      s << "SELECT \"table\" || ' → ' || parent FROM pragma_foreign_key_check LIMIT 5",
-          into(broken), now;
-      if (!broken.empty()) {
-        std::string list;
-        for (const auto& b : broken) list += (list.empty() ? "" : ", ") + b;
-        throw StoreError(impl_->file.string() + ": migration " + std::to_string(m.version) + " (" +
-                         m.description + ") would leave rows without their parent: " + list);
-      }
-      std::string description = m.description;
-      std::string applied = utc_now();
-      int version = m.version;
-      s << "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
-          use(version), use(description), use(applied), now;
-    } catch (const Poco::Exception& e) {
-      throw StoreError(impl_->file.string() + ": migration " + std::to_string(m.version) + " (" +
-                       m.description + ") failed: " + e.displayText());
-    }
+    apply(m);
     tx.commit();
   }
 }
 
+namespace {
+// The key of PostgreSQL's transaction-scoped advisory lock that makes writers take turns: "tsun".
+constexpr const char* kWriterLock = "SELECT pg_advisory_xact_lock(1953723758)";
+}  // namespace
+
 void Store::begin() {
-  // IMMEDIATE takes the write lock now, so two writers wait on busy_timeout instead of failing
-  // to upgrade a read lock half-way through a batch.
-  impl_->session << "BEGIN IMMEDIATE", now;
+  if (impl_->backend == Backend::sqlite) {
+    // IMMEDIATE takes the write lock now, so two writers wait on busy_timeout instead of failing
+    // to upgrade a read lock half-way through a batch.
+    impl_->exec("BEGIN IMMEDIATE");
+  } else {
+    // The same on PostgreSQL, for every instance sharing the database: one writing transaction
+    // at a time (core/DESIGN.md, "Several instances"). The audit log's Merkle frontier, identity
+    // linking and routing then see exactly what the previous writer committed.
+    impl_->exec("BEGIN");
+    try {
+      impl_->exec(kWriterLock);
+    } catch (...) {
+      try {
+        impl_->exec("ROLLBACK");
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the first error is the one to report
+      }
+      throw;
+    }
+  }
   impl_->in_tx = true;
   ++impl_->generation;
   impl_->created_lookups.clear();
@@ -363,7 +469,7 @@ void Store::begin() {
 
 void Store::commit() {
   for (auto& [key, e] : impl_->extensions) e->before_commit(*this);
-  impl_->session << "COMMIT", now;
+  impl_->exec("COMMIT");
   impl_->in_tx = false;
 }
 
@@ -378,7 +484,7 @@ void Store::rollback() {
   }
   impl_->created_lookups.clear();
   ++impl_->generation;
-  impl_->session << "ROLLBACK", now;
+  impl_->exec("ROLLBACK");
 }
 
 bool Store::in_transaction() const { return impl_->in_tx; }
@@ -471,31 +577,28 @@ std::optional<security::DataKey> Store::key_of(const std::string& subject_id) {
 
 std::vector<SubjectActivity> Store::subject_activity() {
   std::vector<SubjectActivity> out;
-  Statement select(impl_->session);
-  select << "SELECT e.subject_id, e.source, e.kind, MAX(e.stored_at) FROM events e "
-            "JOIN subjects s ON s.id = e.subject_id WHERE s.purged_at IS NULL "
-            "GROUP BY e.subject_id, e.source, e.kind "
-            "UNION ALL "
-            "SELECT q.subject_id, q.system, '', MAX(q.created_at) FROM quarantine q "
-            "JOIN subjects s ON s.id = q.subject_id WHERE s.purged_at IS NULL "
-            "GROUP BY q.subject_id, q.system";
-  select.execute();
-  Poco::Data::RecordSet rs(select);
-  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-    out.push_back({rs[0].convert<std::string>(), rs[1].convert<std::string>(),
-                   rs[2].convert<std::string>(), rs[3].convert<std::string>()});
-  }
+  auto q = query(
+      "SELECT e.subject_id, e.source, e.kind, MAX(e.stored_at) FROM events e "
+      "JOIN subjects s ON s.id = e.subject_id WHERE s.purged_at IS NULL "
+      "GROUP BY e.subject_id, e.source, e.kind "
+      "UNION ALL "
+      "SELECT q.subject_id, q.system, '', MAX(q.created_at) FROM quarantine q "
+      "JOIN subjects s ON s.id = q.subject_id WHERE s.purged_at IS NULL "
+      "GROUP BY q.subject_id, q.system");
+  while (q.next()) out.push_back({q.text(0), q.text(1), q.text(2), q.text(3)});
   return out;
 }
 
 bool Store::purge_subject(const std::string& subject_id) {
-  std::string id = subject_id, purged = utc_now();
-  Statement update(impl_->session);
+  const std::string purged = utc_now();
   // The lookup token is freed too: later records about the same person get a new subject and key.
-  update << "UPDATE subjects SET wrapped_key = NULL, purged_at = ?, lookup = 'purged:' || id "
-            "WHERE id = ? AND purged_at IS NULL",
-      use(purged), use(id);
-  const bool changed = update.execute() > 0;
+  const bool changed =
+      query(
+          "UPDATE subjects SET wrapped_key = NULL, purged_at = ?, lookup = 'purged:' || id "
+          "WHERE id = ? AND purged_at IS NULL")
+          .bind(purged)
+          .bind(subject_id)
+          .run() > 0;
   impl_->by_id.erase(subject_id);
   for (auto it = impl_->by_lookup.begin(); it != impl_->by_lookup.end();) {
     it = it->second.id == subject_id ? impl_->by_lookup.erase(it) : std::next(it);
@@ -504,67 +607,71 @@ bool Store::purge_subject(const std::string& subject_id) {
 }
 
 bool Store::subject_purged(const std::string& subject_id) {
-  std::string id = subject_id;
-  Poco::Int64 n = 0;
-  impl_->session << "SELECT COUNT(*) FROM subjects WHERE id = ? AND purged_at IS NOT NULL", use(id),
-      into(n), now;
-  return n > 0;
+  auto q = query("SELECT COUNT(*) FROM subjects WHERE id = ? AND purged_at IS NOT NULL");
+  q.bind(subject_id);
+  return q.next() && q.integer(0) > 0;
 }
 
 std::int64_t Store::open_input(const std::string& system, const std::string& origin,
                                const std::string& sha256, std::int64_t size, bool* created) {
-  Session& s = impl_->session;
   if (created != nullptr) *created = false;
-  std::string sys = system, org = origin, digest = sha256;
-  std::vector<Poco::Int64> existing;
-  s << "SELECT id FROM inputs WHERE system = ? AND origin = ? AND sha256 = ? AND status = "
-       "'processing' ORDER BY id DESC LIMIT 1",
-      use(sys), use(org), use(digest), into(existing), now;
-  if (!existing.empty()) return existing.front();
-  std::string received = utc_now();
-  Poco::Int64 sz = size;
-  s << "INSERT INTO inputs (system, origin, sha256, size, status, received_at) "
-       "VALUES (?, ?, ?, ?, 'processing', ?)",
-      use(sys), use(org), use(digest), use(sz), use(received), now;
-  Poco::Int64 id = 0;
-  s << "SELECT last_insert_rowid()", into(id), now;
+  {
+    auto q = query(
+        "SELECT id FROM inputs WHERE system = ? AND origin = ? AND sha256 = ? AND status = "
+        "'processing' ORDER BY id DESC LIMIT 1");
+    q.bind(system).bind(origin).bind(sha256);
+    if (q.next()) return q.integer(0);
+  }
+  const std::string received = utc_now();
+  auto q = query(
+      "INSERT INTO inputs (system, origin, sha256, size, status, received_at) "
+      "VALUES (?, ?, ?, ?, 'processing', ?) RETURNING id");
+  q.bind(system).bind(origin).bind(sha256).bind(size).bind(received);
+  if (!q.next()) throw StoreError("inputs: the insert returned no id");
+  const std::int64_t id = q.integer(0);
+  q.run();
   if (created != nullptr) *created = true;
   return id;
 }
 
 void Store::close_input(const InputRecord& o) {
-  std::string status = o.status, message = o.message, completed = utc_now();
-  Poco::Int64 records = o.records, events = o.events, duplicates = o.duplicates,
-              quarantined = o.quarantined, id = o.id;
-  impl_->session << "UPDATE inputs SET status = ?, completed_at = ?, records = ?, events = ?, "
-                    "duplicates = ?, quarantined = ?, message = ? WHERE id = ?",
-      use(status), use(completed), use(records), use(events), use(duplicates), use(quarantined),
-      use(message), use(id), now;
+  const std::string completed = utc_now();
+  query(
+      "UPDATE inputs SET status = ?, completed_at = ?, records = ?, events = ?, "
+      "duplicates = ?, quarantined = ?, message = ? WHERE id = ?")
+      .bind(o.status)
+      .bind(completed)
+      .bind(o.records)
+      .bind(o.events)
+      .bind(o.duplicates)
+      .bind(o.quarantined)
+      .bind(o.message)
+      .bind(o.id)
+      .run();
 }
 
 std::vector<InputRecord> Store::inputs(std::size_t limit) {
   std::vector<InputRecord> out;
-  Statement select(impl_->session);
-  select << "SELECT id, system, origin, sha256, size, status, received_at, "
-            "COALESCE(completed_at, ''), records, events, duplicates, quarantined, message "
-            "FROM inputs ORDER BY id DESC LIMIT " + std::to_string(limit);
-  select.execute();
-  Poco::Data::RecordSet rs(select);
-  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+  auto q = query(
+      "SELECT id, system, origin, sha256, size, status, received_at, "
+      "COALESCE(completed_at, ''), records, events, duplicates, quarantined, message "
+      "FROM inputs ORDER BY id DESC LIMIT ?");
+  q.bind(static_cast<std::int64_t>(limit));
+  while (q.next()) {
     InputRecord r;
-    r.id = rs[0].convert<Poco::Int64>();
-    r.system = rs[1].convert<std::string>();
-    r.origin = rs[2].convert<std::string>();
-    r.sha256 = rs[3].convert<std::string>();
-    r.size = rs[4].convert<Poco::Int64>();
-    r.status = rs[5].convert<std::string>();
-    r.received_at = rs[6].convert<std::string>();
-    r.completed_at = rs[7].convert<std::string>();
-    r.records = rs[8].convert<Poco::Int64>();
-    r.events = rs[9].convert<Poco::Int64>();
-    r.duplicates = rs[10].convert<Poco::Int64>();
-    r.quarantined = rs[11].convert<Poco::Int64>();
-    r.message = rs[12].convert<std::string>();
+    r.id = q.integer(0);
+    r.system = q.text(1);
+    r.origin = q.text(2);
+    r.sha256 = q.text(3);
+    r.size = q.integer(4);
+    r.status = q.text(5);
+    r.received_at = q.text(6);
+    r.completed_at = q.text(7);
+    r.records = q.integer(8);
+    r.events = q.integer(9);
+    r.duplicates = q.integer(10);
+    r.quarantined = q.integer(11);
+    r.message = q.text(12);
     out.push_back(std::move(r));
   }
   return out;
@@ -620,41 +727,39 @@ bool Store::insert_event(CaseEvent& event, std::int64_t input_id, std::int64_t r
 }
 
 std::optional<std::string> Store::event_raw(const std::string& id) {
-  std::string key = id;
-  std::vector<std::string> subjects;
-  std::vector<BLOB> raws;
-  impl_->session << "SELECT subject_id, raw FROM events WHERE id = ?", use(key), into(subjects),
-      into(raws), now;
-  if (subjects.empty()) return std::nullopt;
-  auto data_key = key_of(subjects.front());
+  std::string subject, raw;
+  {
+    auto q = query("SELECT subject_id, raw FROM events WHERE id = ?");
+    q.bind(id);
+    if (!q.next()) return std::nullopt;
+    subject = q.text(0);
+    raw = q.blob(1);
+  }
+  auto data_key = key_of(subject);
   if (!data_key) return std::nullopt;
-  return security::open(*data_key, from_blob(raws.front()), id + ":raw");
+  return security::open(*data_key, raw, id + ":raw");
 }
 
 namespace {
 
-StoredEvent read_event(Poco::Data::RecordSet& rs,
-                       const std::function<std::optional<security::DataKey>(const std::string&)>& key_of) {
+// Reads the row's columns; `payload` receives the sealed payload, opened by the caller once the
+// query is done (opening may need the subjects' keys, another query).
+StoredEvent read_event(const Query& q, std::string& payload) {
   StoredEvent se;
   CaseEvent& e = se.event;
-  e.id = rs[0].convert<std::string>();
-  e.source = rs[1].convert<std::string>();
-  e.source_ref = rs[2].convert<std::string>();
-  e.source_version = rs[3].convert<Poco::Int64>();
-  e.kind = rs[4].convert<std::string>();
-  e.occurred_at = rs[5].convert<std::string>();
-  e.sensitivity = sensitivity_from_string(rs[6].convert<std::string>());
-  e.subject.ward_code = rs[7].convert<std::string>();
-  se.input_id = rs[9].convert<Poco::Int64>();
-  se.record_no = rs[10].convert<Poco::Int64>();
-  se.stored_at = rs[11].convert<std::string>();
-  se.subject_id = rs[12].convert<std::string>();
-  if (auto key = key_of(se.subject_id); key && !rs[8].isEmpty()) {
-    if (auto clear = security::open(*key, from_blob(rs[8].extract<BLOB>()), e.id)) {
-      read_payload(*clear, e);
-      se.readable = true;
-    }
-  }
+  e.id = q.text(0);
+  e.source = q.text(1);
+  e.source_ref = q.text(2);
+  e.source_version = q.integer(3);
+  e.kind = q.text(4);
+  e.occurred_at = q.text(5);
+  e.sensitivity = sensitivity_from_string(q.text(6));
+  e.subject.ward_code = q.text(7);
+  payload = q.blob(8);
+  se.input_id = q.integer(9);
+  se.record_no = q.integer(10);
+  se.stored_at = q.text(11);
+  se.subject_id = q.text(12);
   return se;
 }
 
@@ -664,44 +769,66 @@ constexpr const char* kEventColumns =
 
 }  // namespace
 
-std::vector<StoredEvent> Store::events(const EventQuery& q) {
-  std::string source = q.source, kind = q.kind;
-  Statement select(impl_->session);
-  select << std::string(kEventColumns) +
-                "WHERE (? = '' OR source = ?) AND (? = '' OR kind = ?) "
-                "ORDER BY stored_at, source, source_ref, source_version LIMIT " +
-                std::to_string(q.limit) + " OFFSET " + std::to_string(q.offset),
-      use(source), use(source), use(kind), use(kind);
-  select.execute();
-  Poco::Data::RecordSet rs(select);
+void Store::open_payload(StoredEvent& se, const std::string& payload) {
+  if (payload.empty()) return;
+  if (auto key = key_of(se.subject_id)) {
+    if (auto clear = security::open(*key, payload, se.event.id)) {
+      read_payload(*clear, se.event);
+      se.readable = true;
+    }
+  }
+}
+
+std::vector<StoredEvent> Store::events(const EventQuery& eq) {
+  std::vector<std::pair<StoredEvent, std::string>> rows;
+  {
+    auto q = query(std::string(kEventColumns) +
+                   "WHERE (? = '' OR source = ?) AND (? = '' OR kind = ?) "
+                   "ORDER BY stored_at, source, source_ref, source_version LIMIT ? OFFSET ?");
+    q.bind(eq.source)
+        .bind(eq.source)
+        .bind(eq.kind)
+        .bind(eq.kind)
+        .bind(static_cast<std::int64_t>(eq.limit))
+        .bind(static_cast<std::int64_t>(eq.offset));
+    while (q.next()) {
+      std::string payload;
+      StoredEvent se = read_event(q, payload);
+      rows.emplace_back(std::move(se), std::move(payload));
+    }
+  }
   std::vector<StoredEvent> out;
-  auto keys = [this](const std::string& id) { return key_of(id); };
-  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) out.push_back(read_event(rs, keys));
+  out.reserve(rows.size());
+  for (auto& [se, payload] : rows) {
+    open_payload(se, payload);
+    out.push_back(std::move(se));
+  }
   return out;
 }
 
 std::optional<StoredEvent> Store::event(const std::string& id) {
-  std::string key = id;
-  Statement select(impl_->session);
-  select << std::string(kEventColumns) + "WHERE id = ?", use(key);
-  select.execute();
-  Poco::Data::RecordSet rs(select);
-  if (!rs.moveFirst()) return std::nullopt;
-  return read_event(rs, [this](const std::string& subject) { return key_of(subject); });
+  std::string payload;
+  std::optional<StoredEvent> se;
+  {
+    auto q = query(std::string(kEventColumns) + "WHERE id = ?");
+    q.bind(id);
+    if (!q.next()) return std::nullopt;
+    se = read_event(q, payload);
+  }
+  open_payload(*se, payload);
+  return se;
 }
 
 std::int64_t Store::count_events(const std::string& source) {
-  std::string src = source;
-  Poco::Int64 n = 0;
-  impl_->session << "SELECT COUNT(*) FROM events WHERE ? = '' OR source = ?", use(src), use(src),
-      into(n), now;
-  return n;
+  auto q = query("SELECT COUNT(*) FROM events WHERE ? = '' OR source = ?");
+  q.bind(source).bind(source);
+  return q.next() ? q.integer(0) : 0;
 }
 
 std::int64_t Store::count_events_of_input(std::int64_t input_id) {
-  Poco::Int64 id = input_id, n = 0;
-  impl_->session << "SELECT COUNT(*) FROM events WHERE input_id = ?", use(id), into(n), now;
-  return n;
+  auto q = query("SELECT COUNT(*) FROM events WHERE input_id = ?");
+  q.bind(input_id);
+  return q.next() ? q.integer(0) : 0;
 }
 
 bool Store::insert_quarantine(const QuarantineEntry& q, std::string* subject_id_out) {
@@ -731,28 +858,21 @@ bool Store::insert_quarantine(const QuarantineEntry& q, std::string* subject_id_
 
 namespace {
 
-QuarantineEntry read_quarantine(Poco::Data::RecordSet& rs,
-                                const std::function<std::optional<security::DataKey>(const std::string&)>& key_of) {
-  QuarantineEntry q;
-  q.id = rs[0].convert<Poco::Int64>();
-  q.system = rs[1].convert<std::string>();
-  q.origin = rs[2].convert<std::string>();
-  q.input_sha256 = rs[3].convert<std::string>();
-  q.record_no = rs[4].convert<Poco::Int64>();
-  q.line = rs[5].convert<Poco::Int64>();
-  q.field = rs[6].convert<std::string>();
-  q.reason = rs[7].convert<std::string>();
-  q.status = rs[9].convert<std::string>();
-  q.created_at = rs[10].convert<std::string>();
-  q.subject_id = rs[11].convert<std::string>();
-  if (auto key = key_of(q.subject_id); key && !rs[8].isEmpty()) {
-    if (auto clear = security::open(*key, from_blob(rs[8].extract<BLOB>()),
-                                    quarantine_ad(q.system, q.input_sha256, q.record_no))) {
-      q.raw = std::move(*clear);
-      q.readable = true;
-    }
-  }
-  return q;
+QuarantineEntry read_quarantine(const Query& q, std::string& sealed_raw) {
+  QuarantineEntry e;
+  e.id = q.integer(0);
+  e.system = q.text(1);
+  e.origin = q.text(2);
+  e.input_sha256 = q.text(3);
+  e.record_no = q.integer(4);
+  e.line = q.integer(5);
+  e.field = q.text(6);
+  e.reason = q.text(7);
+  sealed_raw = q.blob(8);
+  e.status = q.text(9);
+  e.created_at = q.text(10);
+  e.subject_id = q.text(11);
+  return e;
 }
 
 constexpr const char* kQuarantineColumns =
@@ -763,75 +883,94 @@ constexpr const char* kQuarantineColumns =
 
 std::vector<QuarantineEntry> Store::quarantine(const std::string& system, std::size_t limit,
                                                bool open_only) {
-  std::string sys = system;
-  int only_open = open_only ? 1 : 0;
-  Statement select(impl_->session);
-  select << std::string(kQuarantineColumns) +
-                "WHERE (? = '' OR system = ?) AND (? = 0 OR status = 'open') ORDER BY id LIMIT " +
-                std::to_string(limit),
-      use(sys), use(sys), use(only_open);
-  select.execute();
-  Poco::Data::RecordSet rs(select);
-  std::vector<QuarantineEntry> out;
-  auto keys = [this](const std::string& id) { return key_of(id); };
-  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) out.push_back(read_quarantine(rs, keys));
-  return out;
+  std::vector<std::pair<QuarantineEntry, std::string>> rows;
+  {
+    auto q = query(std::string(kQuarantineColumns) +
+                   "WHERE (? = '' OR system = ?) AND (? = 0 OR status = 'open') ORDER BY id "
+                   "LIMIT ?");
+    q.bind(system).bind(system).bind(open_only ? 1 : 0).bind(static_cast<std::int64_t>(limit));
+    while (q.next()) {
+      std::string sealed;
+      QuarantineEntry e = read_quarantine(q, sealed);
+      rows.emplace_back(std::move(e), std::move(sealed));
+    }
+  }
+  return open_quarantine_rows(rows);
 }
 
 std::optional<QuarantineEntry> Store::quarantine_entry(std::int64_t id) {
-  Poco::Int64 key = id;
-  Statement select(impl_->session);
-  select << std::string(kQuarantineColumns) + "WHERE id = ?", use(key);
-  select.execute();
-  Poco::Data::RecordSet rs(select);
-  if (!rs.moveFirst()) return std::nullopt;
-  return read_quarantine(rs, [this](const std::string& subject) { return key_of(subject); });
+  std::vector<std::pair<QuarantineEntry, std::string>> rows;
+  {
+    auto q = query(std::string(kQuarantineColumns) + "WHERE id = ?");
+    q.bind(id);
+    if (!q.next()) return std::nullopt;
+    std::string sealed;
+    QuarantineEntry e = read_quarantine(q, sealed);
+    rows.emplace_back(std::move(e), std::move(sealed));
+  }
+  return open_quarantine_rows(rows).front();
 }
 
 std::vector<QuarantineEntry> Store::quarantine_of_input(const std::string& system,
                                                         const std::string& input_sha256) {
-  std::string sys = system, digest = input_sha256;
-  Statement select(impl_->session);
-  select << std::string(kQuarantineColumns) +
-                "WHERE system = ? AND input_sha256 = ? ORDER BY record_no",
-      use(sys), use(digest);
-  select.execute();
-  Poco::Data::RecordSet rs(select);
+  std::vector<std::pair<QuarantineEntry, std::string>> rows;
+  {
+    auto q = query(std::string(kQuarantineColumns) +
+                   "WHERE system = ? AND input_sha256 = ? ORDER BY record_no");
+    q.bind(system).bind(input_sha256);
+    while (q.next()) {
+      std::string sealed;
+      QuarantineEntry e = read_quarantine(q, sealed);
+      rows.emplace_back(std::move(e), std::move(sealed));
+    }
+  }
+  return open_quarantine_rows(rows);
+}
+
+// Opens each row's raw record with its subject's key (after the query: that needs more queries).
+std::vector<QuarantineEntry> Store::open_quarantine_rows(
+    std::vector<std::pair<QuarantineEntry, std::string>>& rows) {
   std::vector<QuarantineEntry> out;
-  auto keys = [this](const std::string& id) { return key_of(id); };
-  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) out.push_back(read_quarantine(rs, keys));
+  out.reserve(rows.size());
+  for (auto& [e, sealed] : rows) {
+    if (auto key = key_of(e.subject_id); key && !sealed.empty()) {
+      if (auto clear =
+              security::open(*key, sealed, quarantine_ad(e.system, e.input_sha256, e.record_no))) {
+        e.raw = std::move(*clear);
+        e.readable = true;
+      }
+    }
+    out.push_back(std::move(e));
+  }
   return out;
 }
 
 std::int64_t Store::count_quarantine(const std::string& system) {
-  std::string sys = system;
-  Poco::Int64 n = 0;
-  impl_->session << "SELECT COUNT(*) FROM quarantine WHERE status = 'open' AND (? = '' OR system = ?)",
-      use(sys), use(sys), into(n), now;
-  return n;
+  auto q = query(
+      "SELECT COUNT(*) FROM quarantine WHERE status = 'open' AND (? = '' OR system = ?)");
+  q.bind(system).bind(system);
+  return q.next() ? q.integer(0) : 0;
 }
 
 void Store::resolve_quarantine(std::int64_t id) {
-  Poco::Int64 key = id;
-  impl_->session << "UPDATE quarantine SET status = 'resolved' WHERE id = ?", use(key), now;
+  query("UPDATE quarantine SET status = 'resolved' WHERE id = ?").bind(id).run();
 }
 
 void Store::update_quarantine_reason(std::int64_t id, const std::string& field,
                                      const std::string& reason) {
-  Poco::Int64 key = id;
-  std::string f = field, r = reason;
-  impl_->session << "UPDATE quarantine SET field = ?, reason = ? WHERE id = ?", use(f), use(r),
-      use(key), now;
+  query("UPDATE quarantine SET field = ?, reason = ? WHERE id = ?")
+      .bind(field)
+      .bind(reason)
+      .bind(id)
+      .run();
 }
 
 std::optional<std::int64_t> Store::input_by_digest(const std::string& system,
                                                    const std::string& sha256) {
-  std::string sys = system, digest = sha256;
-  std::vector<Poco::Int64> ids;
-  impl_->session << "SELECT id FROM inputs WHERE system = ? AND sha256 = ? ORDER BY id LIMIT 1",
-      use(sys), use(digest), into(ids), now;
-  if (ids.empty()) return std::nullopt;
-  return ids.front();
+  auto q = query("SELECT id FROM inputs WHERE system = ? AND sha256 = ? ORDER BY id LIMIT 1");
+  q.bind(system).bind(sha256);
+  if (!q.next()) return std::nullopt;
+  return q.integer(0);
 }
 
 }  // namespace tsunagu::store

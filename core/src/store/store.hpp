@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <tsunagu/event.hpp>
@@ -107,6 +108,8 @@ class Store {
 
   enum class Backend { sqlite, postgresql };
   Backend backend() const;
+  // Where the store is, for messages: the SQLite file, or "PostgreSQL database <name>".
+  const std::string& location() const;
 
   // The SQL expression for the text at `path` ("details.outcome") inside the JSON text column
   // `column`, or NULL: the one JSON operation the two engines spell differently.
@@ -209,6 +212,9 @@ class Store {
   struct SubjectKey;
   SubjectKey subject_for(const std::string& source, const std::string& identity);
   std::optional<security::DataKey> key_of(const std::string& subject_id);
+  void open_payload(StoredEvent& event, const std::string& sealed_payload);
+  std::vector<QuarantineEntry> open_quarantine_rows(
+      std::vector<std::pair<QuarantineEntry, std::string>>& rows);
   std::unique_ptr<Impl> impl_;
 };
 

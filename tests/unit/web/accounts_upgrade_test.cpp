@@ -59,7 +59,7 @@ class AccountsUpgrade : public ::testing::Test {
     ASSERT_EQ(exec(db.get(), R"(CREATE TABLE schema_migrations (
         version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL))"),
               "");
-    for (const auto& m : store::sqlite_migrations()) {
+    for (const auto& m : store::migrations()) {
       if (m.version > 6) break;
       for (const auto& sql : m.statements) ASSERT_EQ(exec(db.get(), sql), "") << sql;
       ASSERT_EQ(exec(db.get(), "INSERT INTO schema_migrations VALUES (" +
