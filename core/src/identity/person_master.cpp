@@ -376,7 +376,9 @@ std::optional<std::string> PersonMaster::person_of_resident_id(const std::string
   const std::string token = store_.keyring()->lookup_token(std::string("rid") + kSep + resident_id);
   std::string person;
   {
-    auto q = store_.query("SELECT person_id FROM identity_subjects WHERE rid_token = ? LIMIT 1");
+    auto q = store_.query(
+        "SELECT person_id FROM identity_subjects WHERE rid_token = ? ORDER BY linked_at, "
+        "subject_id LIMIT 1");
     q.bind(token);
     if (!q.next()) return std::nullopt;
     person = q.text(0);
