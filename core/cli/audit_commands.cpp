@@ -7,16 +7,12 @@
 #include <set>
 #include <sstream>
 
-#include <Poco/Data/Session.h>
-
 #include "audit/audit_log.hpp"
 #include "cli/cli_support.hpp"
 #include "hub/hub.hpp"
 
 namespace tsunagu::cli {
 namespace {
-
-using namespace Poco::Data::Keywords;
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

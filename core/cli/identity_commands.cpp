@@ -2,17 +2,14 @@
 // coordinators who resolve the review queue.
 #include <iostream>
 
-#include <Poco/Data/Session.h>
-
 #include "cli/cli_support.hpp"
 #include "cli/identity_commands.hpp"
 #include "hub/hub.hpp"
 #include "identity/person_master.hpp"
+#include "store/prepared.hpp"
 
 namespace tsunagu::cli {
 namespace {
-
-using namespace Poco::Data::Keywords;
 
 const char* ward_name(const std::string& code) {
   static const std::map<std::string, const char*> names{
@@ -109,10 +106,9 @@ int person_show(const runtime::CommonOptions& options, const Args& args) {
   std::cout << "イベント (events, by occurred_at):\n";
   std::vector<std::string> ids;
   for (const auto& sid : subject_ids) {
-    std::vector<std::string> found;
-    std::string subject = sid;
-    store->session() << "SELECT id FROM events WHERE subject_id = ?", use(subject), into(found), now;
-    ids.insert(ids.end(), found.begin(), found.end());
+    auto q = store->query("SELECT id FROM events WHERE subject_id = ? ORDER BY id");
+    q.bind(sid);
+    while (q.next()) ids.push_back(q.text(0));
   }
   std::vector<store::StoredEvent> events;
   for (const auto& id : ids) {

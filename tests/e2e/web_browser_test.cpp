@@ -11,8 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include <Poco/Data/Session.h>
-
+#include "store/prepared.hpp"
 #include "store/store.hpp"
 #include "support/routed_notice.hpp"
 #include "support/web_instance.hpp"
@@ -84,9 +83,8 @@ TEST(WebBrowser, LiaisonAndAuditorScenariosInChromium) {
   std::string notice_id;
   {
     auto store = tsunagu::store::Store::open_sqlite(hub.data() / "store.db", {});
-    using namespace Poco::Data::Keywords;
-    store->session() << "SELECT id FROM notices WHERE rule_id = 'pa_visit_child_not_seen'",
-        into(notice_id), now;
+    auto q = store->query("SELECT id FROM notices WHERE rule_id = 'pa_visit_child_not_seen'");
+    if (q.next()) notice_id = q.text(0);
   }
   ASSERT_FALSE(notice_id.empty()) << "the PA files routed no notice";
   const fs::path screenshots = e2e / "screenshots";

@@ -3,17 +3,16 @@
 // has made the payloads unreadable.
 #include <random>
 
-#include <Poco/Data/Session.h>
 #include <gtest/gtest.h>
 
 #include "codec/cp932.hpp"
+#include "store/prepared.hpp"
 #include "store/store.hpp"
 #include "support/daemon.hpp"
 
 namespace {
 
 using namespace tsunagu_test;
-using namespace Poco::Data::Keywords;
 namespace fs = std::filesystem;
 
 const char* kHeader =
@@ -52,9 +51,8 @@ class AuditIntegration : public ::testing::Test {
   }
   std::int64_t scalar(const std::string& sql) {
     auto store = tsunagu::store::Store::open_sqlite(data() / "store.db", {});
-    Poco::Int64 n = 0;
-    store->session() << sql, into(n), now;
-    return n;
+    auto q = store->query(sql);
+    return q.next() ? q.integer(0) : 0;
   }
 
   TempDir dir_;
@@ -90,9 +88,10 @@ TEST_F(AuditIntegration, KillNineDuringHeavyIngestLeavesEveryChangeWithItsEntry)
   EXPECT_EQ(quarantined, kRows / 50);
   // Every stored event has exactly one entry, and no entry names an event that is not stored.
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_entries WHERE type = 'event.stored'"), events);
+  const std::string event_id = tsunagu::store::Store::open_sqlite(data() / "store.db", {})
+                                   ->json_text_sql("entry", "details.event_id");
   const std::string stored_ids =
-      "(SELECT json_extract(entry, '$.details.event_id') AS id FROM audit_entries "
-      "WHERE type = 'event.stored')";
+      "(SELECT " + event_id + " AS id FROM audit_entries WHERE type = 'event.stored')";
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM events WHERE id NOT IN " + stored_ids), 0);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM " + stored_ids + " a WHERE a.id NOT IN (SELECT id FROM events)"), 0);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_entries WHERE type = 'record.quarantined'"), quarantined);
@@ -176,9 +175,12 @@ TEST_F(AuditIntegration, VerifyRejectsAStoreTamperedWithOnDisk) {
   const auto seq = scalar("SELECT MIN(seq) FROM audit_entries WHERE type = 'event.stored'");
   {
     auto store = tsunagu::store::Store::open_sqlite(data() / "store.db", {});
-    Poco::Int64 target = seq;
-    store->session() << "UPDATE audit_entries SET entry = replace(entry, 'welfare', 'wellfare') "
-                        "WHERE seq = ?", use(target), now;
+    store
+        ->query(
+            "UPDATE audit_entries SET entry = replace(entry, 'welfare', 'wellfare') "
+            "WHERE seq = ?")
+        .bind(seq)
+        .run();
   }
   int code = 0;
   cli({"audit", "verify", "--public-key", (data() / "keys" / "audit-ed25519.pub.pem").string()}, code);

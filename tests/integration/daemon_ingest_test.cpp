@@ -4,9 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <Poco/Data/Session.h>
-
 #include "codec/cp932.hpp"
+#include "store/prepared.hpp"
 #include "store/store.hpp"
 #include "support/daemon.hpp"
 
@@ -62,10 +61,8 @@ std::int64_t count_quarantine(const fs::path& data) {
 
 std::int64_t count_events_by_query(const fs::path& data, const std::string& sql) {
   auto store = tsunagu::store::Store::open_sqlite(data / "store.db", {});
-  Poco::Int64 n = 0;
-  using namespace Poco::Data::Keywords;
-  store->session() << sql, into(n), now;
-  return n;
+  auto q = store->query(sql);
+  return q.next() ? q.integer(0) : 0;
 }
 
 class DaemonIngest : public ::testing::Test {

@@ -6,8 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include <Poco/Data/Session.h>
-
+#include "store/prepared.hpp"
 #include "store/store.hpp"
 #include "support/daemon.hpp"
 
@@ -23,10 +22,8 @@ const std::string kHealthCentre =
 
 std::int64_t count_by_query(const fs::path& data, const std::string& sql) {
   auto store = tsunagu::store::Store::open_sqlite(data / "store.db", {});
-  Poco::Int64 n = 0;
-  using namespace Poco::Data::Keywords;
-  store->session() << sql, into(n), now;
-  return n;
+  auto q = store->query(sql);
+  return q.next() ? q.integer(0) : 0;
 }
 
 // The line where the n-th document of an export starts.

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <Poco/Data/Session.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -17,6 +16,7 @@
 #include <Poco/Net/SSLException.h>
 #include <Poco/StreamCopier.h>
 
+#include "store/prepared.hpp"
 #include "store/store.hpp"
 #include "support/daemon.hpp"
 
@@ -171,19 +171,16 @@ class HttpsIngest : public ::testing::Test {
   // Read straight from the store file, as an auditor's tool would: no keyring needed for counts.
   std::int64_t count(const std::string& sql) const {
     auto store = tsunagu::store::Store::open_sqlite(data() / "store.db", {});
-    Poco::Int64 n = 0;
-    using namespace Poco::Data::Keywords;
-    store->session() << sql, into(n), now;
-    return n;
+    auto q = store->query(sql);
+    return q.next() ? q.integer(0) : 0;
   }
   std::int64_t events() const { return count("SELECT COUNT(*) FROM events"); }
   std::vector<std::string> entries(const std::string& type) const {
     auto store = tsunagu::store::Store::open_sqlite(data() / "store.db", {});
     std::vector<std::string> out;
-    std::string t = type;
-    using namespace Poco::Data::Keywords;
-    store->session() << "SELECT entry FROM audit_entries WHERE type = ? ORDER BY seq", use(t),
-        into(out), now;
+    auto q = store->query("SELECT entry FROM audit_entries WHERE type = ? ORDER BY seq");
+    q.bind(type);
+    while (q.next()) out.push_back(q.text(0));
     return out;
   }
 

@@ -4,9 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <Poco/Data/Session.h>
-
 #include "codec/cp932.hpp"
+#include "store/prepared.hpp"
 #include "store/store.hpp"
 #include "support/daemon.hpp"
 
@@ -42,11 +41,9 @@ std::string visit_child_not_seen(const std::string& ref) {
 
 std::int64_t audit_entries_of_type(const fs::path& data, const std::string& type) {
   auto store = tsunagu::store::Store::open_sqlite(data / "store.db", {});
-  Poco::Int64 n = 0;
-  std::string t = type;
-  using namespace Poco::Data::Keywords;
-  store->session() << "SELECT COUNT(*) FROM audit_entries WHERE type = ?", use(t), into(n), now;
-  return n;
+  auto q = store->query("SELECT COUNT(*) FROM audit_entries WHERE type = ?");
+  q.bind(type);
+  return q.next() ? q.integer(0) : 0;
 }
 
 void replace_in_file(const fs::path& file, const std::string& from, const std::string& to) {

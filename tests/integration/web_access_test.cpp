@@ -8,7 +8,6 @@
 // the listener takes and the client certificate ingest still needs.
 #include <gtest/gtest.h>
 
-#include <Poco/Data/Session.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/Context.h>
@@ -20,6 +19,7 @@
 
 #include <set>
 
+#include "store/prepared.hpp"
 #include "store/store.hpp"
 #include "support/routed_notice.hpp"
 #include "support/web_instance.hpp"
@@ -137,10 +137,9 @@ Poco::Net::Context::Ptr client_context(const WebInstance& hub) {
 std::vector<std::string> entries_of(const WebInstance& hub, const std::string& type) {
   auto store = tsunagu::store::Store::open_sqlite(hub.data() / "store.db", {});
   std::vector<std::string> out;
-  std::string t = type;
-  using namespace Poco::Data::Keywords;
-  store->session() << "SELECT entry FROM audit_entries WHERE type = ? ORDER BY seq", use(t),
-      into(out), now;
+  auto q = store->query("SELECT entry FROM audit_entries WHERE type = ? ORDER BY seq");
+  q.bind(type);
+  while (q.next()) out.push_back(q.text(0));
   return out;
 }
 
@@ -160,10 +159,11 @@ class WebAccess : public ::testing::Test {
     hub_->start();
     route_a_higashi_notice(hub_->spool("public_assistance"));
     auto store = tsunagu::store::Store::open_sqlite(hub_->data() / "store.db", {});
-    using namespace Poco::Data::Keywords;
     std::vector<std::string> ids;
-    store->session() << "SELECT id FROM notices WHERE rule_id = 'pa_visit_child_not_seen'",
-        into(ids), now;
+    {
+      auto q = store->query("SELECT id FROM notices WHERE rule_id = 'pa_visit_child_not_seen'");
+      while (q.next()) ids.push_back(q.text(0));
+    }
     if (ids.size() == 1) notice_id_ = ids.front();
   }
   static void TearDownTestSuite() {
@@ -346,10 +346,8 @@ TEST_F(WebAccess, AuthorisationMatrix) {
   ASSERT_TRUE(wait_until([] {
     return !entries("user.created").empty() && [] {
       auto store = tsunagu::store::Store::open_sqlite(hub_->data() / "store.db", {});
-      Poco::Int64 n = 0;
-      using namespace Poco::Data::Keywords;
-      store->session() << "SELECT COUNT(*) FROM audit_heads", into(n), now;
-      return n > 0;
+      auto q = store->query("SELECT COUNT(*) FROM audit_heads");
+      return q.next() && q.integer(0) > 0;
     }();
   }));
   int checked = 0;
@@ -694,8 +692,8 @@ class WebChiefs : public ::testing::Test {
   static std::vector<std::string> notices(const std::string& where) {
     auto store = tsunagu::store::Store::open_sqlite(hub_->data() / "store.db", {});
     std::vector<std::string> ids;
-    using namespace Poco::Data::Keywords;
-    store->session() << "SELECT id FROM notices WHERE " + where, into(ids), now;
+    auto q = store->query("SELECT id FROM notices WHERE " + where);
+    while (q.next()) ids.push_back(q.text(0));
     return ids;
   }
 
@@ -704,10 +702,9 @@ class WebChiefs : public ::testing::Test {
   static bool escalate_once(const std::string& role) {
     {
       auto store = tsunagu::store::Store::open_sqlite(hub_->data() / "store.db", {});
-      std::string id = notice_id_;
-      using namespace Poco::Data::Keywords;
-      store->session() << "UPDATE notices SET next_escalation_at = 1554858000 WHERE id = ?",
-          use(id), now;
+      store->query("UPDATE notices SET next_escalation_at = 1554858000 WHERE id = ?")
+          .bind(notice_id_)
+          .run();
     }
     return wait_until([&] {
       return notices("type = 'escalation' AND parent_id = '" + notice_id_ +

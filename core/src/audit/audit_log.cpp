@@ -3,12 +3,9 @@
 #include <cctype>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 
-#include <Poco/Data/LOB.h>
-#include <Poco/Data/RecordSet.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -16,8 +13,6 @@
 #include "store/prepared.hpp"
 
 namespace tsunagu::audit {
-using namespace Poco::Data::Keywords;
-using Poco::Data::Statement;
 
 namespace {
 
@@ -225,58 +220,56 @@ std::int64_t AuditLog::append_now(const EntryDraft& draft) {
 std::uint64_t AuditLog::size() {
   // Inside a transaction that has appended, the row is behind until the commit.
   if (frontier_.current(store_)) return frontier_.tree->size();
-  Poco::Int64 n = 0;
-  store_.session() << "SELECT size FROM audit_frontier WHERE id = 1", into(n), now;
-  return static_cast<std::uint64_t>(n);
+  auto q = store_.query("SELECT size FROM audit_frontier WHERE id = 1");
+  return q.next() ? static_cast<std::uint64_t>(q.integer(0)) : 0;
 }
 
 namespace {
 
-std::vector<TreeHead> read_heads(Poco::Data::Session& session, const std::string& suffix) {
-  Statement select(session);
-  select << "SELECT id, tree_size, root, time, key_id, signature FROM audit_heads " + suffix;
-  select.execute();
-  Poco::Data::RecordSet rs(select);
+// `suffix` is one of a few fixed clauses: the SQL is the key of the store's statement cache.
+std::vector<TreeHead> read_heads(store::Store& store, const std::string& suffix) {
+  auto q =
+      store.query("SELECT id, tree_size, root, time, key_id, signature FROM audit_heads " + suffix);
   std::vector<TreeHead> out;
-  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+  while (q.next()) {
     TreeHead h;
-    h.id = rs[0].convert<Poco::Int64>();
-    h.tree_size = static_cast<std::uint64_t>(rs[1].convert<Poco::Int64>());
-    h.root = hash_from_hex(rs[2].convert<std::string>()).value_or(Hash{});
-    h.time = rs[3].convert<std::string>();
-    h.key_id = rs[4].convert<std::string>();
-    h.signature_hex = rs[5].convert<std::string>();
+    h.id = q.integer(0);
+    h.tree_size = static_cast<std::uint64_t>(q.integer(1));
+    h.root = hash_from_hex(q.text(2)).value_or(Hash{});
+    h.time = q.text(3);
+    h.key_id = q.text(4);
+    h.signature_hex = q.text(5);
     out.push_back(std::move(h));
   }
   return out;
 }
 
-std::vector<StoredEntry> read_entries(Poco::Data::Session& session, const std::string& where,
-                                      const std::string& arg) {
-  Statement select(session);
-  std::string a = arg;
-  select << "SELECT seq, time, type, subject, entry, leaf_hash FROM audit_entries " + where;
-  if (!arg.empty()) select, use(a);
-  select.execute();
-  Poco::Data::RecordSet rs(select);
+// Reads the rows of a query on audit_entries selecting seq, time, type, subject, entry, leaf_hash.
+std::vector<StoredEntry> read_entries(store::Query& q) {
   std::vector<StoredEntry> out;
-  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-    out.push_back({rs[0].convert<Poco::Int64>(), rs[1].convert<std::string>(),
-                   rs[2].convert<std::string>(), rs[3].convert<std::string>(),
-                   rs[4].convert<std::string>(), rs[5].convert<std::string>()});
+  while (q.next()) {
+    out.push_back({q.integer(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5)});
   }
   return out;
 }
+
+constexpr const char* kEntryColumns =
+    "SELECT seq, time, type, subject, entry, leaf_hash FROM audit_entries ";
 
 }  // namespace
 
 std::optional<TreeHead> AuditLog::sign_head(const security::SigningKey& key, bool always) {
   store::Transaction tx(store_);
   std::string state;
-  Poco::Int64 size = 0;
-  store_.session() << "SELECT size, state FROM audit_frontier WHERE id = 1", into(size),
-      into(state), now;
-  auto latest = read_heads(store_.session(), "ORDER BY id DESC LIMIT 1");
+  std::int64_t size = 0;
+  {
+    auto q = store_.query("SELECT size, state FROM audit_frontier WHERE id = 1");
+    if (q.next()) {
+      size = q.integer(0);
+      state = q.text(1);
+    }
+  }
+  auto latest = read_heads(store_, "ORDER BY id DESC LIMIT 1");
   if (!always && !latest.empty() && latest.front().tree_size == static_cast<std::uint64_t>(size)) {
     return std::nullopt;
   }
@@ -288,38 +281,49 @@ std::optional<TreeHead> AuditLog::sign_head(const security::SigningKey& key, boo
   h.time = store::utc_now();
   h.key_id = key.key_id();
   h.signature_hex = bytes_to_hex(key.sign(h.signed_message()));
-  std::string root = to_hex(h.root);
-  Poco::Int64 tree_size = static_cast<Poco::Int64>(h.tree_size);
-  store_.session() << "INSERT INTO audit_heads (tree_size, root, time, key_id, signature) "
-                      "VALUES (?, ?, ?, ?, ?)",
-      use(tree_size), use(root), use(h.time), use(h.key_id), use(h.signature_hex), now;
-  Poco::Int64 id = 0;
-  store_.session() << "SELECT last_insert_rowid()", into(id), now;
-  h.id = id;
+  const std::string root = to_hex(h.root);
+  {
+    auto q = store_.query(
+        "INSERT INTO audit_heads (tree_size, root, time, key_id, signature) "
+        "VALUES (?, ?, ?, ?, ?) RETURNING id");
+    q.bind(static_cast<std::int64_t>(h.tree_size))
+        .bind(root)
+        .bind(h.time)
+        .bind(h.key_id)
+        .bind(h.signature_hex);
+    if (!q.next()) throw std::runtime_error("the tree head was not stored");
+    h.id = q.integer(0);
+  }
   tx.commit();
   return h;
 }
 
 std::optional<TreeHead> AuditLog::latest_head() {
-  auto h = read_heads(store_.session(), "ORDER BY id DESC LIMIT 1");
+  auto h = read_heads(store_, "ORDER BY id DESC LIMIT 1");
   if (h.empty()) return std::nullopt;
   return h.front();
 }
 
-std::vector<TreeHead> AuditLog::heads() { return read_heads(store_.session(), "ORDER BY id"); }
+std::vector<TreeHead> AuditLog::heads() {
+  return read_heads(store_, "ORDER BY id");
+}
 
 std::vector<StoredEntry> AuditLog::entries_of_subject(const std::string& subject) {
-  return read_entries(store_.session(), "WHERE subject = ? ORDER BY seq", subject);
+  auto q = store_.query(std::string(kEntryColumns) + "WHERE subject = ? ORDER BY seq");
+  q.bind(subject);
+  return read_entries(q);
 }
 
 std::optional<StoredEntry> AuditLog::entry(std::int64_t seq) {
-  auto e = read_entries(store_.session(), "WHERE seq = " + std::to_string(seq), "");
+  auto q = store_.query(std::string(kEntryColumns) + "WHERE seq = ?");
+  q.bind(seq);
+  auto e = read_entries(q);
   if (e.empty()) return std::nullopt;
   return e.front();
 }
 
 std::vector<Hash> AuditLog::leaf_hashes(std::uint64_t n) {
-  // Row by row: a RecordSet would hold every entry of the log in memory at once.
+  // Row by row: the whole log is never held in memory at once.
   std::vector<Hash> out;
   out.reserve(n);
   auto q = store_.query("SELECT entry FROM audit_entries WHERE seq <= ? ORDER BY seq");
@@ -532,13 +536,12 @@ std::int64_t own_seq(std::string_view entry) {
 VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
                     const std::optional<TreeHead>& pinned) {
   VerifyReport r;
-  auto& session = store.session();
   auto fail = [&r](std::string problem) {
     r.ok = false;
     r.problems.push_back(std::move(problem));
   };
 
-  auto heads = read_heads(session, "ORDER BY id");
+  auto heads = read_heads(store, "ORDER BY id");
   if (pinned) heads.push_back(*pinned);
   // The roots the heads need, computed in the one pass over the entries below: a frontier
   // advanced leaf by leaf gives the root of every prefix it passes (O(n) in all, O(log n)
@@ -619,10 +622,15 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
   }
 
   // 3. The appender's frontier must describe the same tree.
-  Poco::Int64 frontier_size = 0;
+  std::int64_t frontier_size = 0;
   std::string state;
-  session << "SELECT size, state FROM audit_frontier WHERE id = 1", into(frontier_size),
-      into(state), now;
+  {
+    auto q = store.query("SELECT size, state FROM audit_frontier WHERE id = 1");
+    if (q.next()) {
+      frontier_size = q.integer(0);
+      state = q.text(1);
+    }
+  }
   if (static_cast<std::uint64_t>(frontier_size) != n) {
     fail("the appender's frontier says " + std::to_string(frontier_size) +
          " entries, the log has " + std::to_string(n));

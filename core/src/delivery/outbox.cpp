@@ -77,7 +77,7 @@ std::optional<OutboxRow> Outbox::claim() {
   {
     auto q = store_.query(std::string("SELECT ") + kColumns +
                           " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND "
-                          "claimed_until <= ? ORDER BY next_attempt_at LIMIT 1");
+                          "claimed_until <= ? ORDER BY next_attempt_at, id LIMIT 1");
     q.bind(now).bind(now);
     if (q.next()) row = read_row(q);
   }
@@ -123,7 +123,7 @@ ChannelDelivery Outbox::delivery_of(const OutboxRow& row, bool& readable) {
   // (counted in the store, not through a list that a limit would cut short).
   auto q = store_.query(
       "SELECT COUNT(*), MIN(CASE WHEN due_at > 0 THEN due_at END) FROM notices WHERE "
-      "instr(recipients, ?) > 0 AND status = 'open' AND opened_at = ''");
+      "replace(recipients, ?, '') <> recipients AND status = 'open' AND opened_at = ''");
   const std::string framed = "," + row.recipient + ",";  // bound without a copy: kept alive
   q.bind(framed);
   if (q.next()) {

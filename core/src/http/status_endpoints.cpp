@@ -3,8 +3,9 @@
 #include <chrono>
 #include <sstream>
 
-#include <Poco/Data/Session.h>
 #include <Poco/Logger.h>
+
+#include "store/prepared.hpp"
 
 namespace tsunagu::http {
 namespace {
@@ -17,33 +18,37 @@ void family(std::ostream& out, const char* name, const char* type, const char* h
   out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
 }
 
+// The rows of `SELECT key, COUNT(*) … GROUP BY …` as a map.
+std::map<std::string, std::int64_t> counts_by(store::Store& store, const std::string& sql) {
+  std::map<std::string, std::int64_t> out;
+  auto q = store.query(sql);
+  while (q.next()) out[q.text(0)] += q.integer(1);
+  return out;
+}
+
 // Delivery through the channels. Every attempt of the delivery outbox is a delivery.attempted
 // entry of the exchange log with details.outcome (delivered, retry, dead), so the log is the
 // durable count of attempts, across restarts. Then the outbox's rows by status.
-void delivery_metrics(Poco::Data::Session& session, std::ostream& out) {
-  using namespace Poco::Data::Keywords;
-  std::vector<std::string> outcomes;
-  std::vector<Poco::Int64> counts;
-  session
-      << "SELECT ifnull(json_extract(entry, '$.details.outcome'), ''), COUNT(*) FROM audit_entries "
-         "WHERE type = 'delivery.attempted' GROUP BY 1 ORDER BY 1",
-      into(outcomes), into(counts), now;
+void delivery_metrics(store::Store& store, std::ostream& out) {
+  const auto outcomes =
+      counts_by(store, "SELECT COALESCE(" + store.json_text_sql("entry", "details.outcome") +
+                           ", ''), COUNT(*) FROM audit_entries WHERE type = 'delivery.attempted' "
+                           "GROUP BY 1 ORDER BY 1");
   family(out, "tsunagu_delivery_attempts_total", "counter",
          "Delivery attempts through the channels, by outcome (from the exchange log).");
-  std::map<std::string, Poco::Int64> by_outcome{{"delivered", 0}, {"retry", 0}, {"dead", 0}};
-  for (std::size_t i = 0; i < outcomes.size(); ++i) by_outcome[outcomes[i]] += counts[i];
+  std::map<std::string, std::int64_t> by_outcome{{"delivered", 0}, {"retry", 0}, {"dead", 0}};
+  for (const auto& [outcome, n] : outcomes) by_outcome[outcome] += n;
   for (const auto& [outcome, n] : by_outcome) {
     out << "tsunagu_delivery_attempts_total{outcome=\"" << prometheus_label(outcome) << "\"} " << n
         << '\n';
   }
-  std::vector<std::string> statuses;
-  counts.clear();
-  session << "SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status", into(statuses),
-      into(counts), now;
   family(out, "tsunagu_delivery_outbox", "gauge",
          "Deliveries in the outbox, by status (pending, delivered, dead).");
-  std::map<std::string, Poco::Int64> by_status{{"pending", 0}, {"delivered", 0}, {"dead", 0}};
-  for (std::size_t i = 0; i < statuses.size(); ++i) by_status[statuses[i]] = counts[i];
+  std::map<std::string, std::int64_t> by_status{{"pending", 0}, {"delivered", 0}, {"dead", 0}};
+  for (const auto& [status, n] :
+       counts_by(store, "SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status")) {
+    by_status[status] = n;
+  }
   for (const auto& [status, n] : by_status) {
     out << "tsunagu_delivery_outbox{status=\"" << prometheus_label(status) << "\"} " << n << '\n';
   }
@@ -185,50 +190,46 @@ Response StatusEndpoints::metrics(Request&) const {
           << store.count_quarantine(s) << '\n';
     }
     // The store has no count of inputs by status (yet), so this one query is made here.
-    std::vector<std::string> statuses;
-    std::vector<Poco::Int64> counts;
-    using namespace Poco::Data::Keywords;
-    store.session() << "SELECT status, COUNT(*) FROM inputs GROUP BY status ORDER BY status",
-        into(statuses), into(counts), now;
+    const auto inputs =
+        counts_by(store, "SELECT status, COUNT(*) FROM inputs GROUP BY status ORDER BY status");
     family(out, "tsunagu_inputs", "gauge", "Inputs received (spool files and pushes), by status.");
     for (const char* status : {"processing", "done", "failed"}) {
-      Poco::Int64 n = 0;
-      for (std::size_t i = 0; i < statuses.size(); ++i) {
-        if (statuses[i] == status) n = counts[i];
-      }
-      out << "tsunagu_inputs{status=\"" << status << "\"} " << n << '\n';
+      const auto it = inputs.find(status);
+      out << "tsunagu_inputs{status=\"" << status << "\"} " << (it == inputs.end() ? 0 : it->second)
+          << '\n';
     }
     family(out, "tsunagu_audit_entries", "gauge", "Entries in the audit log.");
     out << "tsunagu_audit_entries " << session.audit->size() << '\n';
 
-    statuses.clear();
-    counts.clear();
-    store.session() << "SELECT status, COUNT(*) FROM notices GROUP BY status ORDER BY status",
-        into(statuses), into(counts), now;
+    const auto notices =
+        counts_by(store, "SELECT status, COUNT(*) FROM notices GROUP BY status ORDER BY status");
     family(out, "tsunagu_notices", "gauge", "Notices in the store, by status.");
     for (const char* status : {"open", "acknowledged", "closed"}) {
-      Poco::Int64 n = 0;
-      for (std::size_t i = 0; i < statuses.size(); ++i) {
-        if (statuses[i] == status) n = counts[i];
-      }
-      out << "tsunagu_notices{status=\"" << status << "\"} " << n << '\n';
+      const auto it = notices.find(status);
+      out << "tsunagu_notices{status=\"" << status << "\"} "
+          << (it == notices.end() ? 0 : it->second) << '\n';
     }
     // The wall clock: deadlines are Unix seconds, and /metrics is read in real time.
-    Poco::Int64 now_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-    Poco::Int64 overdue = 0, unread = 0;
-    store.session() << "SELECT COUNT(*) FROM notices WHERE status = 'open' AND due_at > 0 AND "
-                       "due_at < ?",
-        use(now_unix), into(overdue), now;
-    store.session() << "SELECT COUNT(*) FROM notices WHERE status = 'open' AND opened_at = ''",
-        into(unread), now;
+    const std::int64_t now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+    std::int64_t overdue = 0, unread = 0;
+    {
+      auto q = store.query(
+          "SELECT COUNT(*) FROM notices WHERE status = 'open' AND due_at > 0 AND due_at < ?");
+      q.bind(now_unix);
+      if (q.next()) overdue = q.integer(0);
+    }
+    {
+      auto q = store.query("SELECT COUNT(*) FROM notices WHERE status = 'open' AND opened_at = ''");
+      if (q.next()) unread = q.integer(0);
+    }
     family(out, "tsunagu_notices_overdue", "gauge",
            "Open notices past their acknowledgement deadline.");
     out << "tsunagu_notices_overdue " << overdue << '\n';
     family(out, "tsunagu_notices_unread", "gauge", "Open notices that nobody has opened yet.");
     out << "tsunagu_notices_unread " << unread << '\n';
-    delivery_metrics(store.session(), out);
+    delivery_metrics(store, out);
   } catch (const std::exception& e) {
     log().error("metrics: the store does not answer: %s", std::string(e.what()));
     return error_response(503, "store_unavailable", "the store does not answer; see the hub's log");

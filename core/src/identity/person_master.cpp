@@ -5,10 +5,6 @@
 #include <set>
 #include <stdexcept>
 
-#include <Poco/Data/LOB.h>
-#include <Poco/Data/RecordSet.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
 #include <Poco/UUIDGenerator.h>
 
 #include "identity/kana_normaliser.hpp"
@@ -16,9 +12,6 @@
 #include "store/prepared.hpp"
 
 namespace tsunagu::identity {
-using namespace Poco::Data::Keywords;
-using Poco::Data::BLOB;
-using Poco::Data::Statement;
 
 namespace {
 
@@ -161,21 +154,15 @@ std::int64_t PersonMaster::open_review(const std::string& subject_id,
                                        const std::string& candidate_person,
                                        const std::string& reason, const std::string& actor) {
   const std::string at = store::utc_now();
-  const std::int64_t inserted =
-      store_
-          .query(
-              "INSERT INTO identity_reviews (subject_id, candidate_person, reason, created_at) "
-              "VALUES (?, ?, ?, ?) ON CONFLICT (subject_id, candidate_person) DO NOTHING")
-          .bind(subject_id)
-          .bind(candidate_person)
-          .bind(reason)
-          .bind(at)
-          .run();
-  if (inserted == 0) return 0;
   std::int64_t id = 0;
   {
-    auto q = store_.query("SELECT last_insert_rowid()");
-    if (q.next()) id = q.integer(0);
+    // No row comes back when the review already exists.
+    auto q = store_.query(
+        "INSERT INTO identity_reviews (subject_id, candidate_person, reason, created_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (subject_id, candidate_person) DO NOTHING RETURNING id");
+    q.bind(subject_id).bind(candidate_person).bind(reason).bind(at);
+    if (!q.next()) return 0;
+    id = q.integer(0);
   }
   audit_.append({audit::entry_type::kIdentityReviewOpened, actor, subject_id,
                  {{"review_id", std::to_string(id)}, {"candidate_person", candidate_person},
@@ -389,7 +376,9 @@ std::optional<std::string> PersonMaster::person_of_resident_id(const std::string
   const std::string token = store_.keyring()->lookup_token(std::string("rid") + kSep + resident_id);
   std::string person;
   {
-    auto q = store_.query("SELECT person_id FROM identity_subjects WHERE rid_token = ? LIMIT 1");
+    auto q = store_.query(
+        "SELECT person_id FROM identity_subjects WHERE rid_token = ? ORDER BY linked_at, "
+        "subject_id LIMIT 1");
     q.bind(token);
     if (!q.next()) return std::nullopt;
     person = q.text(0);
@@ -400,48 +389,50 @@ std::optional<std::string> PersonMaster::person_of_resident_id(const std::string
 std::optional<Person> PersonMaster::person(const std::string& person_id) {
   Person p;
   p.id = live(person_id);
-  std::vector<std::string> created;
-  store_.session() << "SELECT created_at FROM persons WHERE id = ?", use(p.id), into(created), now;
-  if (created.empty()) return std::nullopt;
-  p.created_at = created.front();
+  {
+    auto q = store_.query("SELECT created_at FROM persons WHERE id = ?");
+    q.bind(p.id);
+    if (!q.next()) return std::nullopt;
+    p.created_at = q.text(0);
+  }
   p.facts = load_facts(p.id);
-  Statement select(store_.session());
-  select << "SELECT s.subject_id, s.source, s.rule, s.evidence, s.linked_at, s.linked_by "
-            "FROM identity_subjects s JOIN persons p ON p.id = s.person_id "
-            "WHERE s.person_id = ? OR p.merged_into = ? ORDER BY s.linked_at",
-      use(p.id), use(p.id);
-  select.execute();
-  Poco::Data::RecordSet rs(select);
-  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-    p.subjects.push_back({rs[0].convert<std::string>(), rs[1].convert<std::string>(),
-                          rs[2].convert<std::string>(), rs[3].convert<std::string>(),
-                          rs[4].convert<std::string>(), rs[5].convert<std::string>()});
+  auto q = store_.query(
+      "SELECT s.subject_id, s.source, s.rule, s.evidence, s.linked_at, s.linked_by "
+      "FROM identity_subjects s JOIN persons p ON p.id = s.person_id "
+      "WHERE s.person_id = ? OR p.merged_into = ? ORDER BY s.linked_at, s.subject_id");
+  q.bind(p.id).bind(p.id);
+  while (q.next()) {
+    p.subjects.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5)});
   }
   return p;
 }
 
 std::vector<Review> PersonMaster::reviews(bool open_only) {
-  Statement select(store_.session());
-  select << std::string("SELECT r.id, r.subject_id, s.person_id, r.candidate_person, r.reason, "
-                        "r.status, r.created_at, COALESCE(r.decided_at, ''), "
-                        "COALESCE(r.decided_by, '') FROM identity_reviews r "
-                        "JOIN identity_subjects s ON s.subject_id = r.subject_id ") +
-                (open_only ? "WHERE r.status = 'open' " : "") + "ORDER BY r.id";
-  select.execute();
-  Poco::Data::RecordSet rs(select);
   std::vector<Review> out;
-  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-    Review r;
-    r.id = rs[0].convert<Poco::Int64>();
-    r.subject_id = rs[1].convert<std::string>();
-    r.subject_person = live(rs[2].convert<std::string>());
-    r.candidate_person = live(rs[3].convert<std::string>());
-    r.reason = rs[4].convert<std::string>();
-    r.status = rs[5].convert<std::string>();
-    r.created_at = rs[6].convert<std::string>();
-    r.decided_at = rs[7].convert<std::string>();
-    r.decided_by = rs[8].convert<std::string>();
-    out.push_back(std::move(r));
+  {
+    auto q = store_.query(std::string("SELECT r.id, r.subject_id, s.person_id, r.candidate_person, "
+                                      "r.reason, r.status, r.created_at, COALESCE(r.decided_at, "
+                                      "''), COALESCE(r.decided_by, '') FROM identity_reviews r "
+                                      "JOIN identity_subjects s ON s.subject_id = r.subject_id ") +
+                          (open_only ? "WHERE r.status = 'open' " : "") + "ORDER BY r.id");
+    while (q.next()) {
+      Review r;
+      r.id = q.integer(0);
+      r.subject_id = q.text(1);
+      r.subject_person = q.text(2);
+      r.candidate_person = q.text(3);
+      r.reason = q.text(4);
+      r.status = q.text(5);
+      r.created_at = q.text(6);
+      r.decided_at = q.text(7);
+      r.decided_by = q.text(8);
+      out.push_back(std::move(r));
+    }
+  }
+  // Merges are followed once the rows are read: no other statement runs while this one steps.
+  for (auto& r : out) {
+    r.subject_person = live(r.subject_person);
+    r.candidate_person = live(r.candidate_person);
   }
   return out;
 }
@@ -458,18 +449,25 @@ void PersonMaster::decide(std::int64_t review_id, bool link, const std::string& 
                                 review->status + " by " + review->decided_by);
   }
   std::string status = link ? "linked" : "separated", at = store::utc_now(), who = by;
-  Poco::Int64 id = review_id;
-  store_.session() << "UPDATE identity_reviews SET status = ?, decided_at = ?, decided_by = ? "
-                      "WHERE id = ?",
-      use(status), use(at), use(who), use(id), now;
+  store_
+      .query("UPDATE identity_reviews SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?")
+      .bind(status)
+      .bind(at)
+      .bind(who)
+      .bind(review_id)
+      .run();
   audit_.append({audit::entry_type::kIdentityReviewResolved, by, review->subject_id,
                  {{"review_id", std::to_string(review_id)}, {"decision", status}}});
   if (link && review->subject_person != review->candidate_person) {
     std::string from = review->subject_person, into_person = review->candidate_person;
-    store_.session() << "UPDATE persons SET merged_into = ? WHERE id = ?", use(into_person),
-        use(from), now;
-    store_.session() << "UPDATE identity_subjects SET person_id = ? WHERE person_id = ?",
-        use(into_person), use(from), now;
+    store_.query("UPDATE persons SET merged_into = ? WHERE id = ?")
+        .bind(into_person)
+        .bind(from)
+        .run();
+    store_.query("UPDATE identity_subjects SET person_id = ? WHERE person_id = ?")
+        .bind(into_person)
+        .bind(from)
+        .run();
     audit_.append({audit::entry_type::kIdentityMerged, by, review->subject_id,
                    {{"from_person", from}, {"into_person", into_person},
                     {"review_id", std::to_string(review_id)}}});
@@ -482,10 +480,13 @@ void PersonMaster::decide(std::int64_t review_id, bool link, const std::string& 
 
 PersonFacts PersonMaster::recompute_facts(const std::string& person_id) {
   std::vector<std::string> ids;
-  std::string pid = person_id;
-  store_.session() << "SELECT e.id FROM events e JOIN identity_subjects s ON s.subject_id = "
-                      "e.subject_id WHERE s.person_id = ? ORDER BY e.occurred_at, e.stored_at",
-      use(pid), into(ids), now;
+  {
+    auto q = store_.query(
+        "SELECT e.id FROM events e JOIN identity_subjects s ON s.subject_id = e.subject_id "
+        "WHERE s.person_id = ? ORDER BY e.occurred_at, e.stored_at, e.id");
+    q.bind(person_id);
+    while (q.next()) ids.push_back(q.text(0));
+  }
   PersonFacts facts;
   for (const auto& id : ids) {
     const auto stored = store_.event(id);

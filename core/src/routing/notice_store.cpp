@@ -113,9 +113,11 @@ std::vector<Notice> NoticeStore::list(const NoticeFilter& f) {
     sql += clause;
     params.push_back(value);
   };
-  // Exact: ",<id>," inside the comma-framed list (LIKE would read '_' and '%' in an id as
-  // wildcards).
-  add(f.officer.empty() ? std::string() : "," + f.officer + ",", " AND instr(recipients, ?) > 0");
+  // Exact: ",<id>," inside the comma-framed list, found when removing it changes the list
+  // (instr is SQLite's only; LIKE would read '_' and '%' in an id as wildcards and fold ASCII
+  // case on SQLite).
+  add(f.officer.empty() ? std::string() : "," + f.officer + ",",
+      " AND replace(recipients, ?, '') <> recipients");
   add(f.role, " AND recipient_role = ?");
   add(f.ward, " AND recipient_ward = ?");
   add(f.status, " AND status = ?");
@@ -145,12 +147,17 @@ std::optional<Notice> NoticeStore::get(const std::string& id, bool with_details)
         "SELECT at, action, actor, detail, note FROM notice_history WHERE notice_id = ? ORDER BY "
         "id");
     q.bind(id);
+    std::vector<std::optional<std::string>> sealed_notes;
     while (q.next()) {
-      NoticeHistoryEntry h{q.text(0), q.text(1), q.text(2), q.text(3), {}};
-      if (!q.is_null(4)) {
-        if (auto clear = store_.open_for(n->subject_id, q.blob(4), note_ad(id))) h.note = *clear;
+      n->history.push_back({q.text(0), q.text(1), q.text(2), q.text(3), {}});
+      sealed_notes.push_back(q.is_null(4) ? std::nullopt : std::optional(q.blob(4)));
+    }
+    // Opened once the rows are read: no other statement runs while this one steps.
+    for (std::size_t i = 0; i < sealed_notes.size(); ++i) {
+      if (!sealed_notes[i]) continue;
+      if (auto clear = store_.open_for(n->subject_id, *sealed_notes[i], note_ad(id))) {
+        n->history[i].note = *clear;
       }
-      n->history.push_back(std::move(h));
     }
   }
   return n;

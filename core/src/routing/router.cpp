@@ -407,7 +407,7 @@ void Router::deliver(const Delivery& d, const Context& c) {
     } else {
       auto q = store_.query(
           "SELECT id FROM notices WHERE type = ? AND rule_id = ? AND recipient_role = ? AND "
-          "person_id = ? AND status <> 'closed' ORDER BY created_at DESC LIMIT 1");
+          "person_id = ? AND status <> 'closed' ORDER BY created_at DESC, id DESC LIMIT 1");
       q.bind(d.type).bind(d.rule_id).bind(to.role).bind(c.person_id);
       if (q.next()) id = q.text(0);
     }
@@ -428,8 +428,8 @@ void Router::deliver(const Delivery& d, const Context& c) {
     store_
         .query(
             "UPDATE notices SET fields = ?, event_id = ?, reason = ?, updated_at = ?, status = "
-            "'open', due_at = CASE WHEN ? THEN ? ELSE due_at END, next_escalation_at = CASE WHEN "
-            "? THEN ? ELSE next_escalation_at END WHERE id = ?")
+            "'open', due_at = CASE WHEN ? = 1 THEN ? ELSE due_at END, next_escalation_at = CASE "
+            "WHEN ? = 1 THEN ? ELSE next_escalation_at END WHERE id = ?")
         .bind_blob(sealed)
         .bind(c.event_id)
         .bind(d.reason)
@@ -488,7 +488,7 @@ void Router::timers(const Context& c) {
       {
         auto q = store_.query(
             "SELECT id, started_at FROM routing_timers WHERE rule_id = ? AND person_id = ? AND "
-            "status = 'running'");
+            "status = 'running' ORDER BY started_at, id");
         q.bind(rule.id).bind(c.person_id);
         while (q.next()) stopped.emplace_back(q.text(0), q.text(1));
       }
@@ -581,7 +581,7 @@ void Router::correlate(const Context& c) {
     {
       auto q = store_.query(
           "SELECT kind, source, occurred_at FROM routing_signals WHERE person_id = ? AND "
-          "occurred_at BETWEEN ? AND ? ORDER BY occurred_at");
+          "occurred_at BETWEEN ? AND ? ORDER BY occurred_at, event_id");
       q.bind(c.person_id).bind(t - window).bind(t + window);
       while (q.next()) {
         Signal s{q.text(0), q.text(1), q.integer(2)};
@@ -650,7 +650,7 @@ void Router::hand_over(const Context& c, const std::string& from_ward, const std
   {
     auto q = store_.query(
         "SELECT id FROM notices WHERE person_id = ? AND status <> 'closed' AND recipient_ward = ? "
-        "AND type <> 'handover' ORDER BY created_at");
+        "AND type <> 'handover' ORDER BY created_at, id");
     q.bind(c.person_id).bind(from_ward);
     while (q.next()) ids.push_back(q.text(0));
   }
@@ -762,8 +762,8 @@ std::size_t Router::tick() {
   std::vector<std::string> due;
   {
     auto q = store_.query(
-        "SELECT id FROM routing_timers WHERE status = 'running' AND due_at <= ? ORDER BY due_at "
-        "LIMIT 500");
+        "SELECT id FROM routing_timers WHERE status = 'running' AND due_at <= ? ORDER BY due_at, "
+        "id LIMIT 500");
     q.bind(now);
     while (q.next()) due.push_back(q.text(0));
   }
@@ -772,7 +772,7 @@ std::size_t Router::tick() {
   {
     auto q = store_.query(
         "SELECT id FROM notices WHERE status = 'open' AND next_escalation_at > 0 AND "
-        "next_escalation_at <= ? ORDER BY next_escalation_at LIMIT 500");
+        "next_escalation_at <= ? ORDER BY next_escalation_at, id LIMIT 500");
     q.bind(now);
     while (q.next()) due.push_back(q.text(0));
   }

@@ -178,18 +178,14 @@ IssuedToken Accounts::create_api_token(const std::string& login, const std::stri
   {
     auto q = store_.query(
         "INSERT INTO api_tokens (account_id, token_hash, label, created_at, expires_unix) "
-        "VALUES (?, ?, ?, ?, ?)");
+        "VALUES (?, ?, ?, ?, ?) RETURNING id");
     q.bind(account->id).bind(hash).bind(label).bind(now);
     if (valid_for) {
       q.bind(now_unix() + std::chrono::duration_cast<std::chrono::seconds>(*valid_for).count());
     } else {
       q.bind_null();
     }
-    q.run();
-  }
-  {
-    auto q = store_.query("SELECT last_insert_rowid()");
-    q.next();
+    if (!q.next()) throw AccountError("the API token was not stored");
     issued.id = q.integer(0);
   }
   std::map<std::string, std::string> details{{"login", login},

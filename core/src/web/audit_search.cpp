@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <regex>
+#include <variant>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -93,53 +94,50 @@ std::vector<AuditRow> search_audit(store::Store& store, const AuditFilter& f) {
   std::vector<std::string> texts;  // kept alive until the query is done (bound without copy)
   texts.reserve(24);               // more than the filters bind: the pointers below stay valid
   auto text = [&](std::string v) -> const std::string& { return texts.emplace_back(std::move(v)); };
-  std::vector<const std::string*> binds;
+  std::vector<std::variant<const std::string*, std::int64_t>> binds;
+  auto json = [&](const char* path) { return store.json_text_sql("entry", path); };
   if (!f.subject.empty()) {
     sql += " AND subject = ?";
     binds.push_back(&text(f.subject));
   }
   if (!f.system.empty()) {
-    sql +=
-        " AND (json_extract(entry, '$.details.system') = ? OR json_extract(entry, '$.actor') = ?)";
+    sql += " AND (" + json("details.system") + " = ? OR " + json("actor") + " = ?)";
     binds.push_back(&text(f.system));
     binds.push_back(&text("system:" + f.system));
   }
   if (!f.type.empty()) {
     if (f.type.back() == '.') {
-      // Every type under the prefix: from "user." up to, not including, "user/".
-      std::string end = f.type;
-      end.back() = static_cast<char>('.' + 1);
-      sql += " AND type >= ? AND type < ?";
+      // Every type under the prefix (types are ASCII). Not as a range ("user." ≤ type <
+      // "user/"): the order of punctuation depends on the database's collation.
+      sql += " AND substr(type, 1, ?) = ?";
+      binds.push_back(static_cast<std::int64_t>(f.type.size()));
       binds.push_back(&text(f.type));
-      binds.push_back(&text(end));
     } else {
       sql += " AND type = ?";
       binds.push_back(&text(f.type));
     }
   }
   if (!f.actor.empty()) {
-    sql +=
-        " AND (json_extract(entry, '$.actor') IN (?, ?) OR json_extract(entry, '$.details.login') "
-        "= ?)";
+    sql += " AND (" + json("actor") + " IN (?, ?) OR " + json("details.login") + " = ?)";
     binds.push_back(&text(f.actor));
     binds.push_back(&text("user:" + f.actor));
     binds.push_back(&text(f.actor));
   }
   if (!f.recipient.empty()) {
-    // instr, not LIKE: an id may hold '_' or '%'.
-    sql +=
-        " AND (json_extract(entry, '$.details.recipient') = ?"
-        " OR instr(',' || ifnull(json_extract(entry, '$.details.recipients'), '') || ',', ?) > 0"
-        " OR json_extract(entry, '$.actor') = ?"
-        " OR json_extract(entry, '$.actor') IN (SELECT 'user:' || login FROM accounts"
-        " WHERE officer_id = ? AND officer_id != ''))";
+    // A substring test that is exact and case-sensitive on both engines (instr is SQLite's
+    // only, and LIKE would need '_' and '%' escaped and folds ASCII case on SQLite): the list
+    // holds ",id," when removing it changes the list.
+    const std::string list = "(',' || COALESCE(" + json("details.recipients") + ", '') || ',')";
+    sql += " AND (" + json("details.recipient") + " = ?" + " OR replace(" + list + ", ?, '') <> " +
+           list + " OR " + json("actor") + " = ?" + " OR " + json("actor") +
+           " IN (SELECT 'user:' || login FROM accounts WHERE officer_id = ? AND officer_id <> ''))";
     binds.push_back(&text(f.recipient));
     binds.push_back(&text("," + f.recipient + ","));
     binds.push_back(&text("user:" + f.recipient));
     binds.push_back(&text(f.recipient));
   }
   if (!f.notice.empty()) {
-    sql += " AND json_extract(entry, '$.details.notice_id') = ?";
+    sql += " AND " + json("details.notice_id") + " = ?";
     binds.push_back(&text(f.notice));
   }
   if (!f.from.empty()) {
@@ -159,11 +157,20 @@ std::vector<AuditRow> search_audit(store::Store& store, const AuditFilter& f) {
       to += ".999999+99";
     binds.push_back(&text(to));
   }
-  if (f.before > 0) sql += " AND seq < " + std::to_string(f.before);
+  if (f.before > 0) {
+    sql += " AND seq < ?";
+    binds.push_back(f.before);
+  }
   sql += " ORDER BY seq DESC LIMIT " + std::to_string(f.limit);
 
   auto q = store.query(sql);
-  for (const auto* b : binds) q.bind(*b);
+  for (const auto& b : binds) {
+    if (const auto* t = std::get_if<const std::string*>(&b)) {
+      q.bind(**t);
+    } else {
+      q.bind(std::get<std::int64_t>(b));
+    }
+  }
   std::vector<AuditRow> rows;
   Poco::JSON::Parser parser;
   while (q.next()) {

@@ -2,15 +2,14 @@
 // of tampering with the place named.
 #include "audit/audit_log.hpp"
 
-#include <Poco/Data/Session.h>
 #include <gtest/gtest.h>
 
+#include "store/prepared.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
 
 using namespace tsunagu;
-using namespace Poco::Data::Keywords;
 
 class AuditLogTest : public ::testing::Test {
  protected:
@@ -37,7 +36,7 @@ class AuditLogTest : public ::testing::Test {
     return out;
   }
 
-  void exec(const std::string& sql) { store_->session() << sql, now; }
+  void exec(const std::string& sql) { store_->query(sql).run(); }
 
   tsunagu_test::TempDir dir_;
   std::unique_ptr<store::Store> store_;
@@ -99,12 +98,16 @@ TEST_F(AuditLogTest, ChangingAnEntryAndItsHashIsCaughtByTheSignedRoot) {
   append(6);
   log_->sign_head(key_);
   std::string entry;
-  store_->session() << "SELECT entry FROM audit_entries WHERE seq = 2", into(entry), now;
+  {
+    auto q = store_->query("SELECT entry FROM audit_entries WHERE seq = 2");
+    if (q.next()) entry = q.text(0);
+  }
   const std::string forged = entry.replace(entry.find("e1"), 2, "e7");
-  std::string hash = audit::to_hex(audit::leaf_hash(forged));
-  std::string forged_copy = forged;
-  store_->session() << "UPDATE audit_entries SET entry = ?, leaf_hash = ? WHERE seq = 2",
-      use(forged_copy), use(hash), now;
+  const std::string hash = audit::to_hex(audit::leaf_hash(forged));
+  store_->query("UPDATE audit_entries SET entry = ?, leaf_hash = ? WHERE seq = 2")
+      .bind(forged)
+      .bind(hash)
+      .run();
   const auto r = verify();
   EXPECT_FALSE(r.ok);
   EXPECT_NE(problems(r).find("tree head #1 (size 6"), std::string::npos) << problems(r);
@@ -154,7 +157,7 @@ TEST_F(AuditLogTest, TruncatingLogAndHeadsTogetherIsCaughtByAPinnedHead) {
   audit::MerkleFrontier frontier;
   for (const auto& leaf : log_->leaf_hashes(5)) frontier.append(leaf);
   std::string state = frontier.serialize();
-  store_->session() << "UPDATE audit_frontier SET size = 5, state = ? WHERE id = 1", use(state), now;
+  store_->query("UPDATE audit_frontier SET size = 5, state = ? WHERE id = 1").bind(state).run();
   EXPECT_TRUE(verify().ok) << "without a pinned head the shorter log looks whole";
   auto pinned = audit::TreeHead::from_json(kept->to_json());
   const auto r = verify(pinned);

@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <Poco/Data/Session.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -14,6 +13,7 @@
 #include "http/ingest_endpoint.hpp"
 #include "mapping/mapping.hpp"
 #include "security/keyring.hpp"
+#include "store/prepared.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -142,20 +142,17 @@ class IngestEndpointTest : public ::testing::Test {
 
   std::int64_t count(const std::string& sql) {
     auto store = opener()();
-    Poco::Int64 n = 0;
-    using namespace Poco::Data::Keywords;
-    store->session() << sql, into(n), now;
-    return n;
+    auto q = store->query(sql);
+    return q.next() ? q.integer(0) : 0;
   }
   std::int64_t events() { return count("SELECT COUNT(*) FROM events"); }
   std::int64_t quarantined() { return count("SELECT COUNT(*) FROM quarantine"); }
   std::vector<std::string> entries(const std::string& type) {
     auto store = opener()();
     std::vector<std::string> out;
-    std::string t = type;
-    using namespace Poco::Data::Keywords;
-    store->session() << "SELECT entry FROM audit_entries WHERE type = ? ORDER BY seq", use(t),
-        into(out), now;
+    auto q = store->query("SELECT entry FROM audit_entries WHERE type = ? ORDER BY seq");
+    q.bind(type);
+    while (q.next()) out.push_back(q.text(0));
     return out;
   }
 

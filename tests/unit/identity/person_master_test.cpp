@@ -2,9 +2,9 @@
 // facts, a family's move between wards, and review decisions that merge and recompute.
 #include "identity/person_master.hpp"
 
-#include <Poco/Data/Session.h>
 #include <gtest/gtest.h>
 
+#include "store/prepared.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -242,20 +242,20 @@ TEST_F(PersonMasterTest, EveryLinkAndReviewIsAudited) {
   ingest(child("health_centre", "HC1", "0012345678", "イケダ シオリ", "2017-11-30", "01103"));
   ingest(child("public_assistance", "PA1", "0099999999", "イケダ シオリ", "2017-11-30", "01103"));
   master_->decide(master_->reviews(true).at(0).id, true, "user:tanaka");
-  Poco::Int64 linked = 0, opened = 0, resolved = 0, merged = 0;
-  using namespace Poco::Data::Keywords;
-  store_->session() << "SELECT COUNT(*) FROM audit_entries WHERE type = 'identity.linked'", into(linked), now;
-  store_->session() << "SELECT COUNT(*) FROM audit_entries WHERE type = 'identity.review_opened'", into(opened), now;
-  store_->session() << "SELECT COUNT(*) FROM audit_entries WHERE type = 'identity.review_resolved'", into(resolved), now;
-  store_->session() << "SELECT COUNT(*) FROM audit_entries WHERE type = 'identity.merged'", into(merged), now;
-  EXPECT_EQ(linked, 2);
-  EXPECT_EQ(opened, 1);
-  EXPECT_EQ(resolved, 1);
-  EXPECT_EQ(merged, 1);
-  Poco::Int64 leaks = 0;
-  store_->session() << "SELECT COUNT(*) FROM audit_entries WHERE entry LIKE '%0012345678%' OR entry LIKE '%イケダ%'",
-      into(leaks), now;
-  EXPECT_EQ(leaks, 0);
+  const auto count = [&](const std::string& sql) {
+    auto q = store_->query(sql);
+    return q.next() ? q.integer(0) : -1;
+  };
+  const auto of_type = [&](const char* type) {
+    return count(std::string("SELECT COUNT(*) FROM audit_entries WHERE type = '") + type + "'");
+  };
+  EXPECT_EQ(of_type("identity.linked"), 2);
+  EXPECT_EQ(of_type("identity.review_opened"), 1);
+  EXPECT_EQ(of_type("identity.review_resolved"), 1);
+  EXPECT_EQ(of_type("identity.merged"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM audit_entries WHERE entry LIKE '%0012345678%' OR "
+                  "entry LIKE '%イケダ%'"),
+            0);
 }
 
 }  // namespace

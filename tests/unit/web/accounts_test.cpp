@@ -3,9 +3,8 @@
 // the store or the log.
 #include <gtest/gtest.h>
 
-#include <Poco/Data/Session.h>
-
 #include "audit/audit_log.hpp"
+#include "store/prepared.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
 #include "web/accounts.hpp"
@@ -36,24 +35,22 @@ class AccountsTest : public ::testing::Test {
 
   // Every entry's bytes, in order, and everything the store holds as text.
   std::vector<std::string> entries() {
+    return column("SELECT entry FROM audit_entries ORDER BY seq");
+  }
+  std::vector<std::string> column(const std::string& sql) {
     std::vector<std::string> out;
-    using namespace Poco::Data::Keywords;
-    store_->session() << "SELECT entry FROM audit_entries ORDER BY seq", into(out), now;
+    auto q = store_->query(sql);
+    while (q.next()) out.push_back(q.text(0));
     return out;
   }
   std::string all_stored_text() {
     std::string all;
-    for (const auto& e : entries()) all += e + "\n";
-    using namespace Poco::Data::Keywords;
-    std::vector<std::string> rows;
-    store_->session() << "SELECT login || role || password_hash FROM accounts", into(rows), now;
-    for (const auto& r : rows) all += r + "\n";
-    rows.clear();
-    store_->session() << "SELECT id_hash FROM web_sessions", into(rows), now;
-    for (const auto& r : rows) all += r + "\n";
-    rows.clear();
-    store_->session() << "SELECT token_hash FROM api_tokens", into(rows), now;
-    for (const auto& r : rows) all += r + "\n";
+    for (const char* sql :
+         {"SELECT entry FROM audit_entries ORDER BY seq",
+          "SELECT login || role || password_hash FROM accounts", "SELECT id_hash FROM web_sessions",
+          "SELECT token_hash FROM api_tokens"}) {
+      for (const auto& r : column(sql)) all += r + "\n";
+    }
     return all;
   }
 

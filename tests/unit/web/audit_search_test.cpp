@@ -1,9 +1,8 @@
 // The auditor's search: each filter, paging, and bad filters.
 #include <gtest/gtest.h>
 
-#include <Poco/Data/Session.h>
-
 #include "audit/audit_log.hpp"
+#include "store/prepared.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
 #include "web/audit_search.hpp"
@@ -68,10 +67,11 @@ TEST_F(AuditSearch, EachFilter) {
 TEST_F(AuditSearch, RoutingStepsByNoticeAndByRecipient) {
   audit::AuditLog log(*store_);
   // An account tied to a roster officer; its actions are found by that officer id.
-  store_->session() << "INSERT INTO accounts (login, role, officer_id, ward_code, password_hash, "
-                       "created_at, updated_at) VALUES ('sato', 'liaison', 'k_17', '01103', 'x', "
-                       "'t', 't')",
-      Poco::Data::Keywords::now;
+  store_
+      ->query(
+          "INSERT INTO accounts (login, role, officer_id, ward_code, password_hash, created_at, "
+          "updated_at) VALUES ('sato', 'liaison', 'k_17', '01103', 'x', 't', 't')")
+      .run();
   log.append_now({"routing.routed",
                   "hub",
                   "subject-1",
