@@ -4,17 +4,36 @@
 # the hub running until Ctrl-C.
 #   scripts/demo.sh           — run until interrupted
 #   scripts/demo.sh --once    — ingest the samples, print the summary, stop
+#   scripts/demo.sh --postgres [--once] — the same on a throwaway PostgreSQL (config/tsunagu-postgres.xml,
+#                               data in var/demo-pg/data); the database is new on every run and
+#                               removed when the demo stops
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$TSUNAGU_ROOT"
 
 once=0
+postgres=0
 for arg in "$@"; do
   case "$arg" in
     --once) once=1 ;;
-    *) log "unknown option $arg (use --once)"; exit 64 ;;
+    --postgres) postgres=1 ;;
+    *) log "unknown option $arg (use --once, --postgres)"; exit 64 ;;
   esac
 done
+
+# On exit — Ctrl-C, --once, or an error — the daemon stops first, then the demo's PostgreSQL.
+daemon=""
+pg_dir=""
+cleanup() {
+  if [ -n "$daemon" ]; then
+    kill -TERM "$daemon" 2>/dev/null || true  # (already gone when it failed by itself)
+    wait "$daemon" 2>/dev/null || true
+  fi
+  if [ -n "$pg_dir" ]; then
+    pg_stop "$pg_dir" || log "could not remove the demo's PostgreSQL in $pg_dir"
+  fi
+}
+trap cleanup EXIT
 
 install_packages
 build_dir="$TSUNAGU_ROOT/build/demo"
@@ -23,6 +42,24 @@ configure_and_build "$build_dir" -DTSUNAGU_BUILD_TESTS=OFF
 data_dir="$TSUNAGU_ROOT/var/demo"
 config="$TSUNAGU_ROOT/config/tsunagu.xml"
 bin="$build_dir/bin"
+if [ "$postgres" = "1" ]; then
+  data_dir="$TSUNAGU_ROOT/var/demo-pg/data"
+  config="$TSUNAGU_ROOT/config/tsunagu-postgres.xml"
+  # The cluster lives in a temporary directory rather than under var/: its socket path must stay
+  # short, and run as root the server runs as an unprivileged user that must reach the directory.
+  pg_dir="$(mktemp -d "${TMPDIR:-/tmp}/tsunagu-demo-pg.XXXXXX")"
+  log "starting a throwaway PostgreSQL in $pg_dir"
+  pg_start "$pg_dir" >/dev/null
+  pg_createdb "$pg_dir" tsunagu
+  # The config's conninfo is only "dbname=tsunagu": libpq takes the rest from these.
+  PGHOST="$pg_dir"
+  PGPORT="$("$TSUNAGU_ROOT/scripts/pg.sh" conninfo "$pg_dir" | sed -n 's/.*port=\([0-9]*\).*/\1/p')"
+  PGUSER=tsunagu
+  export PGHOST PGPORT PGUSER
+  log "PostgreSQL: host=$PGHOST port=$PGPORT user=$PGUSER dbname=tsunagu (removed when the demo stops)"
+  # The database is new, so the accounts of an earlier run are not in it: make them again.
+  rm -f "$data_dir/demo-accounts.txt"
+fi
 mkdir -p "$data_dir"
 # HTTPS (on in the bundled config) needs a CA, the hub's certificate and the systems' client
 # certificates; the first run makes them, later runs keep them.
@@ -43,7 +80,6 @@ done
 log "starting tsunagud (data directory $data_dir)"
 "$bin/tsunagud" --config "$config" --data-dir "$data_dir" &
 daemon=$!
-trap 'kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null || true' EXIT
 
 # Wait until every dropped file has left the spool (done/ or failed/).
 for _ in $(seq 1 600); do
@@ -102,4 +138,4 @@ if [ "$once" = "1" ]; then
 fi
 echo
 log "tsunagud is running; Ctrl-C stops it"
-wait $daemon
+wait "$daemon"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/demo.sh and scripts/test.sh: install what is missing, configure, build.
 # Sourced, not run.
 
@@ -8,6 +9,8 @@ TSUNAGU_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libpoco-dev libboost-dev libboost-filesystem-dev libxml2-dev libxml2-utils libssl-dev openssl
   libicu-dev libpq-dev
+  # The PostgreSQL store's tests and `scripts/demo.sh --postgres` run a throwaway server (scripts/pg.sh).
+  postgresql-15 postgresql-client-15
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-aiosmtpd  # the real SMTP server of the smtp channel's tests (tests/channels/smtp_peer.py)
   # The browser tests (tests/e2e): Debian's Chromium, driven by playwright-core from npm.
@@ -45,6 +48,14 @@ install_packages() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 }
+
+# A throwaway PostgreSQL cluster in <dir> (scripts/pg.sh; under ${TMPDIR:-/tmp}: run as root, the
+# server runs as an unprivileged user that must reach <dir>, and the socket path must stay short).
+# pg_start <dir>: starts it, prints the conninfo "host=<dir> port=<port> user=tsunagu dbname=postgres".
+# pg_stop <dir>: stops it and removes <dir>. pg_createdb <dir> <name>: a UTF8, C-collated database.
+pg_start() { "$TSUNAGU_ROOT/scripts/pg.sh" start "$1"; }
+pg_stop() { "$TSUNAGU_ROOT/scripts/pg.sh" stop "$1"; }
+pg_createdb() { "$TSUNAGU_ROOT/scripts/pg.sh" createdb "$1" "$2"; }
 
 # configure_and_build <build dir> [cmake -D options…]
 configure_and_build() {

@@ -19,6 +19,18 @@ if [ "${TSUNAGU_SANITIZE:-0}" = "1" ]; then
 fi
 configure_and_build "$build_dir" "${options[@]}"
 
+# The PostgreSQL store's tests use the server named by TSUNAGU_TEST_PG (a superuser's conninfo to
+# its maintenance database; they create their own databases). Unless the caller gives one, a
+# throwaway cluster runs for these tests and is removed on exit, whatever the outcome.
+if [ -z "${TSUNAGU_TEST_PG:-}" ]; then
+  pg_dir="$(mktemp -d "${TMPDIR:-/tmp}/tsunagu-test-pg.XXXXXX")"
+  trap 'pg_stop "$pg_dir" || log "could not remove the test PostgreSQL in $pg_dir"' EXIT
+  log "starting a throwaway PostgreSQL in $pg_dir"
+  TSUNAGU_TEST_PG="$(pg_start "$pg_dir")"
+fi
+export TSUNAGU_TEST_PG
+log "PostgreSQL for the tests: $TSUNAGU_TEST_PG"
+
 log "running tests"
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" --timeout 1800 "$@"
 # Every fuzz target briefly (README, "Fuzzing"); TSUNAGU_FUZZ_SECONDS=0 skips it.
