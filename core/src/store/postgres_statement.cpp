@@ -11,6 +11,7 @@ namespace tsunagu::store {
 namespace {
 
 constexpr Oid kByteaOid = 17;
+constexpr Oid kInt8Oid = 20;
 
 // PostgreSQL's message for a failed result, with its SQLSTATE, or the connection's.
 std::string failure_of(pg_conn* conn, const PGresult* result) {
@@ -49,17 +50,26 @@ void postgres_exec(pg_conn* conn, const std::string& sql) {
 
 PostgresPrepared::PostgresPrepared(pg_conn* conn, std::string sql, std::string name)
     : Prepared(std::move(sql)), conn_(conn), name_(std::move(name)) {
-  const std::string translated = dialect::postgres_placeholders(this->sql(), &params_);
-  PGresult* result = PQprepare(conn_, name_.c_str(), translated.c_str(), params_, nullptr);
-  if (PQresultStatus(result) != PGRES_COMMAND_OK) {
-    std::string message = failure_of(conn_, result);
-    PQclear(result);
-    throw StoreError("cannot prepare '" + this->sql() + "': " + message);
-  }
-  PQclear(result);
+  translated_ = dialect::postgres_placeholders(this->sql(), &params_);
   values_.resize(static_cast<std::size_t>(params_));
   null_.assign(static_cast<std::size_t>(params_), 1);
   formats_.assign(static_cast<std::size_t>(params_), 0);
+  types_.assign(static_cast<std::size_t>(params_), 0);
+}
+
+void PostgresPrepared::prepare() {
+  // On first use, when the parameters' C++ types are known: an integer is a bigint (as SQLite's
+  // integers are 64-bit; PostgreSQL would type `? > 0` as a 32-bit integer), a blob is bytea, and
+  // text is left for PostgreSQL to infer from where it stands.
+  PGresult* result =
+      PQprepare(conn_, name_.c_str(), translated_.c_str(), params_, types_.data());
+  if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+    std::string message = failure_of(conn_, result);
+    PQclear(result);
+    throw StoreError("cannot prepare '" + sql() + "': " + message);
+  }
+  PQclear(result);
+  prepared_ = true;
 }
 
 PostgresPrepared::~PostgresPrepared() {
@@ -68,7 +78,7 @@ PostgresPrepared::~PostgresPrepared() {
   // transaction, and the Store destroys its statements just before it closes the connection.
 }
 
-void PostgresPrepared::set(int index, std::string value, bool null, int format) {
+void PostgresPrepared::set(int index, std::string value, bool null, int format, Oid type) {
   if (index < 1 || index > params_) {
     throw StoreError("parameter " + std::to_string(index) + " out of range (the statement has " +
                      std::to_string(params_) + ") in '" + sql() + "'");
@@ -77,24 +87,26 @@ void PostgresPrepared::set(int index, std::string value, bool null, int format) 
   values_[i] = std::move(value);
   null_[i] = null ? 1 : 0;
   formats_[i] = format;
+  if (!prepared_ && type != 0) types_[i] = type;
 }
 
 void PostgresPrepared::bind_text(int index, std::string_view text) {
-  set(index, std::string(text), false, 0);
+  set(index, std::string(text), false, 0, 0);
 }
 
 void PostgresPrepared::bind_integer(int index, std::int64_t value) {
-  set(index, std::to_string(value), false, 0);
+  set(index, std::to_string(value), false, 0, kInt8Oid);
 }
 
 void PostgresPrepared::bind_blob(int index, std::string_view bytes) {
-  set(index, std::string(bytes), bytes.empty(), 1);
+  set(index, std::string(bytes), bytes.empty(), 1, kByteaOid);
 }
 
-void PostgresPrepared::bind_null(int index) { set(index, {}, true, 0); }
+void PostgresPrepared::bind_null(int index) { set(index, {}, true, 0, 0); }
 
 bool PostgresPrepared::step() {
   if (result_ == nullptr) {
+    if (!prepared_) prepare();
     std::vector<const char*> values(values_.size());
     std::vector<int> lengths(values_.size());
     for (std::size_t i = 0; i < values_.size(); ++i) {

@@ -34,9 +34,13 @@ class PostgresPrepared final : public Prepared {
   void reset() noexcept override;
 
  private:
-  void set(int index, std::string value, bool null, int format);
+  void prepare();
+  void set(int index, std::string value, bool null, int format, unsigned type);
   pg_conn* conn_;
   std::string name_;
+  std::string translated_;  // with $1, $2, …
+  bool prepared_ = false;
+  std::vector<unsigned> types_;  // parameter type OIDs at preparation (0: inferred)
   int params_ = 0;
   std::vector<std::string> values_;
   std::vector<char> null_;

@@ -319,6 +319,8 @@ std::unique_ptr<Store> Store::open_postgres(const std::string& conninfo) {
     throw StoreError("PostgreSQL: cannot connect: " + e.displayText());
   }
   impl->location = database_of(impl->pg);
+  // Notices ("relation … already exists, skipping") are not errors; libpq would print them.
+  PQsetNoticeProcessor(impl->pg, [](void*, const char*) {}, nullptr);
   // Text in and out is UTF-8 whatever the server's default for this client; times are stored as
   // text, never converted.
   impl->exec("SET client_encoding = 'UTF8'");

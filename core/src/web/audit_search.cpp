@@ -109,7 +109,7 @@ std::vector<AuditRow> search_audit(store::Store& store, const AuditFilter& f) {
     if (f.type.back() == '.') {
       // Every type under the prefix (types are ASCII). Not as a range ("user." ≤ type <
       // "user/"): the order of punctuation depends on the database's collation.
-      sql += " AND substr(type, 1, ?) = ?";
+      sql += " AND substr(type, 1, CAST(? AS INTEGER)) = ?";
       binds.push_back(static_cast<std::int64_t>(f.type.size()));
       binds.push_back(&text(f.type));
     } else {

@@ -6,6 +6,7 @@
 
 #include "store/prepared.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace {
 
@@ -14,7 +15,7 @@ using namespace tsunagu;
 class AuditLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = store::Store::open_sqlite(dir_ / "store.db", {});
+    store_ = tsunagu_test::open_test_store(dir_ / "store.db", {});
     log_ = std::make_unique<audit::AuditLog>(*store_);
   }
 

@@ -18,6 +18,7 @@
 #include "routing/router.hpp"
 #include "store/prepared.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace {
 
@@ -74,7 +75,7 @@ class OutboxTest : public ::testing::Test {
   static fs::path tls() { return certificates_->path() / "tls"; }
 
   void SetUp() override {
-    store_ = store::Store::open_sqlite(dir_ / "store.db", {});
+    store_ = tsunagu_test::open_test_store(dir_ / "store.db", {});
     store_->set_keyring(std::make_shared<const security::Keyring>(security::DataKey::generate()));
     audit_ = std::make_unique<audit::AuditLog>(*store_);
     load_channel_plugin(registry_, "webhook");

@@ -15,6 +15,7 @@
 #include "security/keyring.hpp"
 #include "store/prepared.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace {
 
@@ -116,7 +117,7 @@ class IngestEndpointTest : public ::testing::Test {
 
   http::StoreOpener opener() {
     return [this] {
-      auto store = store::Store::open_sqlite(dir_ / "store.db", {});
+      auto store = tsunagu_test::open_test_store(dir_ / "store.db", {});
       store->set_keyring(keyring_);
       return store;
     };

@@ -8,6 +8,7 @@
 #include "http/status_endpoints.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace {
 
@@ -17,7 +18,7 @@ using namespace tsunagu::http;
 class StatusEndpointsTest : public ::testing::Test {
  protected:
   StoreOpener opener() {
-    return [this] { return store::Store::open_sqlite(dir_ / "store.db", {}); };
+    return [this] { return tsunagu_test::open_test_store(dir_ / "store.db", {}); };
   }
   static Poco::JSON::Object::Ptr json(const Response& r) {
     Poco::JSON::Parser parser;

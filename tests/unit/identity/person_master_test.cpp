@@ -6,6 +6,7 @@
 
 #include "store/prepared.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace {
 
@@ -33,7 +34,7 @@ CaseEvent child(const std::string& source, const std::string& ref, const std::st
 class PersonMasterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = store::Store::open_sqlite(dir_ / "store.db", {});
+    store_ = tsunagu_test::open_test_store(dir_ / "store.db", {});
     store_->set_keyring(std::make_shared<const security::Keyring>(security::DataKey::generate()));
     audit_ = std::make_unique<audit::AuditLog>(*store_);
     master_ = std::make_unique<PersonMaster>(*store_, *audit_);

@@ -11,6 +11,7 @@
 #include "routing/calendar.hpp"
 #include "store/prepared.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace {
 
@@ -180,7 +181,7 @@ class RouterTest : public ::testing::Test {
   void SetUp() override { open(); }
 
   void open() {
-    store_ = store::Store::open_sqlite(dir_ / "store.db", {});
+    store_ = tsunagu_test::open_test_store(dir_ / "store.db", {});
     store_->set_keyring(keyring_);
     audit_ = std::make_unique<audit::AuditLog>(*store_);
   }

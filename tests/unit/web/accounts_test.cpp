@@ -7,6 +7,7 @@
 #include "store/prepared.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 #include "web/accounts.hpp"
 #include "web/secret_token.hpp"
 
@@ -23,7 +24,7 @@ const std::string kPassword = "correct horse battery";
 class AccountsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = store::Store::open_sqlite(dir_ / "store.db", {});
+    store_ = tsunagu_test::open_test_store(dir_ / "store.db", {});
     log_ = std::make_unique<audit::AuditLog>(*store_);
     accounts_ = std::make_unique<Accounts>(*store_, *log_, clock_);
   }

@@ -13,6 +13,7 @@
 #include "store/prepared.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 #include "web/accounts.hpp"
 #include "web/secret_token.hpp"
 
@@ -52,6 +53,10 @@ std::string exec(sqlite3* db, const std::string& sql) {
 class AccountsUpgrade : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (tsunagu_test::store_on_postgres()) {
+      // PostgreSQL changes the CHECK in place (migrations.cpp); every fresh pg. store runs it.
+      GTEST_SKIP() << "the SQLite table rebuild of migration 7; PostgreSQL alters in place";
+    }
     const Db db = open_raw(file_);
     ASSERT_EQ(exec(db.get(), "PRAGMA foreign_keys = ON"), "");
     ASSERT_EQ(exec(db.get(), R"(CREATE TABLE schema_migrations (

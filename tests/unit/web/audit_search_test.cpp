@@ -5,6 +5,7 @@
 #include "store/prepared.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 #include "web/audit_search.hpp"
 
 namespace {
@@ -15,7 +16,7 @@ using namespace tsunagu::web;
 class AuditSearch : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = store::Store::open_sqlite(dir_ / "store.db", {});
+    store_ = tsunagu_test::open_test_store(dir_ / "store.db", {});
     audit::AuditLog log(*store_);
     log.append_now(
         {"input.received", "system:public_assistance", "", {{"system", "public_assistance"}}});

@@ -9,6 +9,7 @@
 #include "http/router.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 #include "web/access_policy.hpp"
 #include "web/accounts.hpp"
 #include "web/forms.hpp"
@@ -90,7 +91,7 @@ class WebAppTest : public ::testing::Test {
     app_->install(router_);
   }
 
-  std::unique_ptr<store::Store> open() { return store::Store::open_sqlite(dir_ / "store.db", {}); }
+  std::unique_ptr<store::Store> open() { return tsunagu_test::open_test_store(dir_ / "store.db", {}); }
 
   http::Response call(const Call& c) {
     http::Request r;
