@@ -71,23 +71,31 @@ std::chrono::milliseconds Outbox::backoff(int failed_attempts, double jitter) co
 }
 
 std::optional<OutboxRow> Outbox::claim() {
-  store::Transaction tx(store_);
+  // The claim writes only its lease, so it does not wait for the writers (ingest, routing): on
+  // PostgreSQL it locks the one row it takes and passes over rows another instance's worker is
+  // claiming at the same moment (row_lock_sql); on SQLite it holds the write lock.
+  store::Transaction tx(store_, store::Store::Lock::rows);
   const std::int64_t now = now_ms();
   std::optional<OutboxRow> row;
   {
     auto q = store_.query(std::string("SELECT ") + kColumns +
                           " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND "
-                          "claimed_until <= ? ORDER BY next_attempt_at, id LIMIT 1");
+                          "claimed_until <= ? ORDER BY next_attempt_at, id LIMIT 1" +
+                          store_.row_lock_sql());
     q.bind(now).bind(now);
     if (q.next()) row = read_row(q);
   }
   if (!row) return std::nullopt;
-  store_.query("UPDATE outbox SET claimed_until = ? WHERE id = ? AND claimed_until <= ?")
-      .bind(now + settings_.lease.count())
-      .bind(row->id)
-      .bind(now)
-      .run();
+  // The lease: until it runs out no other worker, of this instance or another, takes the row; if
+  // this one dies, the row is taken again after it (an instance that was killed half-way).
+  const std::int64_t leased =
+      store_.query("UPDATE outbox SET claimed_until = ? WHERE id = ? AND claimed_until <= ?")
+          .bind(now + settings_.lease.count())
+          .bind(row->id)
+          .bind(now)
+          .run();
   tx.commit();
+  if (leased == 0) return std::nullopt;  // taken meanwhile (not possible under the locks above)
   return row;
 }
 

@@ -444,7 +444,11 @@ namespace {
 constexpr const char* kWriterLock = "SELECT pg_advisory_xact_lock(1953723758)";
 }  // namespace
 
-void Store::begin() {
+const char* Store::row_lock_sql() const {
+  return impl_->backend == Backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "";
+}
+
+void Store::begin(Lock lock) {
   if (impl_->backend == Backend::sqlite) {
     // IMMEDIATE takes the write lock now, so two writers wait on busy_timeout instead of failing
     // to upgrade a read lock half-way through a batch.
@@ -455,7 +459,7 @@ void Store::begin() {
     // linking and routing then see exactly what the previous writer committed.
     impl_->exec("BEGIN");
     try {
-      impl_->exec(kWriterLock);
+      if (lock == Lock::writer) impl_->exec(kWriterLock);
     } catch (...) {
       try {
         impl_->exec("ROLLBACK");

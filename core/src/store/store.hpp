@@ -111,6 +111,11 @@ class Store {
   // Where the store is, for messages: the SQLite file, or "PostgreSQL database <name>".
   const std::string& location() const;
 
+  // Appended to a SELECT in a `rows` transaction: " FOR UPDATE SKIP LOCKED" on PostgreSQL (the
+  // rows are this transaction's; rows another has locked are passed over), "" on SQLite, where
+  // the transaction holds the write lock anyway.
+  const char* row_lock_sql() const;
+
   // The SQL expression for the text at `path` ("details.outcome") inside the JSON text column
   // `column`, or NULL: the one JSON operation the two engines spell differently.
   std::string json_text_sql(std::string_view column, std::string_view path) const;
@@ -126,7 +131,14 @@ class Store {
   bool has_keyring() const;
   const security::Keyring* keyring() const;
 
-  void begin();
+  // What a transaction waits for before it starts. `writer`: every other writer, on both engines
+  // (SQLite's write lock; on PostgreSQL an advisory lock all instances share), so it sees what
+  // the previous writer committed and nobody else changes anything until it commits: everything
+  // that appends to the audit log. `rows`: on PostgreSQL only the rows it locks itself
+  // (row_lock_sql()), for work such as claiming an outbox row that writes nothing else; on
+  // SQLite the same as `writer`.
+  enum class Lock { writer, rows };
+  void begin(Lock lock = Lock::writer);
   void commit();
   void rollback();
   bool in_transaction() const;
@@ -221,7 +233,9 @@ class Store {
 // RAII: begins on construction, rolls back on destruction unless committed.
 class Transaction {
  public:
-  explicit Transaction(Store& store) : store_(store) { store_.begin(); }
+  explicit Transaction(Store& store, Store::Lock lock = Store::Lock::writer) : store_(store) {
+    store_.begin(lock);
+  }
   ~Transaction() {
     if (!done_) {
       try {
