@@ -19,6 +19,7 @@
 #include "routing/notice_store.hpp"
 #include "routing/router.hpp"
 #include "store/prepared.hpp"
+#include "support/test_store.hpp"
 #include "support/daemon.hpp"
 
 namespace {
@@ -124,6 +125,11 @@ class Scenario2019 : public ::testing::Test {
     config::LoadOptions options;
     options.executable_dir = kBinDir;
     config_ = config::load(config_file_, options);
+    if (tsunagu_test::store_on_postgres()) {
+      config_.store_backend = "postgresql";
+      config_.postgres.conninfo = tsunagu_test::test_postgres_database(
+          tsunagu_test::test_database_name(config_.sqlite.file));
+    }
     hub_ = std::make_unique<Hub>(config_, clock_);
     hub_->start();
     store_ = open_store(config_);
