@@ -37,6 +37,7 @@ class Prepared {
   Prepared& operator=(const Prepared&) = delete;
 
   const std::string& sql() const { return sql_; }
+  bool in_use() const { return in_use_; }
 
  protected:
   friend class Query;

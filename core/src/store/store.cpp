@@ -212,6 +212,30 @@ struct Store::Impl {
   // Subjects created by the open transaction: forgotten again if it rolls back.
   std::vector<std::string> created_lookups;
 
+  // PostgreSQL: if the connection is lost and no statement is in use, connects again with the same
+  // parameters and session settings; the prepared statements went with the old connection.
+  // Returns false if there was nothing to do or it cannot be done now.
+  bool reconnect() {
+    if (backend != Backend::postgresql || PQstatus(pg) == CONNECTION_OK) return false;
+    for (const auto& [sql, statement] : statements) {
+      if (statement->in_use()) return false;
+    }
+    statements.clear();
+    PQreset(pg);
+    if (PQstatus(pg) != CONNECTION_OK) return false;
+    session_settings();
+    return true;
+  }
+
+  void session_settings() {
+    // Notices ("relation … already exists, skipping") are not errors; libpq would print them.
+    PQsetNoticeProcessor(pg, [](void*, const char*) {}, nullptr);
+    // Text in and out is UTF-8 whatever the server's default for this client; times are stored
+    // as text, never converted.
+    exec("SET client_encoding = 'UTF8'");
+    exec("SET synchronous_commit = on");
+  }
+
   // A statement without parameters or results: BEGIN, COMMIT, PRAGMA, DDL.
   void exec(const std::string& sql) {
     if (backend == Backend::postgresql) {
@@ -319,18 +343,16 @@ std::unique_ptr<Store> Store::open_postgres(const std::string& conninfo) {
     throw StoreError("PostgreSQL: cannot connect: " + e.displayText());
   }
   impl->location = database_of(impl->pg);
-  // Notices ("relation … already exists, skipping") are not errors; libpq would print them.
-  PQsetNoticeProcessor(impl->pg, [](void*, const char*) {}, nullptr);
-  // Text in and out is UTF-8 whatever the server's default for this client; times are stored as
-  // text, never converted.
-  impl->exec("SET client_encoding = 'UTF8'");
-  impl->exec("SET synchronous_commit = on");
+  impl->session_settings();
   std::unique_ptr<Store> store(new Store(std::move(impl)));
   store->migrate();
   return store;
 }
 
 Query Store::query(std::string_view sql) {
+  // Outside a transaction a lost connection is taken up again (inside one, the transaction is
+  // lost with it and fails; the next begin() reconnects).
+  if (!impl_->in_tx) impl_->reconnect();
   auto it = impl_->statements.find(sql);
   if (it == impl_->statements.end()) {
     std::unique_ptr<Prepared> compiled;
@@ -457,7 +479,14 @@ void Store::begin(Lock lock) {
     // The same on PostgreSQL, for every instance sharing the database: one writing transaction
     // at a time (core/DESIGN.md, "Several instances"). The audit log's Merkle frontier, identity
     // linking and routing then see exactly what the previous writer committed.
-    impl_->exec("BEGIN");
+    try {
+      impl_->exec("BEGIN");
+    } catch (const StoreError&) {
+      // A server restart or a fail-over to the standby ends every connection: the next
+      // transaction reconnects (nothing was done in this one yet) rather than failing forever.
+      if (!impl_->reconnect()) throw;
+      impl_->exec("BEGIN");
+    }
     try {
       if (lock == Lock::writer) impl_->exec(kWriterLock);
     } catch (...) {

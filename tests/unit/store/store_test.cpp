@@ -85,6 +85,54 @@ TEST_F(StoreTest, BytesRoundTripExactly) {
   EXPECT_EQ(q.blob(0), all);
 }
 
+TEST_F(StoreTest, ALostPostgresConnectionIsTakenUpAgain) {
+  if (!tsunagu_test::store_on_postgres()) GTEST_SKIP() << "PostgreSQL's connections";
+  auto s = open();
+  std::int64_t pid = 0;
+  {
+    auto q = s->query("SELECT pg_backend_pid()");
+    ASSERT_TRUE(q.next());
+    pid = q.integer(0);
+  }
+  {
+    // What a server restart or a fail-over does to every connection.
+    auto other = open();
+    auto q = other->query("SELECT pg_terminate_backend(CAST(? AS INTEGER))");
+    q.bind(pid);
+    ASSERT_TRUE(q.next());
+  }
+  // The first statement finds the connection gone and fails (whatever it was doing is lost with
+  // the connection, and its caller retries as after any store failure); the next one reconnects.
+  EXPECT_THROW(s->count_events(), store::StoreError);
+  const auto input = s->open_input("public_assistance", "PA.csv", "abc", 10);
+  {
+    store::Transaction tx(*s);
+    auto e = sample_event("PA1", 1);
+    EXPECT_TRUE(s->insert_event(e, input, 1, "raw"));
+    tx.commit();
+  }
+  EXPECT_EQ(s->count_events(), 1);
+  // Lost again between transactions: begin() itself reconnects, since nothing was done yet.
+  {
+    auto q = s->query("SELECT pg_backend_pid()");
+    ASSERT_TRUE(q.next());
+    pid = q.integer(0);
+  }
+  {
+    auto other = open();
+    auto q = other->query("SELECT pg_terminate_backend(CAST(? AS INTEGER))");
+    q.bind(pid);
+    ASSERT_TRUE(q.next());
+  }
+  {
+    store::Transaction tx(*s);
+    auto e = sample_event("PA2", 1);
+    EXPECT_TRUE(s->insert_event(e, input, 2, "raw"));
+    tx.commit();
+  }
+  EXPECT_EQ(s->count_events(), 2);
+}
+
 TEST_F(StoreTest, ASecondWriterWaitsForTheFirst) {
   // Writers take turns on both engines (SQLite's write lock, PostgreSQL's advisory lock): the
   // second begin() returns only once the first transaction has committed.
