@@ -634,10 +634,7 @@ bool Store::purge_subject(const std::string& subject_id) {
           .bind(purged)
           .bind(subject_id)
           .run() > 0;
-  impl_->by_id.erase(subject_id);
-  for (auto it = impl_->by_lookup.begin(); it != impl_->by_lookup.end();) {
-    it = it->second.id == subject_id ? impl_->by_lookup.erase(it) : std::next(it);
-  }
+  forget_subject(subject_id);
   return changed;
 }
 
@@ -725,40 +722,61 @@ std::string source_identity(const CaseEvent& e) {
 
 }  // namespace
 
+void Store::forget_subject(const std::string& subject_id) {
+  impl_->by_id.erase(subject_id);
+  for (auto it = impl_->by_lookup.begin(); it != impl_->by_lookup.end();) {
+    it = it->second.id == subject_id ? impl_->by_lookup.erase(it) : std::next(it);
+  }
+}
+
+bool Store::purged_meanwhile(const std::string& subject_id) {
+  // Another process (the CLI's retention purge, another instance) purged a subject this store
+  // still had a key for: its rows would be unreadable from the start. The key is forgotten and the
+  // caller seals again under a new subject.
+  if (!subject_purged(subject_id)) return false;
+  forget_subject(subject_id);
+  return true;
+}
+
 bool Store::insert_event(CaseEvent& event, std::int64_t input_id, std::int64_t record_no,
                          const std::string& raw, std::string* subject_id_out) {
-  std::string id = random_uuid();
-  const SubjectKey subject = subject_for(event.source, source_identity(event));
-  // The event id is the associated data: a sealed payload cannot be moved to another event.
-  const std::string payload = security::seal(subject.key, subject_payload(event), id);
-  const std::string sealed_raw = security::seal(subject.key, raw, id + ":raw");
-  const std::string stored = utc_now();
-  const std::string_view sensitivity = to_string(event.sensitivity);
-  if (subject_id_out != nullptr) *subject_id_out = subject.id;
-  const std::int64_t inserted =
-      query(
-          "INSERT INTO events (id, source, source_ref, source_version, kind, occurred_at, "
-          "sensitivity, ward_code, payload, raw, input_id, record_no, stored_at, subject_id) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT (source, source_ref, source_version) DO NOTHING")
-          .bind(id)
-          .bind(event.source)
-          .bind(event.source_ref)
-          .bind(event.source_version)
-          .bind(event.kind)
-          .bind(event.occurred_at)
-          .bind(sensitivity)
-          .bind(event.subject.ward_code)
-          .bind_blob(payload)
-          .bind_blob(sealed_raw)
-          .bind(input_id)
-          .bind(record_no)
-          .bind(stored)
-          .bind(subject.id)
-          .run();
-  if (inserted == 0) return false;
-  event.id = std::move(id);
-  return true;
+  for (int attempt = 0;; ++attempt) {
+    std::string id = random_uuid();
+    const SubjectKey subject = subject_for(event.source, source_identity(event));
+    // The event id is the associated data: a sealed payload cannot be moved to another event.
+    const std::string payload = security::seal(subject.key, subject_payload(event), id);
+    const std::string sealed_raw = security::seal(subject.key, raw, id + ":raw");
+    const std::string stored = utc_now();
+    const std::string_view sensitivity = to_string(event.sensitivity);
+    // Only under a live subject (the key may come from this store's cache).
+    const std::int64_t inserted =
+        query(
+            "INSERT INTO events (id, source, source_ref, source_version, kind, occurred_at, "
+            "sensitivity, ward_code, payload, raw, input_id, record_no, stored_at, subject_id) "
+            "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, s.id FROM subjects s "
+            "WHERE s.id = ? AND s.purged_at IS NULL "
+            "ON CONFLICT (source, source_ref, source_version) DO NOTHING")
+            .bind(id)
+            .bind(event.source)
+            .bind(event.source_ref)
+            .bind(event.source_version)
+            .bind(event.kind)
+            .bind(event.occurred_at)
+            .bind(sensitivity)
+            .bind(event.subject.ward_code)
+            .bind_blob(payload)
+            .bind_blob(sealed_raw)
+            .bind(input_id)
+            .bind(record_no)
+            .bind(stored)
+            .bind(subject.id)
+            .run();
+    if (inserted == 0 && attempt == 0 && purged_meanwhile(subject.id)) continue;
+    if (subject_id_out != nullptr) *subject_id_out = subject.id;
+    if (inserted == 0) return false;
+    event.id = std::move(id);
+    return true;
+  }
 }
 
 std::optional<std::string> Store::event_raw(const std::string& id) {
@@ -867,28 +885,33 @@ std::int64_t Store::count_events_of_input(std::int64_t input_id) {
 }
 
 bool Store::insert_quarantine(const QuarantineEntry& q, std::string* subject_id_out) {
-  // A rejected record may not say whom it is about: it is sealed under a subject of its input.
-  const SubjectKey subject = subject_for(q.system, "input\x1f" + q.input_sha256);
-  std::string subject_id = subject.id;
-  if (subject_id_out != nullptr) *subject_id_out = subject_id;
-  const std::string raw =
-      security::seal(subject.key, q.raw, quarantine_ad(q.system, q.input_sha256, q.record_no));
-  const std::string created = utc_now();
-  return query(
-             "INSERT INTO quarantine (system, origin, input_sha256, record_no, line, field, "
-             "reason, raw, created_at, subject_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-             "ON CONFLICT (system, input_sha256, record_no) DO NOTHING")
-             .bind(q.system)
-             .bind(q.origin)
-             .bind(q.input_sha256)
-             .bind(q.record_no)
-             .bind(q.line)
-             .bind(q.field)
-             .bind(q.reason)
-             .bind_blob(raw)
-             .bind(created)
-             .bind(subject_id)
-             .run() > 0;
+  for (int attempt = 0;; ++attempt) {
+    // A rejected record may not say whom it is about: it is sealed under a subject of its input.
+    const SubjectKey subject = subject_for(q.system, "input\x1f" + q.input_sha256);
+    const std::string raw =
+        security::seal(subject.key, q.raw, quarantine_ad(q.system, q.input_sha256, q.record_no));
+    const std::string created = utc_now();
+    const std::int64_t inserted =
+        query(
+            "INSERT INTO quarantine (system, origin, input_sha256, record_no, line, field, "
+            "reason, raw, created_at, subject_id) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, s.id "
+            "FROM subjects s WHERE s.id = ? AND s.purged_at IS NULL "
+            "ON CONFLICT (system, input_sha256, record_no) DO NOTHING")
+            .bind(q.system)
+            .bind(q.origin)
+            .bind(q.input_sha256)
+            .bind(q.record_no)
+            .bind(q.line)
+            .bind(q.field)
+            .bind(q.reason)
+            .bind_blob(raw)
+            .bind(created)
+            .bind(subject.id)
+            .run();
+    if (inserted == 0 && attempt == 0 && purged_meanwhile(subject.id)) continue;
+    if (subject_id_out != nullptr) *subject_id_out = subject.id;
+    return inserted > 0;
+  }
 }
 
 namespace {

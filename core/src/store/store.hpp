@@ -224,6 +224,8 @@ class Store {
   struct SubjectKey;
   SubjectKey subject_for(const std::string& source, const std::string& identity);
   std::optional<security::DataKey> key_of(const std::string& subject_id);
+  void forget_subject(const std::string& subject_id);
+  bool purged_meanwhile(const std::string& subject_id);
   void open_payload(StoredEvent& event, const std::string& sealed_payload);
   std::vector<QuarantineEntry> open_quarantine_rows(
       std::vector<std::pair<QuarantineEntry, std::string>>& rows);

@@ -133,6 +133,38 @@ TEST_F(StoreTest, ALostPostgresConnectionIsTakenUpAgain) {
   EXPECT_EQ(s->count_events(), 2);
 }
 
+TEST_F(StoreTest, ASubjectPurgedByAnotherProcessIsNotSealedUnderAgain) {
+  // This store has the subject's key cached; the CLI (or another instance) purges the subject.
+  auto s = open();
+  const auto input = s->open_input("public_assistance", "PA.csv", "abc", 10);
+  auto first = sample_event("PA1", 1);
+  std::string old_subject;
+  ASSERT_TRUE(s->insert_event(first, input, 1, "raw", &old_subject));
+  ASSERT_TRUE(open()->purge_subject(old_subject));
+  auto later = sample_event("PA1", 2);
+  std::string new_subject;
+  ASSERT_TRUE(s->insert_event(later, input, 2, "raw2", &new_subject));
+  EXPECT_NE(new_subject, old_subject);
+  EXPECT_TRUE(s->event(later.id)->readable) << "a record received after the purge stays readable";
+  EXPECT_EQ(s->event_raw(later.id), "raw2");
+  // The same for a quarantined record of an input whose subject was purged.
+  store::QuarantineEntry q;
+  q.system = "public_assistance";
+  q.origin = "PA.csv";
+  q.input_sha256 = "abc";
+  q.record_no = 1;
+  q.reason = "x";
+  q.raw = "bad";
+  std::string quarantine_subject;
+  ASSERT_TRUE(s->insert_quarantine(q, &quarantine_subject));
+  ASSERT_TRUE(open()->purge_subject(quarantine_subject));
+  q.record_no = 2;
+  std::string again;
+  ASSERT_TRUE(s->insert_quarantine(q, &again));
+  EXPECT_NE(again, quarantine_subject);
+  EXPECT_TRUE(s->quarantine_of_input("public_assistance", "abc").back().readable);
+}
+
 TEST_F(StoreTest, ASecondWriterWaitsForTheFirst) {
   // Writers take turns on both engines (SQLite's write lock, PostgreSQL's advisory lock): the
   // second begin() returns only once the first transaction has committed.
