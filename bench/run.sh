@@ -4,6 +4,8 @@
 #   bench/run.sh           full sizes (B1 1M rows, B2 1M and 4M rows, B3 100k documents, B5 10M
 #                          entries, B6 100k events against 100k persons): the better part of an hour
 #   bench/run.sh --quick   reduced sizes, well under 5 minutes once built; each row says its size
+#   bench/run.sh --only B7 [--quick]   just B7 (and the machine lines) into
+#                          build/bench/results-<mode>-B7.txt; RESULTS.md is left alone
 #
 # Builds Release (-O2; ccache) in build/bench, generates seeded data into build/bench-data (kept,
 # never in git, regenerated only when missing), prints every figure and ratio, and writes the
@@ -13,18 +15,22 @@ source "$(dirname "$0")/../scripts/lib.sh"
 cd "$TSUNAGU_ROOT"
 
 mode=full
-case "${1:-}" in
-  --quick) mode=quick ;;
-  "") ;;
-  *) echo "usage: bench/run.sh [--quick]" >&2; exit 64 ;;
-esac
+only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) mode=quick ;;
+    --only) [ "${2:-}" = B7 ] || { echo "bench/run.sh: --only takes B7" >&2; exit 64; }; only=B7; shift ;;
+    *) echo "usage: bench/run.sh [--quick] [--only B7]" >&2; exit 64 ;;
+  esac
+  shift
+done
 
 if [ "$mode" = quick ]; then
   pa_rows=50000; b2_large=200000; hc_docs=20000; audit_entries=200000; id_persons=10000
-  id_events=10000; https_requests=2000; https_rate_requests=2000; micro_time=0.02
+  id_events=10000; https_requests=2000; https_rate_requests=2000; micro_time=0.02; b7_rows=20000
 else
   pa_rows=1000000; b2_large=4000000; hc_docs=100000; audit_entries=10000000; id_persons=100000
-  id_events=100000; https_requests=20000; https_rate_requests=5000; micro_time=0.2
+  id_events=100000; https_requests=20000; https_rate_requests=5000; micro_time=0.2; b7_rows=200000
 fi
 
 install_packages xsltproc  # the B3 peer; libxml2-utils (xmllint) is in the base list
@@ -37,7 +43,7 @@ configure_and_build "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEAS
   -DTSUNAGU_WERROR=ON
 bin="$build/bin"
 mkdir -p "$data" "$work"
-results="$build/results-$mode.txt"
+results="$build/results-$mode${only:+-$only}.txt"
 micro="$build/micro-$mode.txt"
 : >"$results"
 
@@ -67,6 +73,30 @@ figure machine cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | he
 figure machine memory "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
 figure machine os "$(. /etc/os-release && echo "$PRETTY_NAME"), $(uname -r)"
 figure machine load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# B7: PostgreSQL, one tsunagud vs two on one database (the same file, cut in two halves), on a
+# throwaway server (scripts/pg.sh) that is removed on exit whatever happens.
+b7() {
+  local pg_dir conninfo
+  pg_dir="$(mktemp -d "${TMPDIR:-/tmp}/tsunagu-bench-pg.XXXXXX")"
+  trap 'pg_stop "'"$pg_dir"'" || log "could not remove the benchmark PostgreSQL in '"$pg_dir"'"' EXIT
+  log "starting a throwaway PostgreSQL in $pg_dir"
+  if ! conninfo="$(pg_start "$pg_dir")"; then
+    figure B7 status "the throwaway PostgreSQL did not start (scripts/pg.sh)"
+    return 0
+  fi
+  local pa_b7="$data/PA_EVENTS_${b7_rows}.csv"
+  gen public_assistance "$b7_rows" "$pa_b7"
+  step b7-pg "$bin/tsunagu-bench" pg "$pa_b7" "$work/pg" --conninfo "$conninfo" --id B7
+  pg_stop "$pg_dir" || log "could not remove the benchmark PostgreSQL in $pg_dir"
+  trap - EXIT
+}
+if [ "$only" = B7 ]; then
+  b7
+  figure machine load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
+  log "B7 figures in $results (RESULTS.md not rewritten)"
+  exit 0
+fi
 
 log "micro-benchmarks"
 "$bin/tsunagu-bench-micro" --benchmark_min_time="$micro_time" 2>&1 | grep -v '^\*\*\*WARNING' | tee "$micro"
@@ -109,6 +139,8 @@ step b5-audit "$bin/tsunagu-bench" audit "$work/audit" --entries "$audit_entries
 
 # B6: identity linking.
 step b6-identity "$bin/tsunagu-bench" identity "$work/identity" --persons "$id_persons" --events "$id_events"
+
+b7
 
 figure machine load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 log "writing bench/RESULTS.md"

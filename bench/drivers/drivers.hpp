@@ -23,11 +23,14 @@ const Layout& layout();
 
 // Writes <work>/tsunagu.xml for an instance with its data directory in <work>/data, the given
 // systems enabled, this build's plugins and the checkout's mappings, no HTTPS unless `http_xml`
-// (a complete <http> element) is given. Returns the config file.
+// (a complete <http> element) is given, the store in <work>/data/store.db (SQLite, synchronous
+// FULL) unless `store_xml` (a complete <store> element) is given. Returns the config file.
 std::filesystem::path write_instance_config(const std::filesystem::path& work,
                                             const std::vector<std::string>& systems,
                                             int batch_size = 500,
-                                            const std::string& http_xml = "");
+                                            const std::string& http_xml = "",
+                                            const std::string& store_xml = "",
+                                            const std::string& name = "bench");
 // Loads it as the programs do (and prepares the data directory).
 config::HubConfig load_instance_config(const std::filesystem::path& config_file);
 
@@ -42,6 +45,7 @@ int hc_decode_main(const Args& args);    // B3: the measured child process
 int audit_main(const Args& args);        // B5
 int identity_main(const Args& args);     // B6
 int https_main(const Args& args);        // B4
+int pg_main(const Args& args);           // B7: PostgreSQL, one vs two tsunagud
 int report_main(const Args& args);       // RESULTS.md
 
 }  // namespace tsunagu::bench
