@@ -121,15 +121,19 @@ class Scenario2019 : public ::testing::Test {
                                 "</roster><holidays>" + (shipped / "holidays.xml").string() +
                                 "</holidays><routes>" + (shipped / "routes.xml").string() +
                                 "</routes><tick-interval-ms>0</tick-interval-ms></routing>";
-    config_file_ = write_test_config(dir_, 50, systems, routing);
+    // On PostgreSQL (pg.Scenario2019) the file names the database, so the CLI runs below use it too.
+    std::string store;
+    if (tsunagu_test::store_on_postgres()) {
+      store = "<store><backend>postgresql</backend><postgresql><conninfo>" +
+              tsunagu_test::test_postgres_database(
+                  tsunagu_test::test_database_name(dir_ / "data" / "store.db")) +
+              "</conninfo></postgresql></store>";
+    }
+    config_file_ = write_test_config(dir_, 50, systems, routing + store);
     config::LoadOptions options;
     options.executable_dir = kBinDir;
     config_ = config::load(config_file_, options);
-    if (tsunagu_test::store_on_postgres()) {
-      config_.store_backend = "postgresql";
-      config_.postgres.conninfo = tsunagu_test::test_postgres_database(
-          tsunagu_test::test_database_name(config_.sqlite.file));
-    }
+    ASSERT_EQ(config_.store_backend, tsunagu_test::store_on_postgres() ? "postgresql" : "sqlite");
     hub_ = std::make_unique<Hub>(config_, clock_);
     hub_->start();
     store_ = open_store(config_);
