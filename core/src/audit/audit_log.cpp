@@ -375,24 +375,41 @@ std::vector<Hash> recorded_leaves(store::Store& store, std::uint64_t lo, std::ui
 
 struct NodesMissing {};
 
+// Nodes fetched per statement: (level = ? AND idx = ?) OR … — one fixed SQL text (the statement
+// cache's key), each term an index lookup on both engines. A path needs at most two per level
+// above kNodeLevel (its sibling and, once, a piece of the tree's right edge): ~32 at 10M entries.
+constexpr std::size_t kNodesPerQuery = 24;
+
+const std::string& nodes_query() {
+  static const std::string sql = [] {
+    std::string out = "SELECT level, idx, hash FROM audit_nodes WHERE ";
+    for (std::size_t i = 0; i < kNodesPerQuery; ++i) {
+      out += i == 0 ? "(level = ? AND idx = ?)" : " OR (level = ? AND idx = ?)";
+    }
+    return out;
+  }();
+  return sql;
+}
+
 // The subtree roots a proof asks for (merkle.hpp SubtreeSource): those of kNodeLevel and above
 // from audit_nodes, smaller ones from the block of 256 recorded leaf hashes that holds them (read
 // once, kept for the rest of the proof). A proof touches at most two blocks: the entry's own and
-// the partial one at the end of the tree.
+// the partial one at the end of the tree. Which nodes a path needs depends only on the index and
+// the size, so they are found first (a dry run of the path) and read in one round trip — on
+// PostgreSQL a round trip per node would cost more than the rest of the proof.
 class StoredSubtrees {
  public:
   enum class Missing { raise, compute };
 
-  StoredSubtrees(store::Store& store, std::uint64_t tree_size, bool use_nodes, Missing missing)
-      : store_(store), tree_size_(tree_size), use_nodes_(use_nodes), missing_(missing) {}
+  StoredSubtrees(store::Store& store, std::uint64_t tree_size, std::uint64_t index, bool use_nodes,
+                 Missing missing)
+      : store_(store), tree_size_(tree_size), use_nodes_(use_nodes), missing_(missing) {
+    if (use_nodes_) fetch_nodes(index);
+  }
 
   Hash operator()(unsigned level, std::uint64_t index) {
     if (use_nodes_ && level >= kNodeLevel) {
-      auto q = store_.query("SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?");
-      q.bind(static_cast<std::int64_t>(level)).bind(static_cast<std::int64_t>(index));
-      if (q.next()) {
-        if (const auto h = hash_from_hex(q.text_view(0))) return *h;
-      }
+      if (const auto it = nodes_.find({level, index}); it != nodes_.end()) return it->second;
       if (missing_ == Missing::raise) throw NodesMissing{};
     }
     const std::uint64_t first = index << level;
@@ -409,10 +426,37 @@ class StoredSubtrees {
   }
 
  private:
+  void fetch_nodes(std::uint64_t index) {
+    std::vector<std::pair<unsigned, std::uint64_t>> wanted;
+    inclusion_proof(tree_size_, index, [&wanted](unsigned level, std::uint64_t i) {
+      if (level >= kNodeLevel) wanted.emplace_back(level, i);
+      return Hash{};
+    });
+    for (std::size_t from = 0; from < wanted.size(); from += kNodesPerQuery) {
+      auto q = store_.query(nodes_query());
+      for (std::size_t k = from; k < from + kNodesPerQuery; ++k) {
+        if (k < wanted.size()) {
+          q.bind(static_cast<std::int64_t>(wanted[k].first))
+              .bind(static_cast<std::int64_t>(wanted[k].second));
+        } else {
+          q.bind(std::int64_t{-1}).bind(std::int64_t{-1});  // matches nothing
+        }
+      }
+      while (q.next()) {
+        if (const auto h = hash_from_hex(q.text_view(2))) {
+          nodes_.emplace(std::pair{static_cast<unsigned>(q.integer(0)),
+                                   static_cast<std::uint64_t>(q.integer(1))},
+                         *h);
+        }
+      }
+    }
+  }
+
   store::Store& store_;
   std::uint64_t tree_size_;
   bool use_nodes_;
   Missing missing_;
+  std::map<std::pair<unsigned, std::uint64_t>, Hash> nodes_;
   std::map<std::uint64_t, std::vector<Hash>> blocks_;
 };
 
@@ -425,7 +469,7 @@ std::vector<Hash> AuditLog::audit_path(std::uint64_t tree_size, std::int64_t seq
   }
   const auto index = static_cast<std::uint64_t>(seq - 1);
   auto path_with = [&](StoredSubtrees::Missing missing) {
-    StoredSubtrees source(store_, tree_size, use_nodes, missing);
+    StoredSubtrees source(store_, tree_size, index, use_nodes, missing);
     return inclusion_proof(tree_size, index,
                            [&source](unsigned level, std::uint64_t i) { return source(level, i); });
   };
