@@ -1,7 +1,9 @@
 #include "audit/audit_log.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
+#include <span>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -15,6 +17,11 @@
 namespace tsunagu::audit {
 
 namespace {
+
+// audit_nodes keeps the root of every complete aligned subtree of 2^kNodeLevel leaves or more:
+// ~1/128 row per entry, and a proof computes at most two blocks of 256 leaves itself.
+constexpr unsigned kNodeLevel = 8;
+constexpr std::uint64_t kBlock = std::uint64_t{1} << kNodeLevel;
 
 void append_json_string(std::string& out, const std::string& s) {
   out += '"';
@@ -141,6 +148,7 @@ TreeHead TreeHead::from_json(const std::string& json) {
 
 struct AuditLog::Frontier final : store::Store::Extension {
   std::optional<MerkleFrontier> tree;
+  std::vector<PerfectSubtree> completed;  // scratch: the nodes one append completes
   std::uint64_t generation = 0;  // the transaction `tree` belongs to
   bool dirty = false;            // appended to since it was read: audit_frontier is behind
 
@@ -205,8 +213,17 @@ std::int64_t AuditLog::append(const EntryDraft& draft) {
       .bind(entry)
       .bind(leaf_hex)
       .run();
-  frontier_.tree->append(leaf);
+  frontier_.completed.clear();
+  frontier_.tree->append(leaf, kNodeLevel, frontier_.completed);
   frontier_.dirty = true;
+  // Once every 256 entries (amortised 1/128 row per entry): the subtrees this entry completes.
+  for (const PerfectSubtree& node : frontier_.completed) {
+    store_.query("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)")
+        .bind(static_cast<std::int64_t>(node.level))
+        .bind(static_cast<std::int64_t>(node.index))
+        .bind(to_hex(node.hash))
+        .run();
+  }
   return seq;
 }
 
@@ -332,6 +349,179 @@ std::vector<Hash> AuditLog::leaf_hashes(std::uint64_t n) {
   return out;
 }
 
+namespace {
+
+// The recorded leaf hashes of entries lo+1..hi (0-based leaves [lo, hi)), in order. Throws if one
+// is missing or not a hash: the log is damaged and `audit verify` says how.
+std::vector<Hash> recorded_leaves(store::Store& store, std::uint64_t lo, std::uint64_t hi) {
+  std::vector<Hash> out;
+  out.reserve(hi - lo);
+  auto q = store.query("SELECT seq, leaf_hash FROM audit_entries WHERE seq > ? AND seq <= ? "
+                       "ORDER BY seq");
+  q.bind(static_cast<std::int64_t>(lo)).bind(static_cast<std::int64_t>(hi));
+  while (q.next()) {
+    const auto expected = static_cast<std::int64_t>(lo + out.size() + 1);
+    const auto h = hash_from_hex(q.text_view(1));
+    if (q.integer(0) != expected || !h) break;
+    out.push_back(*h);
+  }
+  if (out.size() != hi - lo) {
+    throw std::runtime_error("audit entry " + std::to_string(lo + out.size() + 1) +
+                             " is missing or its recorded leaf hash is damaged; run 'tsunagu "
+                             "audit verify'");
+  }
+  return out;
+}
+
+struct NodesMissing {};
+
+// Nodes fetched per statement: (level = ? AND idx = ?) OR … — one fixed SQL text (the statement
+// cache's key), each term an index lookup on both engines. A path needs at most two per level
+// above kNodeLevel (its sibling and, once, a piece of the tree's right edge): ~32 at 10M entries.
+constexpr std::size_t kNodesPerQuery = 24;
+
+const std::string& nodes_query() {
+  static const std::string sql = [] {
+    std::string out = "SELECT level, idx, hash FROM audit_nodes WHERE ";
+    for (std::size_t i = 0; i < kNodesPerQuery; ++i) {
+      out += i == 0 ? "(level = ? AND idx = ?)" : " OR (level = ? AND idx = ?)";
+    }
+    return out;
+  }();
+  return sql;
+}
+
+// The subtree roots a proof asks for (merkle.hpp SubtreeSource): those of kNodeLevel and above
+// from audit_nodes, smaller ones from the block of 256 recorded leaf hashes that holds them (read
+// once, kept for the rest of the proof). A proof touches at most two blocks: the entry's own and
+// the partial one at the end of the tree. Which nodes a path needs depends only on the index and
+// the size, so they are found first (a dry run of the path) and read in one round trip — on
+// PostgreSQL a round trip per node would cost more than the rest of the proof.
+class StoredSubtrees {
+ public:
+  enum class Missing { raise, compute };
+
+  StoredSubtrees(store::Store& store, std::uint64_t tree_size, std::uint64_t index, bool use_nodes,
+                 Missing missing)
+      : store_(store), tree_size_(tree_size), use_nodes_(use_nodes), missing_(missing) {
+    if (use_nodes_) fetch_nodes(index);
+  }
+
+  Hash operator()(unsigned level, std::uint64_t index) {
+    if (use_nodes_ && level >= kNodeLevel) {
+      if (const auto it = nodes_.find({level, index}); it != nodes_.end()) return it->second;
+      if (missing_ == Missing::raise) throw NodesMissing{};
+    }
+    const std::uint64_t first = index << level;
+    const std::uint64_t count = std::uint64_t{1} << level;
+    if (level > kNodeLevel) return root(recorded_leaves(store_, first, first + count));
+    const std::uint64_t block = first >> kNodeLevel;
+    auto it = blocks_.find(block);
+    if (it == blocks_.end()) {
+      const std::uint64_t lo = block << kNodeLevel;
+      it = blocks_.emplace(block, recorded_leaves(store_, lo, std::min(lo + kBlock, tree_size_)))
+               .first;
+    }
+    return root(std::span<const Hash>(it->second).subspan(first - (block << kNodeLevel), count));
+  }
+
+ private:
+  void fetch_nodes(std::uint64_t index) {
+    std::vector<std::pair<unsigned, std::uint64_t>> wanted;
+    inclusion_proof(tree_size_, index, [&wanted](unsigned level, std::uint64_t i) {
+      if (level >= kNodeLevel) wanted.emplace_back(level, i);
+      return Hash{};
+    });
+    for (std::size_t from = 0; from < wanted.size(); from += kNodesPerQuery) {
+      auto q = store_.query(nodes_query());
+      for (std::size_t k = from; k < from + kNodesPerQuery; ++k) {
+        if (k < wanted.size()) {
+          q.bind(static_cast<std::int64_t>(wanted[k].first))
+              .bind(static_cast<std::int64_t>(wanted[k].second));
+        } else {
+          q.bind(std::int64_t{-1}).bind(std::int64_t{-1});  // matches nothing
+        }
+      }
+      while (q.next()) {
+        if (const auto h = hash_from_hex(q.text_view(2))) {
+          nodes_.emplace(std::pair{static_cast<unsigned>(q.integer(0)),
+                                   static_cast<std::uint64_t>(q.integer(1))},
+                         *h);
+        }
+      }
+    }
+  }
+
+  store::Store& store_;
+  std::uint64_t tree_size_;
+  bool use_nodes_;
+  Missing missing_;
+  std::map<std::pair<unsigned, std::uint64_t>, Hash> nodes_;
+  std::map<std::uint64_t, std::vector<Hash>> blocks_;
+};
+
+}  // namespace
+
+std::vector<Hash> AuditLog::audit_path(std::uint64_t tree_size, std::int64_t seq, bool use_nodes) {
+  if (seq < 1 || static_cast<std::uint64_t>(seq) > tree_size) {
+    throw std::runtime_error("entry " + std::to_string(seq) + " is not in a tree of " +
+                             std::to_string(tree_size) + " entries");
+  }
+  const auto index = static_cast<std::uint64_t>(seq - 1);
+  auto path_with = [&](StoredSubtrees::Missing missing) {
+    StoredSubtrees source(store_, tree_size, index, use_nodes, missing);
+    return inclusion_proof(tree_size, index,
+                           [&source](unsigned level, std::uint64_t i) { return source(level, i); });
+  };
+  if (!use_nodes) return path_with(StoredSubtrees::Missing::compute);
+  try {
+    return path_with(StoredSubtrees::Missing::raise);
+  } catch (const NodesMissing&) {
+    // A store from before audit_nodes (or whose nodes were deleted): build them once, unless the
+    // caller's transaction is open (its lock may not be the writer's); then compute what is
+    // still missing from the leaves.
+    if (!store_.in_transaction()) rebuild_nodes();
+    return path_with(StoredSubtrees::Missing::compute);
+  }
+}
+
+std::uint64_t AuditLog::rebuild_nodes() {
+  store::Transaction tx(store_);
+  std::int64_t size = 0;
+  {
+    auto q = store_.query("SELECT size FROM audit_frontier WHERE id = 1");
+    if (q.next()) size = q.integer(0);
+  }
+  // Row by row through a frontier: only the nodes (1/128 per entry) are held.
+  MerkleFrontier tree;
+  std::vector<PerfectSubtree> nodes;
+  {
+    auto q = store_.query("SELECT seq, leaf_hash FROM audit_entries WHERE seq <= ? ORDER BY seq");
+    q.bind(size);
+    while (q.next()) {
+      const auto h = hash_from_hex(q.text_view(1));
+      if (q.integer(0) != static_cast<std::int64_t>(tree.size() + 1) || !h) break;
+      tree.append(*h, kNodeLevel, nodes);
+    }
+  }
+  if (tree.size() != static_cast<std::uint64_t>(size)) {
+    throw std::runtime_error("cannot build the audit log's Merkle nodes: entry " +
+                             std::to_string(tree.size() + 1) +
+                             " is missing or its recorded leaf hash is damaged; run 'tsunagu "
+                             "audit verify'");
+  }
+  store_.query("DELETE FROM audit_nodes").run();
+  for (const PerfectSubtree& node : nodes) {
+    store_.query("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)")
+        .bind(static_cast<std::int64_t>(node.level))
+        .bind(static_cast<std::int64_t>(node.index))
+        .bind(to_hex(node.hash))
+        .run();
+  }
+  tx.commit();
+  return nodes.size();
+}
+
 std::string InclusionProof::to_json() const {
   std::string out = "{\"entry\":";
   append_json_string(out, entry);
@@ -362,6 +552,26 @@ InclusionProof InclusionProof::from_json(const std::string& json) {
   return p;
 }
 
+namespace {
+
+InclusionProof prove_entry(AuditLog& log, std::int64_t seq, const TreeHead& head, std::string entry) {
+  InclusionProof p;
+  p.seq = seq;
+  p.head = head;
+  p.path = log.audit_path(head.tree_size, seq);
+  // The stored nodes are a cache of what the entries determine: if the path they give does not
+  // lead to the signed root, compute it from the leaves alone (O(n), as before they were kept),
+  // so a damaged node (which `audit verify` names) costs time, not the proof.
+  if (!verify_inclusion(leaf_hash(entry), static_cast<std::uint64_t>(seq - 1), head.tree_size,
+                        p.path, head.root)) {
+    p.path = log.audit_path(head.tree_size, seq, false);
+  }
+  p.entry = std::move(entry);
+  return p;
+}
+
+}  // namespace
+
 InclusionProof prove(AuditLog& log, std::int64_t seq) {
   const auto entry = log.entry(seq);
   if (!entry) throw std::runtime_error("there is no audit entry " + std::to_string(seq));
@@ -371,13 +581,17 @@ InclusionProof prove(AuditLog& log, std::int64_t seq) {
                              " is not yet covered by a signed tree head; run 'tsunagu audit sign'"
                              " or wait for the next head");
   }
-  const auto leaves = log.leaf_hashes(head->tree_size);
-  InclusionProof p;
-  p.seq = seq;
-  p.entry = entry->entry;
-  p.head = *head;
-  p.path = inclusion_proof(leaves, static_cast<std::uint64_t>(seq - 1));
-  return p;
+  return prove_entry(log, seq, *head, entry->entry);
+}
+
+InclusionProof prove(AuditLog& log, std::int64_t seq, const TreeHead& head) {
+  const auto entry = log.entry(seq);
+  if (!entry) throw std::runtime_error("there is no audit entry " + std::to_string(seq));
+  if (head.tree_size < static_cast<std::uint64_t>(seq)) {
+    throw std::runtime_error("entry " + std::to_string(seq) + " is not covered by the tree head of size " +
+                             std::to_string(head.tree_size));
+  }
+  return prove_entry(log, seq, head, entry->entry);
 }
 
 bool check_proof(const InclusionProof& p, const security::VerifyingKey& trusted, std::string& why) {
@@ -551,6 +765,10 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
 
   // 1. Every entry: contiguous sequence, its own seq, its recorded hash. Read row by row.
   MerkleFrontier all;
+  // Every node audit_nodes should hold, from the same pass: (level, index) → root.
+  std::map<std::pair<unsigned, std::uint64_t>, Hash> nodes;
+  std::vector<PerfectSubtree> completed;
+  std::vector<std::int64_t> named;  // entries found altered, in order: their nodes differ too
   {
     auto q = store.query("SELECT seq, entry, leaf_hash FROM audit_entries ORDER BY seq");
     std::int64_t expected = 1;
@@ -561,12 +779,14 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
       const std::string_view entry = q.text_view(1);
       const std::string_view recorded = q.text_view(2);
       if (seq != expected) {
+        named.push_back(expected);
         fail("entry " + std::to_string(expected) + ": missing (the next entry is " +
              std::to_string(seq) + "); entries were deleted");
         expected = seq;
       }
       const std::int64_t own = own_seq(entry);
       if (own != seq) {
+        named.push_back(seq);
         fail("entry " + std::to_string(seq) + ": its content says seq " + std::to_string(own) +
              "; entries were reordered, moved or altered");
       }
@@ -576,10 +796,13 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
         hex[2 * k + 1] = digits[leaf[k] & 0xF];
       }
       if (std::string_view(hex, sizeof hex) != recorded) {
+        named.push_back(seq);
         fail("entry " + std::to_string(seq) +
              ": its content does not match its recorded leaf hash; the entry was altered");
       }
-      all.append(leaf);
+      completed.clear();
+      all.append(leaf, kNodeLevel, completed);
+      for (const PerfectSubtree& node : completed) nodes.emplace(std::pair{node.level, node.index}, node.hash);
       if (const auto it = roots.find(all.size()); it != roots.end()) it->second = all.root();
     }
   }
@@ -638,6 +861,42 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
     auto frontier = MerkleFrontier::deserialize(state);
     if (!frontier || frontier->root() != all.root()) {
       fail("the appender's frontier does not match the entries");
+    }
+  }
+  // 4. The stored Merkle nodes. Only a cache — a wrong one makes a proof fall back to the leaves
+  // (or fail against the signed root), it cannot forge one — but a changed node is tampering.
+  {
+    std::sort(named.begin(), named.end());
+    std::uint64_t matched = 0;
+    auto q = store.query("SELECT level, idx, hash FROM audit_nodes ORDER BY level, idx");
+    while (q.next()) {
+      const std::int64_t level = q.integer(0);
+      const std::int64_t index = q.integer(1);
+      std::string name = "Merkle node level " + std::to_string(level) + " index " + std::to_string(index);
+      if (level >= 0 && level < 63 && index >= 0 && index < (std::int64_t{1} << (62 - level))) {
+        name += " (entries " + std::to_string((index << level) + 1) + "–" +
+                std::to_string((index + 1) << level) + ")";
+      }
+      const auto it = nodes.find({static_cast<unsigned>(level), static_cast<std::uint64_t>(index)});
+      if (level < 0 || index < 0 || it == nodes.end()) {
+        fail(name + ": stored, but the log has no such complete subtree; audit_nodes was altered");
+        continue;
+      }
+      ++matched;
+      if (hash_from_hex(q.text_view(2)) == it->second) continue;
+      const std::int64_t first = (index << level) + 1;
+      const auto altered = std::lower_bound(named.begin(), named.end(), first);
+      if (altered != named.end() && *altered < first + (std::int64_t{1} << level)) {
+        continue;  // an entry under it is named above
+      }
+      fail(name + ": its stored hash differs from the root recomputed from those entries; the "
+                  "node (or those entries and their hashes) were altered after it was stored");
+    }
+    if (matched < nodes.size()) {
+      r.notes.push_back(std::to_string(nodes.size() - matched) + " of the log's " +
+                        std::to_string(nodes.size()) +
+                        " Merkle nodes are not stored yet (a store from before they were kept): "
+                        "the next inclusion proof builds them");
     }
   }
   if (previous == nullptr && n > 0) {

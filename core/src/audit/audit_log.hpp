@@ -125,6 +125,18 @@ class AuditLog {
   // Leaf hashes recomputed from the entries' bytes, 1..n.
   std::vector<Hash> leaf_hashes(std::uint64_t n);
 
+  // The audit path of entry `seq` in the tree of the first `tree_size` entries (as
+  // inclusion_proof() over their leaf hashes gives it). With `use_nodes`, the path's large
+  // subtrees come from audit_nodes — O(log n) rows and one block of at most 256 recorded leaf
+  // hashes, plus the partial block at the end of the tree — and if some are missing (a store
+  // from before they were kept) they are built first (rebuild_nodes(), when no transaction is
+  // open) or else computed from the leaves. Without, every subtree is computed from the
+  // recorded leaf hashes: O(n). Throws std::runtime_error if entries are missing.
+  std::vector<Hash> audit_path(std::uint64_t tree_size, std::int64_t seq, bool use_nodes = true);
+  // Recomputes audit_nodes from the recorded leaf hashes of the whole log, in its own writer
+  // transaction (so no entry is appended meanwhile). Returns how many nodes it stored.
+  std::uint64_t rebuild_nodes();
+
  private:
   struct Frontier;
   store::Store& store_;
@@ -150,6 +162,8 @@ struct InclusionProof {
 
 // Throws std::runtime_error if the entry is unknown or not yet covered by a signed head.
 InclusionProof prove(AuditLog& log, std::int64_t seq);
+// The same against a given head of this log (which must cover the entry).
+InclusionProof prove(AuditLog& log, std::int64_t seq, const TreeHead& head);
 // Checks the entry hash, the audit path and the head's signature. On failure `why` says which.
 bool check_proof(const InclusionProof& proof, const security::VerifyingKey& trusted, std::string& why);
 
@@ -162,8 +176,9 @@ struct VerifyReport {
 };
 
 // Recomputes every leaf hash from the entry bytes, checks the sequence, every signed head's
-// signature (against `trusted`) and root, consistency between successive heads, and `pinned`
-// (a head the auditor kept from an earlier check) if given. Reads only; works on a copy.
+// signature (against `trusted`) and root, consistency between successive heads, `pinned`
+// (a head the auditor kept from an earlier check) if given, and every stored Merkle node
+// (audit_nodes) against the entries. Reads only; works on a copy.
 VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
                     const std::optional<TreeHead>& pinned = std::nullopt);
 

@@ -148,6 +148,48 @@ std::vector<Hash> inclusion_proof(std::span<const Hash> leaf_hashes, std::uint64
   return proof;
 }
 
+namespace {
+
+// MTH of leaves [lo, hi) of a tree whose nodes are RFC 9162's: a perfect aligned subtree comes
+// from `subtree`; anything else is on the right edge and splits at the largest power of two.
+Hash range_root(std::uint64_t lo, std::uint64_t hi, const SubtreeSource& subtree) {
+  const std::uint64_t n = hi - lo;
+  if (std::has_single_bit(n) && lo % n == 0) {
+    const auto level = static_cast<unsigned>(std::countr_zero(n));
+    return subtree(level, lo >> level);
+  }
+  const std::uint64_t k = split_point(n);
+  return node_hash(range_root(lo, lo + k, subtree), range_root(lo + k, hi, subtree));
+}
+
+// PATH(m, D[lo:hi]) over ranges, as path() above over spans.
+void range_path(std::uint64_t lo, std::uint64_t hi, std::uint64_t m, const SubtreeSource& subtree,
+                std::vector<Hash>& out) {
+  const std::uint64_t n = hi - lo;
+  if (n <= 1) return;
+  const std::uint64_t k = split_point(n);
+  if (m < lo + k) {
+    range_path(lo, lo + k, m, subtree, out);
+    out.push_back(range_root(lo + k, hi, subtree));
+  } else {
+    range_path(lo + k, hi, m, subtree, out);
+    out.push_back(range_root(lo, lo + k, subtree));
+  }
+}
+
+}  // namespace
+
+std::vector<Hash> inclusion_proof(std::uint64_t tree_size, std::uint64_t index,
+                                  const SubtreeSource& subtree) {
+  if (index >= tree_size) {
+    throw std::out_of_range("merkle: inclusion proof for leaf " + std::to_string(index) +
+                            " of a tree of " + std::to_string(tree_size));
+  }
+  std::vector<Hash> proof;
+  range_path(0, tree_size, index, subtree, proof);
+  return proof;
+}
+
 bool verify_inclusion(const Hash& leaf, std::uint64_t index, std::uint64_t tree_size,
                       std::span<const Hash> proof, const Hash& root_hash) {
   if (index >= tree_size) return false;
@@ -246,12 +288,29 @@ std::optional<Hash> hash_from_hex(std::string_view hex) {
 }
 
 void MerkleFrontier::append(const Hash& leaf) {
+  append_leaf(leaf, 0, nullptr);
+}
+
+void MerkleFrontier::append(const Hash& leaf, unsigned min_level,
+                            std::vector<PerfectSubtree>& completed) {
+  append_leaf(leaf, min_level, &completed);
+}
+
+void MerkleFrontier::append_leaf(const Hash& leaf, unsigned min_level,
+                                 std::vector<PerfectSubtree>* completed) {
   // Each trailing one bit of the old size is a perfect subtree of the same height as the one being
-  // completed: merge them, smallest first, like a binary carry.
+  // completed: merge them, smallest first, like a binary carry. After `level` merges the carry is
+  // the root of the 2^level leaves ending with this one (index size_, 0-based).
   Hash carry = leaf;
+  unsigned level = 0;
+  if (completed != nullptr && min_level == 0) completed->push_back({0, size_, carry});
   for (std::uint64_t bits = size_; is_set(bits); bits >>= 1) {
     carry = node_hash(subtree_roots_.back(), carry);
     subtree_roots_.pop_back();
+    ++level;
+    if (completed != nullptr && level >= min_level) {
+      completed->push_back({level, size_ >> level, carry});
+    }
   }
   subtree_roots_.push_back(carry);
   ++size_;

@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -48,6 +49,27 @@ Hash root(std::span<const Hash> leaf_hashes);
 // ordered from the leaf's sibling up to the child of the root. Empty for a one-leaf tree.
 // O(n) hashing. Throws std::out_of_range if index >= leaf_hashes.size().
 std::vector<Hash> inclusion_proof(std::span<const Hash> leaf_hashes, std::uint64_t index);
+
+// The root of a perfect, aligned subtree: MTH of leaves [index·2^level, (index+1)·2^level).
+// Level 0 is a single leaf hash.
+struct PerfectSubtree {
+  unsigned level = 0;
+  std::uint64_t index = 0;
+  Hash hash{};
+  friend bool operator==(const PerfectSubtree&, const PerfectSubtree&) = default;
+};
+
+// Gives MTH of leaves [index·2^level, (index+1)·2^level) of the tree being proved.
+using SubtreeSource = std::function<Hash(unsigned level, std::uint64_t index)>;
+
+// The same audit path as inclusion_proof(leaf_hashes, index) for a tree of `tree_size` leaves, but
+// built from the roots of perfect aligned subtrees rather than from every leaf: each sibling on the
+// path is either such a subtree or part of the tree's right edge, which is split into them
+// (largest first). `subtree` is asked only for subtrees wholly inside the tree, O(log n) times
+// in all, so a caller that stores the roots of large subtrees (the store's audit_nodes) proves
+// without reading the log. Throws std::out_of_range if index >= tree_size.
+std::vector<Hash> inclusion_proof(std::uint64_t tree_size, std::uint64_t index,
+                                  const SubtreeSource& subtree);
 
 // Checks that `leaf` (a leaf hash, not the raw entry) is at `index` in the tree of `tree_size`
 // leaves whose root is `root_hash`, following RFC 9162 §2.1.3.2. False for index >= tree_size and
@@ -92,6 +114,12 @@ class MerkleFrontier {
   // Appends one leaf hash (leaf_hash(entry), not the entry itself).
   void append(const Hash& leaf);
 
+  // The same, and adds to `completed` every perfect subtree of level >= min_level that this leaf
+  // completes, smallest first (level 0 is the leaf itself). Over a whole log these are exactly
+  // the aligned subtrees of each level, each once, in the order they become complete: what the
+  // store keeps in audit_nodes.
+  void append(const Hash& leaf, unsigned min_level, std::vector<PerfectSubtree>& completed);
+
   // Number of leaves appended so far.
   std::uint64_t size() const { return size_; }
 
@@ -116,6 +144,8 @@ class MerkleFrontier {
   friend bool operator==(const MerkleFrontier&, const MerkleFrontier&) = default;
 
  private:
+  void append_leaf(const Hash& leaf, unsigned min_level, std::vector<PerfectSubtree>* completed);
+
   std::uint64_t size_ = 0;
   std::vector<Hash> subtree_roots_;
 };

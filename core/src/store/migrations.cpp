@@ -334,6 +334,22 @@ const std::vector<Migration>& migrations() {
                   'pa_section_chief', 'cg_emergency', 'cg_caseworker', 'cg_section_chief',
                   'auditor', 'admin')))",
        }},
+      {8,
+       "exchange log: stored roots of large aligned Merkle subtrees, so a proof reads O(log n) rows",
+       {
+           // The root (MTH, hex) of leaves [idx·2^level, (idx+1)·2^level), for every complete
+           // aligned subtree of level 8 and above (audit/audit_log.cpp kNodeLevel): about one row
+           // per 128 entries, written by the appender in the transaction of the entry that
+           // completes it. A cache of what the entries determine: a store from before this
+           // migration has none, and the first inclusion proof builds them from the leaf hashes;
+           // `audit verify` checks every one against the entries.
+           R"(CREATE TABLE audit_nodes (
+                level INTEGER NOT NULL,
+                idx INTEGER NOT NULL,
+                hash TEXT NOT NULL,
+                PRIMARY KEY (level, idx)))",
+       },
+       {}},
   };
   return migrations;
 }

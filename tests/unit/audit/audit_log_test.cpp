@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
+
 #include "store/prepared.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_store.hpp"
@@ -38,6 +40,60 @@ class AuditLogTest : public ::testing::Test {
   }
 
   void exec(const std::string& sql) { store_->query(sql).run(); }
+
+  // n entries in one transaction (thousands of commits would be slow on a durable store).
+  void append_batch(int n) {
+    store::Transaction tx(*store_);
+    for (int i = 0; i < n; ++i) {
+      log_->append({audit::entry_type::kEventStored, "system:test", "",
+                    {{"event_id", "e" + std::to_string(count_)}}});
+      ++count_;
+    }
+    tx.commit();
+  }
+
+  std::int64_t scalar(const std::string& sql) {
+    auto q = store_->query(sql);
+    return q.next() ? q.integer(0) : -1;
+  }
+
+  // ---- the full-rebuild reference: every leaf from the entries' bytes, RFC 9162 PATH ----------
+  std::vector<audit::Hash> reference_leaves() {
+    std::vector<audit::Hash> out;
+    auto q = store_->query("SELECT entry FROM audit_entries ORDER BY seq");
+    while (q.next()) out.push_back(audit::leaf_hash(q.text_view(0)));
+    return out;
+  }
+  static std::size_t split(std::size_t n) {
+    std::size_t k = 1;
+    while (k * 2 < n) k *= 2;
+    return k;
+  }
+  static audit::Hash reference_root(std::span<const audit::Hash> d) {
+    if (d.size() == 1) return d[0];
+    const std::size_t k = split(d.size());
+    return audit::node_hash(reference_root(d.first(k)), reference_root(d.subspan(k)));
+  }
+  static std::vector<audit::Hash> reference_path(std::size_t m, std::span<const audit::Hash> d) {
+    if (d.size() <= 1) return {};
+    const std::size_t k = split(d.size());
+    auto out = m < k ? reference_path(m, d.first(k)) : reference_path(m - k, d.subspan(k));
+    out.push_back(m < k ? reference_root(d.subspan(k)) : reference_root(d.first(k)));
+    return out;
+  }
+
+  // Proves `seq` and checks it against the reference and the signed root.
+  void expect_proof_as_reference(std::int64_t seq, const std::vector<audit::Hash>& leaves,
+                                 std::uint64_t size) {
+    const auto proof = audit::prove(*log_, seq);
+    ASSERT_EQ(proof.head.tree_size, size);
+    const std::span<const audit::Hash> tree(leaves.data(), size);
+    EXPECT_EQ(proof.path, reference_path(static_cast<std::size_t>(seq - 1), tree))
+        << "size " << size << " seq " << seq;
+    std::string why;
+    EXPECT_TRUE(audit::check_proof(proof, key_.verifying_key(), why))
+        << "size " << size << " seq " << seq << ": " << why;
+  }
 
   tsunagu_test::TempDir dir_;
   std::unique_ptr<store::Store> store_;
@@ -210,6 +266,120 @@ TEST_F(AuditLogTest, InclusionProofsCheckWithoutTheStore) {
       EXPECT_NE(why.find("signature"), std::string::npos);
     }
   }
+}
+
+// Proofs come from the stored roots of aligned 256-leaf subtrees and up (audit_nodes) plus at most
+// two blocks of leaves; they must be exactly the proofs a full rebuild of the tree gives.
+TEST_F(AuditLogTest, ProofsFromStoredNodesEqualTheFullRebuild) {
+  for (int size : {1, 2, 255, 256, 257, 1000, 4097}) {
+    append_batch(size - count_);
+    log_->sign_head(key_);
+    const auto leaves = reference_leaves();
+    ASSERT_EQ(leaves.size(), static_cast<std::size_t>(size));
+    for (int seq = 1; seq <= size; ++seq) {
+      // Every entry up to 1000; of the large log, a sample and the whole of its last blocks.
+      if (size > 1000 && seq % 37 != 1 && seq < size - 300) continue;
+      ASSERT_NO_FATAL_FAILURE(expect_proof_as_reference(seq, leaves, size)) << seq;
+    }
+  }
+  // Nodes of 4097 entries: 16 of 256 leaves, 8 of 512, … 1 of 4096.
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_nodes"), 16 + 8 + 4 + 2 + 1);
+  EXPECT_EQ(scalar("SELECT MAX(level) FROM audit_nodes"), 12);
+  // An older head is still proved against as given.
+  const auto first = log_->heads().front();
+  const auto proof = audit::prove(*log_, 1, first);
+  EXPECT_EQ(proof.head.tree_size, 1u);
+  EXPECT_TRUE(proof.path.empty());
+  const auto heads = log_->heads();
+  const auto old = audit::prove(*log_, 700, heads[5]);  // the head of 1000 entries
+  ASSERT_EQ(old.head.tree_size, 1000u);
+  const auto leaves = reference_leaves();
+  EXPECT_EQ(old.path, reference_path(699, std::span<const audit::Hash>(leaves.data(), 1000)));
+  EXPECT_THROW(audit::prove(*log_, 1001, heads[5]), std::runtime_error);
+}
+
+TEST_F(AuditLogTest, AStoreWithoutNodesBuildsThemAtTheFirstProof) {
+  append_batch(1000);
+  log_->sign_head(key_);
+  const auto nodes = scalar("SELECT COUNT(*) FROM audit_nodes");
+  EXPECT_EQ(nodes, 3 + 1);
+  // As a store from before audit_nodes was kept: verify notes it, the first proof builds them.
+  exec("DELETE FROM audit_nodes");
+  auto r = verify();
+  EXPECT_TRUE(r.ok) << problems(r);
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_NE(r.notes[0].find("4 of the log's 4 Merkle nodes are not stored yet"), std::string::npos) << r.notes[0];
+  const auto leaves = reference_leaves();
+  ASSERT_NO_FATAL_FAILURE(expect_proof_as_reference(600, leaves, 1000));
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_nodes"), nodes);
+  for (int seq : {1, 256, 257, 512, 513, 999, 1000}) {
+    ASSERT_NO_FATAL_FAILURE(expect_proof_as_reference(seq, leaves, 1000));
+  }
+  r = verify();
+  EXPECT_TRUE(r.ok) << problems(r);
+  EXPECT_EQ(r.notes.size(), 0u);
+
+  // One node missing, inside a transaction the proof does not own: computed from the leaves,
+  // nothing written.
+  exec("DELETE FROM audit_nodes WHERE level = 9");
+  {
+    store::Transaction tx(*store_);
+    ASSERT_NO_FATAL_FAILURE(expect_proof_as_reference(900, leaves, 1000));
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_nodes"), nodes - 1);
+  }
+  // Appending goes on from the frontier, whatever nodes are stored.
+  append_batch(100);
+  log_->sign_head(key_);
+  const auto more = reference_leaves();
+  ASSERT_NO_FATAL_FAILURE(expect_proof_as_reference(1050, more, 1100));
+  ASSERT_NO_FATAL_FAILURE(expect_proof_as_reference(3, more, 1100));
+  // 256 × 4, 512 × 2, 1024 × 1, but the first 512 is still missing: neither proof needed it.
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_nodes"), 4 + 1 + 1);
+  ASSERT_NO_FATAL_FAILURE(expect_proof_as_reference(600, more, 1100));
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_nodes"), 4 + 2 + 1);
+  r = verify();
+  EXPECT_TRUE(r.ok) << problems(r);
+}
+
+TEST_F(AuditLogTest, ATamperedNodeIsNamedAndDoesNotSpoilProofs) {
+  append_batch(600);
+  log_->sign_head(key_);
+  const std::string other(64, 'a');
+  std::string original;
+  {
+    auto q = store_->query("SELECT hash FROM audit_nodes WHERE level = 8 AND idx = 1");
+    ASSERT_TRUE(q.next());
+    original = q.text(0);
+  }
+  store_->query("UPDATE audit_nodes SET hash = ? WHERE level = 8 AND idx = 1").bind(other).run();
+  auto r = verify();
+  EXPECT_FALSE(r.ok);
+  ASSERT_EQ(r.problems.size(), 1u) << problems(r);
+  EXPECT_NE(r.problems[0].find("Merkle node level 8 index 1 (entries 257–512)"), std::string::npos)
+      << r.problems[0];
+  // The proof that needs it still verifies: a path that misses the signed root is recomputed
+  // from the leaves.
+  const auto leaves = reference_leaves();
+  ASSERT_NO_FATAL_FAILURE(expect_proof_as_reference(10, leaves, 600));
+  ASSERT_NO_FATAL_FAILURE(expect_proof_as_reference(300, leaves, 600));
+
+  // A node that no complete subtree of the log has.
+  exec("INSERT INTO audit_nodes (level, idx, hash) VALUES (8, 7, '" + other + "')");
+  r = verify();
+  ASSERT_EQ(r.problems.size(), 2u) << problems(r);
+  EXPECT_NE(r.problems[1].find("level 8 index 7"), std::string::npos) << r.problems[1];
+
+  // An altered entry is named as the entry, not again as the nodes above it.
+  exec("DELETE FROM audit_nodes WHERE idx = 7");
+  store_->query("UPDATE audit_nodes SET hash = ? WHERE level = 8 AND idx = 1").bind(original).run();
+  r = verify();
+  EXPECT_TRUE(r.ok) << problems(r);
+  exec("UPDATE audit_entries SET entry = replace(entry, 'e3', 'e9') WHERE seq = 4");
+  r = verify();
+  EXPECT_FALSE(r.ok);
+  std::string all = problems(r);
+  EXPECT_NE(all.find("entry 4:"), std::string::npos) << all;
+  EXPECT_EQ(all.find("index 0"), std::string::npos) << all;
 }
 
 TEST_F(AuditLogTest, AProofNeedsASignedHead) {

@@ -323,6 +323,40 @@ TEST(MerkleInclusion, EveryIndexVerifiesAndEveryTamperingFails) {
   }
 }
 
+// The store proves from the roots of perfect aligned subtrees (audit_nodes) instead of every leaf:
+// the same paths, asking only for subtrees inside the tree, O(log n) of them.
+TEST(MerkleInclusion, FromPerfectSubtreesEqualsFromLeaves) {
+  const Leaves all = make_leaves(1030);
+  std::vector<std::uint64_t> sizes;
+  for (std::uint64_t n = 1; n <= 70; ++n) sizes.push_back(n);
+  for (std::uint64_t n : {127, 128, 129, 255, 256, 257, 511, 512, 513, 1000, 1024, 1025, 1030}) {
+    sizes.push_back(n);
+  }
+  for (std::uint64_t n : sizes) {
+    const Leaves d = slice(all, 0, n);
+    const std::span<const Hash> span(d);
+    for (std::uint64_t i = 0; i < n; i += (n <= 300 ? 1 : 7)) {
+      SCOPED_TRACE("size " + std::to_string(n) + " index " + std::to_string(i));
+      std::size_t calls = 0;
+      const auto proof = audit::inclusion_proof(n, i, [&](unsigned level, std::uint64_t index) {
+        ++calls;
+        const std::uint64_t first = index << level;
+        const std::uint64_t count = std::uint64_t{1} << level;
+        EXPECT_LE(first + count, n) << "level " << level << " index " << index;
+        if (first + count > n) return Hash{};
+        return audit::root(span.subspan(first, count));
+      });
+      ASSERT_EQ(proof, audit::inclusion_proof(d, i));
+      if (n <= 70) {
+        ASSERT_EQ(proof, naive_path(i, d));
+      }
+      EXPECT_LE(calls, 2u * static_cast<std::size_t>(std::bit_width(n)));
+    }
+  }
+  EXPECT_THROW(audit::inclusion_proof(5, 5, [](unsigned, std::uint64_t) { return Hash{}; }),
+               std::out_of_range);
+}
+
 TEST(MerkleInclusion, SizeChangeWithTheSamePathShapeIsExpected) {
   // Documents the property the header describes rather than leaving it to be rediscovered: leaf 0
   // of 5 climbs three left steps, as leaf 0 of 8 does.
@@ -450,6 +484,39 @@ TEST(MerkleFrontier, RootEqualsFullRecomputationAtEverySize) {
         audit::MerkleFrontier::restore(frontier.size(), frontier.subtree_roots());
     ASSERT_TRUE(from_columns.has_value());
     EXPECT_EQ(from_columns->root(), frontier.root());
+  }
+}
+
+TEST(MerkleFrontier, AppendReportsEveryCompletedAlignedSubtreeOnce) {
+  const Leaves d = make_leaves(1000);
+  const std::span<const Hash> span(d);
+  for (unsigned min_level : {0U, 3U, 8U}) {
+    SCOPED_TRACE("min_level " + std::to_string(min_level));
+    audit::MerkleFrontier plain;
+    audit::MerkleFrontier frontier;
+    std::vector<audit::PerfectSubtree> completed;
+    for (std::uint64_t i = 0; i < d.size(); ++i) {
+      const std::size_t before = completed.size();
+      frontier.append(d[i], min_level, completed);
+      plain.append(d[i]);
+      ASSERT_EQ(frontier, plain);
+      // Completed by leaf i: the subtrees ending at i, smallest first.
+      for (std::size_t k = before; k < completed.size(); ++k) {
+        const auto& node = completed[k];
+        ASSERT_GE(node.level, min_level);
+        ASSERT_EQ((node.index + 1) << node.level, i + 1);
+        if (k > before) {
+          ASSERT_EQ(node.level, completed[k - 1].level + 1);
+        }
+        ASSERT_EQ(node.hash, audit::root(span.subspan(node.index << node.level,
+                                                      std::uint64_t{1} << node.level)));
+      }
+    }
+    std::size_t expected = 0;
+    for (unsigned level = min_level; (std::uint64_t{1} << level) <= d.size(); ++level) {
+      expected += d.size() >> level;
+    }
+    EXPECT_EQ(completed.size(), expected);
   }
 }
 

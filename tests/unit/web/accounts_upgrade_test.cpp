@@ -119,7 +119,7 @@ class AccountsUpgrade : public ::testing::Test {
 
 TEST_F(AccountsUpgrade, AVersion6StoreKeepsItsAccountSessionAndTokenAndTakesSectionChiefs) {
   ASSERT_NO_FATAL_FAILURE(open());
-  EXPECT_EQ(store_->schema_version(), 7);
+  EXPECT_EQ(store_->schema_version(), store::Store::known_schema_version());
   EXPECT_EQ(count("accounts"), 1);
   EXPECT_EQ(count("web_sessions"), 1);
   EXPECT_EQ(count("api_tokens"), 1);
@@ -177,7 +177,7 @@ TEST_F(AccountsUpgrade, ReopeningAfterTheUpgradeChangesNothing) {
   log_.reset();
   store_.reset();
   ASSERT_NO_FATAL_FAILURE(open());
-  EXPECT_EQ(store_->schema_version(), 7);
+  EXPECT_EQ(store_->schema_version(), store::Store::known_schema_version());
   EXPECT_EQ(count("accounts"), 1);
   EXPECT_TRUE(accounts_->api_token(kToken));
 }
