@@ -27,8 +27,7 @@ const Layout& layout();
 // FULL) unless `store_xml` (a complete <store> element) is given. Returns the config file.
 std::filesystem::path write_instance_config(const std::filesystem::path& work,
                                             const std::vector<std::string>& systems,
-                                            int batch_size = 500,
-                                            const std::string& http_xml = "",
+                                            int batch_size = 500, const std::string& http_xml = "",
                                             const std::string& store_xml = "",
                                             const std::string& name = "bench");
 // Loads it as the programs do (and prepares the data directory).

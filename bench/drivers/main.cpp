@@ -25,16 +25,22 @@ fs::path write_instance_config(const fs::path& work, const std::vector<std::stri
                                int batch_size, const std::string& http_xml,
                                const std::string& store_xml, const std::string& name) {
   fs::create_directories(work / "data");
-  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<tsunagu>\n"
-                    "  <instance><name>" + name + "</name></instance>\n"
-                    "  <data-dir>data</data-dir>\n"
-                    "  <plugins><directory>" + layout().plugin_dir.string() + "</directory></plugins>\n"
-                    "  <mappings><directory>" + layout().mapping_dir().string() + "</directory></mappings>\n" +
-                    (store_xml.empty() ? "  <store><backend>sqlite</backend><sqlite><file>store.db</file>"
-                                         "<synchronous>full</synchronous></sqlite></store>\n"
-                                       : "  " + store_xml + "\n") +
-                    "  <spool><poll-interval-ms>50</poll-interval-ms><batch-size>" +
-                    std::to_string(batch_size) + "</batch-size></spool>\n  <systems>\n";
+  std::string xml =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<tsunagu>\n"
+      "  <instance><name>" +
+      name +
+      "</name></instance>\n"
+      "  <data-dir>data</data-dir>\n"
+      "  <plugins><directory>" +
+      layout().plugin_dir.string() +
+      "</directory></plugins>\n"
+      "  <mappings><directory>" +
+      layout().mapping_dir().string() + "</directory></mappings>\n" +
+      (store_xml.empty() ? "  <store><backend>sqlite</backend><sqlite><file>store.db</file>"
+                           "<synchronous>full</synchronous></sqlite></store>\n"
+                         : "  " + store_xml + "\n") +
+      "  <spool><poll-interval-ms>50</poll-interval-ms><batch-size>" + std::to_string(batch_size) +
+      "</batch-size></spool>\n  <systems>\n";
   for (const auto& s : systems) {
     xml += "    <" + s + "><adapter>" + s + "</adapter><mapping>" + s + ".xml</mapping></" + s + ">\n";
   }
@@ -70,9 +76,9 @@ int main(int argc, char** argv) {
   using namespace tsunagu::bench;
   tsunagu::runtime::ProcessSetup process(argv[0]);
   const std::map<std::string, int (*)(const Args&)> commands{
-      {"ceiling", ceiling_main}, {"spool", spool_main},       {"hc", hc_main},
+      {"ceiling", ceiling_main},     {"spool", spool_main}, {"hc", hc_main},
       {"hc-decode", hc_decode_main}, {"audit", audit_main}, {"identity", identity_main},
-      {"https", https_main},     {"pg", pg_main},         {"report", report_main}};
+      {"https", https_main},         {"pg", pg_main},       {"report", report_main}};
   if (argc < 2 || !commands.count(argv[1])) {
     std::cerr << "usage: tsunagu-bench <command> [args], command one of:";
     for (const auto& entry : commands) std::cerr << " " << entry.first;

@@ -74,7 +74,9 @@ void drop_database(const std::string& conninfo, const std::string& name) {
 }
 
 // libpq takes the last value of a repeated keyword: the base conninfo with other settings.
-std::string with(const std::string& conninfo, const std::string& more) { return conninfo + " " + more; }
+std::string with(const std::string& conninfo, const std::string& more) {
+  return conninfo + " " + more;
+}
 
 // The value of `key` in a "key=value key=value" conninfo ("" if absent or quoted).
 std::string conninfo_value(const std::string& conninfo, const std::string& key) {
@@ -95,10 +97,13 @@ std::vector<fs::path> split_csv(const fs::path& input, const fs::path& dir, cons
   std::vector<std::size_t> ends;  // one past each record's line break, header first
   bool quoted = false;
   for (std::size_t i = 0; i < all.size(); ++i) {
-    if (all[i] == '"') quoted = !quoted;
-    else if (all[i] == '\n' && !quoted) ends.push_back(i + 1);
+    if (all[i] == '"')
+      quoted = !quoted;
+    else if (all[i] == '\n' && !quoted)
+      ends.push_back(i + 1);
   }
-  if (ends.empty() || quoted) throw std::runtime_error(input.string() + ": not a CSV with a header line");
+  if (ends.empty() || quoted)
+    throw std::runtime_error(input.string() + ": not a CSV with a header line");
   if (ends.back() != all.size()) ends.push_back(all.size());  // a last record without a line break
   const std::string header = all.substr(0, ends.front());
   records = ends.size() - 1;
@@ -163,7 +168,8 @@ double server_cpu_s(const std::string& conninfo, pid_t except) {
     char* end = nullptr;
     const long pid = std::strtol(name.c_str(), &end, 10);
     if (*end != '\0' || pid <= 0 || pid == except) continue;
-    if (parent_of(static_cast<pid_t>(pid)) == postmaster) total += process_cpu_s(static_cast<pid_t>(pid));
+    if (parent_of(static_cast<pid_t>(pid)) == postmaster)
+      total += process_cpu_s(static_cast<pid_t>(pid));
   }
   return total;
 }
@@ -218,8 +224,10 @@ class LockSampler {
   }
   void run() {
     const std::string sql =
-        "SELECT a.application_name, l.granted FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'advisory' AND l.objid = " + std::string(kWriterLockObjid) +
+        "SELECT a.application_name, l.granted FROM pg_locks l JOIN pg_stat_activity a ON a.pid = "
+        "l.pid "
+        "WHERE l.locktype = 'advisory' AND l.objid = " +
+        std::string(kWriterLockObjid) +
         " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
     auto next = std::chrono::steady_clock::now();
     while (!stop_) {
@@ -233,7 +241,10 @@ class LockSampler {
           const std::string app = PQgetvalue(r.get(), i, 0);
           const bool granted = std::string(PQgetvalue(r.get(), i, 1)) == "t";
           (granted ? held_now : waited_now)[app] = true;
-          if (granted) any_held = true; else ++waiters;
+          if (granted)
+            any_held = true;
+          else
+            ++waiters;
         }
         for (const auto& [app, yes] : held_now) ++held_[app];
         for (const auto& [app, yes] : waited_now) ++waited_[app];
@@ -293,12 +304,13 @@ Outcome run_instances(const std::string& label, std::size_t n, const std::string
       in.work = work / (label + "-" + std::to_string(i + 1));
       fs::remove_all(in.work);
       in.app = "b7-" + label + "-" + std::to_string(i + 1);
-      const std::string conninfo = with(base_conninfo, "dbname=" + db + " application_name=" + in.app);
-      in.config = write_instance_config(
-          in.work, {system}, batch, "",
-          "<store><backend>postgresql</backend><postgresql><conninfo>" + conninfo +
-              "</conninfo></postgresql></store>",
-          in.app);
+      const std::string conninfo =
+          with(base_conninfo, "dbname=" + db + " application_name=" + in.app);
+      in.config =
+          write_instance_config(in.work, {system}, batch, "",
+                                "<store><backend>postgresql</backend><postgresql><conninfo>" +
+                                    conninfo + "</conninfo></postgresql></store>",
+                                in.app);
       in.log = in.work / "daemon.log";
       in.spool = in.work / "data" / "spool" / system;
       if (i > 0) {
@@ -313,8 +325,8 @@ Outcome run_instances(const std::string& label, std::size_t n, const std::string
         fs::permissions(in.work / "data" / "keys", fs::perms::owner_all, fs::perm_options::replace);
       }
       in.started = std::chrono::steady_clock::now();
-      in.pid = spawn({(layout().bin_dir / "tsunagud").string(), "--config", in.config.string()}, in.log,
-                     in.log);
+      in.pid = spawn({(layout().bin_dir / "tsunagud").string(), "--config", in.config.string()},
+                     in.log, in.log);
       // One at a time: the first applies the migrations and makes the keys the others copy.
       if (!wait_for([&] { return read_file(in.log).find("tsunagud ready") != std::string::npos; },
                     120s)) {
@@ -346,12 +358,14 @@ Outcome run_instances(const std::string& label, std::size_t n, const std::string
     const auto [busy_before, total_before] = machine_jiffies();
     const auto dropped = std::chrono::steady_clock::now();
     for (const auto& [hidden, visible] : drops) fs::rename(hidden, visible);
-    const bool finished = wait_for([&] {
-      for (std::size_t p = 0; p < parts.size(); ++p) {
-        if (!fs::exists(done_names[p]) && !fs::exists(failed_names[p])) return false;
-      }
-      return true;
-    }, timeout);
+    const bool finished = wait_for(
+        [&] {
+          for (std::size_t p = 0; p < parts.size(); ++p) {
+            if (!fs::exists(done_names[p]) && !fs::exists(failed_names[p])) return false;
+          }
+          return true;
+        },
+        timeout);
     o.seconds = seconds_since(dropped);
     const auto [busy_after, total_after] = machine_jiffies();
     const double server_after = server_cpu_s(base_conninfo, sampler.backend());
@@ -362,10 +376,12 @@ Outcome run_instances(const std::string& label, std::size_t n, const std::string
     sampler.stop();
     if (!finished) throw std::runtime_error(label + ": the parts did not reach done/ in time");
     for (std::size_t p = 0; p < parts.size(); ++p) {
-      if (!fs::exists(done_names[p])) throw std::runtime_error(label + ": " + failed_names[p].string());
+      if (!fs::exists(done_names[p]))
+        throw std::runtime_error(label + ": " + failed_names[p].string());
     }
     if (server_before >= 0 && server_after >= 0) o.server_cpu_s = server_after - server_before;
-    o.machine_busy = total_after > total_before ? (busy_after - busy_before) / (total_after - total_before) : 0;
+    o.machine_busy =
+        total_after > total_before ? (busy_after - busy_before) / (total_after - total_before) : 0;
     o.samples = sampler.samples();
     o.free_samples = sampler.free_samples();
     o.all_waiting = sampler.all_waiting();
@@ -385,14 +401,17 @@ Outcome run_instances(const std::string& label, std::size_t n, const std::string
 
   // What the database holds: every part an input, done, with its records stored.
   {
-    auto store = store::Store::open_postgres(with(base_conninfo, "dbname=" + db + " application_name=b7-check"));
+    auto store = store::Store::open_postgres(
+        with(base_conninfo, "dbname=" + db + " application_name=b7-check"));
     const auto inputs = store->inputs(parts.size() + 10);
     if (inputs.size() != parts.size()) {
-      throw std::runtime_error(label + ": " + std::to_string(inputs.size()) + " inputs recorded, expected " +
-                               std::to_string(parts.size()));
+      throw std::runtime_error(label + ": " + std::to_string(inputs.size()) +
+                               " inputs recorded, expected " + std::to_string(parts.size()));
     }
     for (const auto& in : inputs) {
-      if (in.status != "done") throw std::runtime_error(label + ": input " + in.origin + " ended " + in.status + ": " + in.message);
+      if (in.status != "done")
+        throw std::runtime_error(label + ": input " + in.origin + " ended " + in.status + ": " +
+                                 in.message);
       o.rows += static_cast<double>(in.records);
       o.events += static_cast<double>(in.events);
       o.quarantined += static_cast<double>(in.quarantined);
@@ -408,13 +427,17 @@ void report(const std::string& id, const std::string& label, const Outcome& o) {
   std::cerr << "B7 " << label << ": " << o.rows << " records (" << o.events << " stored, "
             << o.quarantined << " quarantined) in " << o.seconds << " s = " << o.rows / o.seconds
             << " rows/s; CPU over the interval: daemons " << daemons << " s";
-  for (std::size_t i = 0; i < o.daemon_cpu_s.size(); ++i) std::cerr << (i ? " + " : " (") << o.daemon_cpu_s[i];
+  for (std::size_t i = 0; i < o.daemon_cpu_s.size(); ++i)
+    std::cerr << (i ? " + " : " (") << o.daemon_cpu_s[i];
   std::cerr << "), PostgreSQL server " << o.server_cpu_s << " s, the sampler " << o.sampler_cpu_s
-            << " s, machine " << o.machine_busy * 100
-            << "% busy; writer lock over " << o.samples << " samples: free "
-            << 100.0 * static_cast<double>(o.free_samples) / static_cast<double>(std::max<std::size_t>(o.samples, 1)) << "%";
+            << " s, machine " << o.machine_busy * 100 << "% busy; writer lock over " << o.samples
+            << " samples: free "
+            << 100.0 * static_cast<double>(o.free_samples) /
+                   static_cast<double>(std::max<std::size_t>(o.samples, 1))
+            << "%";
   for (std::size_t i = 0; i < o.held.size(); ++i) {
-    std::cerr << ", instance " << i + 1 << " holds " << o.held[i] * 100 << "% waits " << o.waited[i] * 100 << "%";
+    std::cerr << ", instance " << i + 1 << " holds " << o.held[i] * 100 << "% waits "
+              << o.waited[i] * 100 << "%";
   }
   std::cerr << "\n";
   result(id, k + "instances", static_cast<double>(o.held.size()));
@@ -441,7 +464,8 @@ void report(const std::string& id, const std::string& label, const Outcome& o) {
   // Mean over the instances: of its wall time, how much each spent holding / waiting for the lock.
   result(id, k + "lock_held_pct_mean", 100 * held / static_cast<double>(o.held.size()));
   result(id, k + "lock_wait_pct_mean", 100 * waited / static_cast<double>(o.held.size()));
-  if (o.held.size() > 1) result(id, k + "both_waiting_pct", 100.0 * static_cast<double>(o.all_waiting) / s);
+  if (o.held.size() > 1)
+    result(id, k + "both_waiting_pct", 100.0 * static_cast<double>(o.all_waiting) / s);
 }
 
 }  // namespace
@@ -451,7 +475,8 @@ void report(const std::string& id, const std::string& label, const Outcome& o) {
 // The conninfo reaches the maintenance database as a role that may create databases (the
 // throwaway server of scripts/pg.sh): the driver makes and drops its two databases itself.
 int pg_main(const Args& args) {
-  if (args.size() < 2) throw std::invalid_argument("usage: pg <csv> <work dir> --conninfo C [--id B7] [--batch 500]");
+  if (args.size() < 2)
+    throw std::invalid_argument("usage: pg <csv> <work dir> --conninfo C [--id B7] [--batch 500]");
   const fs::path input = fs::absolute(args[0]);
   const fs::path work = fs::absolute(args[1]);
   const std::string conninfo = option(args, "--conninfo", "");
@@ -462,17 +487,20 @@ int pg_main(const Args& args) {
 
   fs::remove_all(work);
   std::size_t records = 0;
-  const std::vector<fs::path> parts = split_csv(input, work / "parts", input.stem().string(), 2, records);
+  const std::vector<fs::path> parts =
+      split_csv(input, work / "parts", input.stem().string(), 2, records);
   std::cerr << "B7: " << input.filename().string() << " cut into " << parts.size() << " parts of "
             << records / parts.size() << " records\n";
 
-  const Outcome one = run_instances("one", 1, conninfo, "tsunagu_b7_one", parts, work, batch, timeout);
+  const Outcome one =
+      run_instances("one", 1, conninfo, "tsunagu_b7_one", parts, work, batch, timeout);
   report(id, "one", one);
-  const Outcome two = run_instances("two", 2, conninfo, "tsunagu_b7_two", parts, work, batch, timeout);
+  const Outcome two =
+      run_instances("two", 2, conninfo, "tsunagu_b7_two", parts, work, batch, timeout);
   report(id, "two", two);
   if (one.rows != static_cast<double>(records) || two.rows != static_cast<double>(records)) {
-    throw std::runtime_error("the runs stored " + std::to_string(one.rows) + " and " + std::to_string(two.rows) +
-                             " records of " + std::to_string(records));
+    throw std::runtime_error("the runs stored " + std::to_string(one.rows) + " and " +
+                             std::to_string(two.rows) + " records of " + std::to_string(records));
   }
   result(id, "rows", one.rows);
   result(id, "batch", batch);

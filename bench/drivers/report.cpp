@@ -192,20 +192,22 @@ std::vector<Row> rows(const Figures& f) {
     out.push_back({"B6", "identity linking", "≥ 50,000 events/s", not_run, "", "no"});
   }
   // B7
-  if (auto one = f.num("B7.one_rows_per_s"), two = f.num("B7.two_rows_per_s"), ratio = f.num("B7.ratio");
+  if (auto one = f.num("B7.one_rows_per_s"), two = f.num("B7.two_rows_per_s"),
+      ratio = f.num("B7.ratio");
       one && two && ratio) {
     const auto pct = [&f](const std::string& key) { return fmt(f.num(key).value_or(0), 0) + "%"; };
-    out.push_back({"B7",
-                   "PostgreSQL 15 store (throwaway local server, fsync on), public_assistance CSV, " +
-                       fmt(*f.num("B7.rows")) +
-                       " rows cut in two halves, spool → stored events: one `tsunagud` with both "
-                       "halves vs two `tsunagud` sharing another fresh database, one half each "
-                       "(B1's configuration: batches of " + fmt(f.num("B7.batch").value_or(500)) +
-                       ", no <routing>)",
-                   "two ≥ 1.6 × one",
-                   "one " + fmt(*one) + " rows/s (" + fmt(*f.num("B7.one_seconds"), 1) + " s); two " +
-                       fmt(*two) + " rows/s (" + fmt(*f.num("B7.two_seconds"), 1) + " s)",
-                   fmt(*ratio, 2) + " × one", met(*ratio >= 1.6)});
+    out.push_back(
+        {"B7",
+         "PostgreSQL 15 store (throwaway local server, fsync on), public_assistance CSV, " +
+             fmt(*f.num("B7.rows")) +
+             " rows cut in two halves, spool → stored events: one `tsunagud` with both "
+             "halves vs two `tsunagud` sharing another fresh database, one half each "
+             "(B1's configuration: batches of " +
+             fmt(f.num("B7.batch").value_or(500)) + ", no <routing>)",
+         "two ≥ 1.6 × one",
+         "one " + fmt(*one) + " rows/s (" + fmt(*f.num("B7.one_seconds"), 1) + " s); two " +
+             fmt(*two) + " rows/s (" + fmt(*f.num("B7.two_seconds"), 1) + " s)",
+         fmt(*ratio, 2) + " × one", met(*ratio >= 1.6)});
     out.push_back({"B7",
                    "… where the time goes: the writer lock (advisory, one writing transaction at a "
                    "time) sampled in `pg_locks` every 10 ms; CPU over the measured interval "
@@ -219,7 +221,8 @@ std::vector<Row> rows(const Figures& f) {
                        fmt(f.num("B7.two_daemon_cpu_s").value_or(0), 1) + " s, server " +
                        fmt(f.num("B7.one_server_cpu_s").value_or(0), 1) + " → " +
                        fmt(f.num("B7.two_server_cpu_s").value_or(0), 1) + " s, machine " +
-                       pct("B7.one_machine_busy_pct") + " → " + pct("B7.two_machine_busy_pct") + " busy",
+                       pct("B7.one_machine_busy_pct") + " → " + pct("B7.two_machine_busy_pct") +
+                       " busy",
                    "", "n/a"});
   } else {
     out.push_back({"B7", "PostgreSQL, one vs two instances", "two ≥ 1.6 × one",

@@ -241,7 +241,8 @@ int restore(const runtime::CommonOptions& options, const Args& args) {
   }
 
   if (config.store_backend == "postgresql") {
-    std::cerr << "restore: the store is on PostgreSQL; restore it with pg_restore (docs/postgresql.md)\n";
+    std::cerr
+        << "restore: the store is on PostgreSQL; restore it with pg_restore (docs/postgresql.md)\n";
     return kExitFailure;
   }
   const fs::path target = config.sqlite.file;

@@ -43,7 +43,7 @@ inline std::string pad(const std::string& bytes, std::size_t width) {
 }
 
 inline const char* const kWards[] = {"01101", "01102", "01103", "01104", "01105",
-                        "01106", "01107", "01108", "01109", "01110"};
+                                     "01106", "01107", "01108", "01109", "01110"};
 
 // Child i: 宛名番号, a birth date of its own, a ward.
 struct Child {
@@ -77,9 +77,9 @@ inline Child child(int i) {
 }
 
 struct Batch {
-  Files phase1;  // public assistance
-  Files phase2;  // the other three systems
-  std::map<std::string, std::string> bytes;                 // by file name
+  Files phase1;                              // public assistance
+  Files phase2;                              // the other three systems
+  std::map<std::string, std::string> bytes;  // by file name
 };
 
 // The batch: public assistance first (it makes the children's welfare facts), then the health
@@ -356,10 +356,10 @@ inline void run(Instance& in, const Batch& b, int kills, unsigned seed) {
 //     exactly the webhook deliveries' keys (`received_keys`).
 inline void expect_same_end_state(tsunagu::store::Store& got, tsunagu::store::Store& reference,
                                   const fs::path& outgoing,
-                                  const std::set<std::string>& received_keys,
-                                  int min_inputs = 9) {
+                                  const std::set<std::string>& received_keys, int min_inputs = 9) {
   {
-    auto q = got.query("SELECT origin, status, records, events, duplicates, quarantined FROM inputs");
+    auto q =
+        got.query("SELECT origin, status, records, events, duplicates, quarantined FROM inputs");
     int inputs = 0;
     while (q.next()) {
       ++inputs;
@@ -383,8 +383,9 @@ inline void expect_same_end_state(tsunagu::store::Store& got, tsunagu::store::St
 
   // Every notice delivered once per channel.
   EXPECT_EQ(scalar(got, "SELECT COUNT(*) FROM outbox WHERE status <> 'delivered'"), 0);
-  EXPECT_EQ(scalar(got, "SELECT COUNT(*) FROM outbox o LEFT JOIN notices n ON n.id = "
-                        "o.notice_id WHERE n.id IS NULL"),
+  EXPECT_EQ(scalar(got,
+                   "SELECT COUNT(*) FROM outbox o LEFT JOIN notices n ON n.id = "
+                   "o.notice_id WHERE n.id IS NULL"),
             0);
   const std::int64_t files = scalar(got, "SELECT COUNT(*) FROM outbox WHERE channel = 'files'");
   const std::int64_t hooks = scalar(got, "SELECT COUNT(*) FROM outbox WHERE channel = 'hook'");

@@ -167,14 +167,14 @@ TEST(MultiInstance, ThreeOnOnePostgresOneKilledNothingLostRoutedTwiceOrDelivered
   const std::string events_of_last =
       "SELECT COUNT(*) FROM events e JOIN inputs i ON i.id = e.input_id WHERE i.origin = '" +
       last.second + "'";
-  ASSERT_TRUE(wait_closely([&] { return scalar(*db, events_of_last) > 0; },
-                           std::chrono::minutes(2)))
+  ASSERT_TRUE(
+      wait_closely([&] { return scalar(*db, events_of_last) > 0; }, std::chrono::minutes(2)))
       << "the instance to be killed never stored an event of " << last.second;
   daemons[kVictim]->kill9();
   const std::int64_t stored_before_kill = scalar(*db, events_of_last);
   const bool last_done_before_kill = victim.file_done(last.first, last.second);
-  std::cerr << "killed instance " << kVictim + 1 << " with " << stored_before_kill
-            << " events of " << last.second << " stored\n";
+  std::cerr << "killed instance " << kVictim + 1 << " with " << stored_before_kill << " events of "
+            << last.second << " stored\n";
   EXPECT_FALSE(last_done_before_kill)
       << "the killed instance had finished " << last.second << " already (too fast to catch)";
 

@@ -19,8 +19,8 @@
 #include "routing/notice_store.hpp"
 #include "routing/router.hpp"
 #include "store/prepared.hpp"
-#include "support/test_store.hpp"
 #include "support/daemon.hpp"
+#include "support/test_store.hpp"
 
 namespace {
 
@@ -121,7 +121,8 @@ class Scenario2019 : public ::testing::Test {
                                 "</roster><holidays>" + (shipped / "holidays.xml").string() +
                                 "</holidays><routes>" + (shipped / "routes.xml").string() +
                                 "</routes><tick-interval-ms>0</tick-interval-ms></routing>";
-    // On PostgreSQL (pg.Scenario2019) the file names the database, so the CLI runs below use it too.
+    // On PostgreSQL (pg.Scenario2019) the file names the database, so the CLI runs below use it
+    // too.
     std::string store;
     if (tsunagu_test::store_on_postgres()) {
       store = "<store><backend>postgresql</backend><postgresql><conninfo>" +

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
-#include <span>
 #include <memory>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 
@@ -356,8 +356,9 @@ namespace {
 std::vector<Hash> recorded_leaves(store::Store& store, std::uint64_t lo, std::uint64_t hi) {
   std::vector<Hash> out;
   out.reserve(hi - lo);
-  auto q = store.query("SELECT seq, leaf_hash FROM audit_entries WHERE seq > ? AND seq <= ? "
-                       "ORDER BY seq");
+  auto q = store.query(
+      "SELECT seq, leaf_hash FROM audit_entries WHERE seq > ? AND seq <= ? "
+      "ORDER BY seq");
   q.bind(static_cast<std::int64_t>(lo)).bind(static_cast<std::int64_t>(hi));
   while (q.next()) {
     const auto expected = static_cast<std::int64_t>(lo + out.size() + 1);
@@ -554,7 +555,8 @@ InclusionProof InclusionProof::from_json(const std::string& json) {
 
 namespace {
 
-InclusionProof prove_entry(AuditLog& log, std::int64_t seq, const TreeHead& head, std::string entry) {
+InclusionProof prove_entry(AuditLog& log, std::int64_t seq, const TreeHead& head,
+                           std::string entry) {
   InclusionProof p;
   p.seq = seq;
   p.head = head;
@@ -588,7 +590,8 @@ InclusionProof prove(AuditLog& log, std::int64_t seq, const TreeHead& head) {
   const auto entry = log.entry(seq);
   if (!entry) throw std::runtime_error("there is no audit entry " + std::to_string(seq));
   if (head.tree_size < static_cast<std::uint64_t>(seq)) {
-    throw std::runtime_error("entry " + std::to_string(seq) + " is not covered by the tree head of size " +
+    throw std::runtime_error("entry " + std::to_string(seq) +
+                             " is not covered by the tree head of size " +
                              std::to_string(head.tree_size));
   }
   return prove_entry(log, seq, head, entry->entry);
@@ -802,7 +805,8 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
       }
       completed.clear();
       all.append(leaf, kNodeLevel, completed);
-      for (const PerfectSubtree& node : completed) nodes.emplace(std::pair{node.level, node.index}, node.hash);
+      for (const PerfectSubtree& node : completed)
+        nodes.emplace(std::pair{node.level, node.index}, node.hash);
       if (const auto it = roots.find(all.size()); it != roots.end()) it->second = all.root();
     }
   }
@@ -872,7 +876,8 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
     while (q.next()) {
       const std::int64_t level = q.integer(0);
       const std::int64_t index = q.integer(1);
-      std::string name = "Merkle node level " + std::to_string(level) + " index " + std::to_string(index);
+      std::string name =
+          "Merkle node level " + std::to_string(level) + " index " + std::to_string(index);
       if (level >= 0 && level < 63 && index >= 0 && index < (std::int64_t{1} << (62 - level))) {
         name += " (entries " + std::to_string((index << level) + 1) + "–" +
                 std::to_string((index + 1) << level) + ")";
@@ -889,8 +894,9 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
       if (altered != named.end() && *altered < first + (std::int64_t{1} << level)) {
         continue;  // an entry under it is named above
       }
-      fail(name + ": its stored hash differs from the root recomputed from those entries; the "
-                  "node (or those entries and their hashes) were altered after it was stored");
+      fail(name +
+           ": its stored hash differs from the root recomputed from those entries; the "
+           "node (or those entries and their hashes) were altered after it was stored");
     }
     if (matched < nodes.size()) {
       r.notes.push_back(std::to_string(nodes.size() - matched) + " of the log's " +

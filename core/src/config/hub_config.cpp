@@ -23,8 +23,9 @@ using Poco::Util::AbstractConfiguration;
 // child name (the free-form <settings> of a plugin, the systems by name).
 const std::map<std::string, std::set<std::string>>& allowed_children() {
   static const std::map<std::string, std::set<std::string>> table{
-      {"", {"instance", "data-dir", "plugins", "mappings", "store", "spool", "systems", "audit",
-            "retention", "logging", "http", "routing", "delivery"}},
+      {"",
+       {"instance", "data-dir", "plugins", "mappings", "store", "spool", "systems", "audit",
+        "retention", "logging", "http", "routing", "delivery"}},
       {"delivery",
        {"workers", "max-attempts", "backoff-initial-ms", "backoff-max-ms", "lease-ms",
         "poll-interval-ms", "channels"}},
@@ -47,9 +48,9 @@ const std::map<std::string, std::set<std::string>>& allowed_children() {
       {"systems.*.settings", {"*"}},
       {"logging", {"level", "format", "module"}},
       {"logging.module", {"name", "level"}},
-      {"http", {"enabled", "bind", "port", "threads", "max-queued", "timeout-ms",
-                "keep-alive-timeout-ms", "shutdown-grace-ms", "max-body-bytes", "tls", "clients",
-                "sessions"}},
+      {"http",
+       {"enabled", "bind", "port", "threads", "max-queued", "timeout-ms", "keep-alive-timeout-ms",
+        "shutdown-grace-ms", "max-body-bytes", "tls", "clients", "sessions"}},
       {"http.sessions", {"idle-minutes", "absolute-minutes"}},
       {"http.tls", {"certificate", "private-key", "ca"}},
       {"http.clients", {"*"}},

@@ -36,7 +36,9 @@ std::string postgres_placeholders(std::string_view sql, int* count) {
 
 namespace {
 
-bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+bool word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+}
 
 // Replaces whole-word, case-sensitive occurrences of `from` outside quoted text.
 std::string replace_word(std::string_view sql, std::string_view from, std::string_view to) {

@@ -335,7 +335,8 @@ const std::vector<Migration>& migrations() {
                   'auditor', 'admin')))",
        }},
       {8,
-       "exchange log: stored roots of large aligned Merkle subtrees, so a proof reads O(log n) rows",
+       "exchange log: stored roots of large aligned Merkle subtrees, so a proof reads O(log n) "
+       "rows",
        {
            // The root (MTH, hex) of leaves [idx·2^level, (idx+1)·2^level), for every complete
            // aligned subtree of level 8 and above (audit/audit_log.cpp kNodeLevel): about one row

@@ -61,8 +61,7 @@ void PostgresPrepared::prepare() {
   // On first use, when the parameters' C++ types are known: an integer is a bigint (as SQLite's
   // integers are 64-bit; PostgreSQL would type `? > 0` as a 32-bit integer), a blob is bytea, and
   // text is left for PostgreSQL to infer from where it stands.
-  PGresult* result =
-      PQprepare(conn_, name_.c_str(), translated_.c_str(), params_, types_.data());
+  PGresult* result = PQprepare(conn_, name_.c_str(), translated_.c_str(), params_, types_.data());
   if (PQresultStatus(result) != PGRES_COMMAND_OK) {
     std::string message = failure_of(conn_, result);
     PQclear(result);
@@ -102,7 +101,9 @@ void PostgresPrepared::bind_blob(int index, std::string_view bytes) {
   set(index, std::string(bytes), bytes.empty(), 1, kByteaOid);
 }
 
-void PostgresPrepared::bind_null(int index) { set(index, {}, true, 0, 0); }
+void PostgresPrepared::bind_null(int index) {
+  set(index, {}, true, 0, 0);
+}
 
 bool PostgresPrepared::step() {
   if (result_ == nullptr) {

@@ -39,7 +39,9 @@ Query& Query::bind_null() {
   return *this;
 }
 
-bool Query::next() { return p_.step(); }
+bool Query::next() {
+  return p_.step();
+}
 
 std::int64_t Query::run() {
   while (p_.step()) {
@@ -56,7 +58,9 @@ SqlitePrepared::SqlitePrepared(sqlite3* db, std::string sql) : Prepared(std::mov
   }
 }
 
-SqlitePrepared::~SqlitePrepared() { sqlite3_finalize(stmt_); }
+SqlitePrepared::~SqlitePrepared() {
+  sqlite3_finalize(stmt_);
+}
 
 void SqlitePrepared::fail() const {
   throw StoreError(std::string(sqlite3_errmsg(db_)) + " (in '" + sql() + "')");
@@ -100,7 +104,9 @@ bool SqlitePrepared::step() {
   fail();
 }
 
-std::int64_t SqlitePrepared::changes() const { return sqlite3_changes64(db_); }
+std::int64_t SqlitePrepared::changes() const {
+  return sqlite3_changes64(db_);
+}
 
 bool SqlitePrepared::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;

@@ -46,8 +46,8 @@ class Prepared {
   virtual void bind_integer(int index, std::int64_t value) = 0;
   virtual void bind_blob(int index, std::string_view bytes) = 0;  // empty: NULL
   virtual void bind_null(int index) = 0;
-  virtual bool step() = 0;                     // true: a row is there to read
-  virtual std::int64_t changes() const = 0;    // rows the finished statement changed
+  virtual bool step() = 0;                   // true: a row is there to read
+  virtual std::int64_t changes() const = 0;  // rows the finished statement changed
   virtual bool is_null(int column) const = 0;
   virtual std::string_view text(int column) const = 0;  // valid until the next step
   virtual std::string blob(int column) const = 0;

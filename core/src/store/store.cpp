@@ -10,9 +10,9 @@
 
 #include <pthread.h>
 
+#include <libpq-fe.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <Poco/Data/PostgreSQL/Connector.h>
@@ -229,7 +229,8 @@ struct Store::Impl {
 
   void session_settings() {
     // Notices ("relation … already exists, skipping") are not errors; libpq would print them.
-    PQsetNoticeProcessor(pg, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        pg, [](void*, const char*) {}, nullptr);
     // Text in and out is UTF-8 whatever the server's default for this client; times are stored
     // as text, never converted.
     exec("SET client_encoding = 'UTF8'");
@@ -308,9 +309,13 @@ Store::~Store() = default;
 
 Session& Store::session() { return impl_->session; }
 
-Store::Backend Store::backend() const { return impl_->backend; }
+Store::Backend Store::backend() const {
+  return impl_->backend;
+}
 
-const std::string& Store::location() const { return impl_->location; }
+const std::string& Store::location() const {
+  return impl_->location;
+}
 
 std::string Store::json_text_sql(std::string_view column, std::string_view path) const {
   if (impl_->backend == Backend::sqlite) {
@@ -376,7 +381,9 @@ Store::Extension& Store::extension(std::string_view key,
   return *impl_->extensions.back().second;
 }
 
-int Store::known_schema_version() { return migrations().back().version; }
+int Store::known_schema_version() {
+  return migrations().back().version;
+}
 
 int Store::schema_version() {
   auto q = query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
@@ -1004,8 +1011,8 @@ std::vector<QuarantineEntry> Store::open_quarantine_rows(
 }
 
 std::int64_t Store::count_quarantine(const std::string& system) {
-  auto q = query(
-      "SELECT COUNT(*) FROM quarantine WHERE status = 'open' AND (? = '' OR system = ?)");
+  auto q =
+      query("SELECT COUNT(*) FROM quarantine WHERE status = 'open' AND (? = '' OR system = ?)");
   q.bind(system).bind(system);
   return q.next() ? q.integer(0) : 0;
 }

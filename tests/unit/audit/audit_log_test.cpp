@@ -45,7 +45,9 @@ class AuditLogTest : public ::testing::Test {
   void append_batch(int n) {
     store::Transaction tx(*store_);
     for (int i = 0; i < n; ++i) {
-      log_->append({audit::entry_type::kEventStored, "system:test", "",
+      log_->append({audit::entry_type::kEventStored,
+                    "system:test",
+                    "",
                     {{"event_id", "e" + std::to_string(count_)}}});
       ++count_;
     }
@@ -308,7 +310,8 @@ TEST_F(AuditLogTest, AStoreWithoutNodesBuildsThemAtTheFirstProof) {
   auto r = verify();
   EXPECT_TRUE(r.ok) << problems(r);
   ASSERT_FALSE(r.notes.empty());
-  EXPECT_NE(r.notes[0].find("4 of the log's 4 Merkle nodes are not stored yet"), std::string::npos) << r.notes[0];
+  EXPECT_NE(r.notes[0].find("4 of the log's 4 Merkle nodes are not stored yet"), std::string::npos)
+      << r.notes[0];
   const auto leaves = reference_leaves();
   ASSERT_NO_FATAL_FAILURE(expect_proof_as_reference(600, leaves, 1000));
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_nodes"), nodes);

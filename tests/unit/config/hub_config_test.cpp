@@ -98,12 +98,15 @@ TEST(HubConfig, BadValues) {
   e = load_error(replace(kMinimal, "<data-dir>", "<spool><batch-size>0</batch-size></spool><data-dir>"));
   EXPECT_NE(e.find("0 is out of range [1, 100000]"), std::string::npos) << e;
   e = load_error(replace(kMinimal, "<data-dir>", "<store><backend>oracle</backend></store><data-dir>"));
-  EXPECT_NE(e.find("<tsunagu/store/backend>: 'oracle' is not one of: postgresql, sqlite"), std::string::npos) << e;
+  EXPECT_NE(e.find("<tsunagu/store/backend>: 'oracle' is not one of: postgresql, sqlite"),
+            std::string::npos)
+      << e;
   e = load_error(replace(kMinimal, "<data-dir>",
                          "<store><backend>postgresql</backend><postgresql><conninfo>dbname=t "
                          "password=secret</conninfo></postgresql></store><data-dir>"));
   EXPECT_NE(e.find("<tsunagu/store/postgresql/conninfo>: must not hold a password"),
-            std::string::npos) << e;
+            std::string::npos)
+      << e;
   e = load_error(replace(kMinimal, "<adapter>", "<enabled>yes</enabled><adapter>"));
   EXPECT_NE(e.find("'yes' is not a boolean"), std::string::npos) << e;
   e = load_error(replace(kMinimal, "<data-dir>", "<logging><level>loud</level></logging><data-dir>"));

@@ -68,7 +68,7 @@ TEST_F(StoreTest, UsesWalJournal) {
 
 TEST_F(StoreTest, ReportsItsEngine) {
   EXPECT_EQ(open()->backend(), tsunagu_test::store_on_postgres() ? store::Store::Backend::postgresql
-                                                                  : store::Store::Backend::sqlite);
+                                                                 : store::Store::Backend::sqlite);
 }
 
 TEST_F(StoreTest, BytesRoundTripExactly) {
@@ -76,8 +76,9 @@ TEST_F(StoreTest, BytesRoundTripExactly) {
   auto s = open();
   std::string all;
   for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
-  s->query("INSERT INTO subjects (id, source, lookup, wrapped_key, created_at) VALUES ('s', 'x', "
-           "'l', ?, 't')")
+  s->query(
+       "INSERT INTO subjects (id, source, lookup, wrapped_key, created_at) VALUES ('s', 'x', "
+       "'l', ?, 't')")
       .bind_blob(all)
       .run();
   auto q = s->query("SELECT wrapped_key FROM subjects");
@@ -322,7 +323,8 @@ TEST_F(StoreTest, ASubjectCreatedInARolledBackTransactionIsForgotten) {
   auto q = s->query("SELECT COUNT(*) FROM subjects WHERE id = ?");
   q.bind(second);
   ASSERT_TRUE(q.next());
-  EXPECT_EQ(q.integer(0), 1) << "the event's subject must exist, not a cached one that was rolled back";
+  EXPECT_EQ(q.integer(0), 1)
+      << "the event's subject must exist, not a cached one that was rolled back";
   EXPECT_TRUE(s->event(e.id)->readable);
 }
 

@@ -91,7 +91,9 @@ class WebAppTest : public ::testing::Test {
     app_->install(router_);
   }
 
-  std::unique_ptr<store::Store> open() { return tsunagu_test::open_test_store(dir_ / "store.db", {}); }
+  std::unique_ptr<store::Store> open() {
+    return tsunagu_test::open_test_store(dir_ / "store.db", {});
+  }
 
   http::Response call(const Call& c) {
     http::Request r;
