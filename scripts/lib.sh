@@ -63,6 +63,10 @@ configure_and_build() {
   shift
   export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
   export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+  # Paths relative to the checkout, so that a clone in another folder (CI's, a worktree) hits the
+  # objects an earlier build of the same sources left in the cache.
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$TSUNAGU_ROOT}"
+  export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
   log "configuring $dir"
   cmake -S "$TSUNAGU_ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
     -DCMAKE_C_COMPILER_LAUNCHER=ccache "$@" >/dev/null
