@@ -42,9 +42,16 @@ fs::path write_instance_config(const fs::path& work, const std::vector<std::stri
       "  <spool><poll-interval-ms>50</poll-interval-ms><batch-size>" + std::to_string(batch_size) +
       "</batch-size></spool>\n  <systems>\n";
   for (const auto& s : systems) {
-    xml += "    <" + s + "><adapter>" + s + "</adapter><mapping>" + s + ".xml</mapping></" + s + ">\n";
+    xml +=
+        "    <" + s + "><adapter>" + s + "</adapter><mapping>" + s + ".xml</mapping></" + s + ">\n";
   }
-  xml += "  </systems>\n  <logging><level>notice</level></logging>\n" + http_xml + "</tsunagu>\n";
+  const fs::path c = layout().config_dir();
+  xml +=
+      "  </systems>\n  <logging><level>notice</level></logging>\n  <routing><enabled>true</enabled>"
+      "<policies>" +
+      (c / "policies.xml").string() + "</policies><roster>" + (c / "roster.xml").string() +
+      "</roster><holidays>" + (c / "holidays.xml").string() + "</holidays><routes>" +
+      (c / "routes.xml").string() + "</routes></routing>\n" + http_xml + "</tsunagu>\n";
   const fs::path file = work / "tsunagu.xml";
   std::ofstream(file) << xml;
   return file;

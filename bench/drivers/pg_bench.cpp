@@ -5,7 +5,7 @@
 // from the first as docs/postgresql.md says), get one half each. Both runs happen here, one after
 // the other, against the same server. The clock runs as in B1 — from the renames into the spool(s)
 // until every half is in a done/ — and the instances are configured as B1's (this build's plugins,
-// the checkout's mappings, batches of 500, no <routing>), only the store differs.
+// the checkout's mappings, batches of 500, routing with the bundled files), only the store differs.
 //
 // Why the two may not overlap is measured, not guessed: a sampler thread asks the server every
 // 10 ms who holds and who waits for the writer lock (the transaction-scoped advisory

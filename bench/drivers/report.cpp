@@ -61,7 +61,9 @@ std::string fmt(double v, int decimals = -1) {
   return out;
 }
 
-std::string met(bool ok) { return ok ? "**yes**" : "no"; }
+std::string met(bool ok) {
+  return ok ? "**yes**" : "no";
+}
 
 struct Row {
   std::string id, what, target, measured, ratio, met;
@@ -85,14 +87,15 @@ std::vector<Row> rows(const Figures& f) {
     out.push_back({"B1",
                    "public_assistance CP932 CSV, " + fmt(*f.num("B1.rows")) +
                        " rows, spool → stored events by the real `tsunagud` (decode, map, seal, "
-                       "store, audit, link, fsync'd batches of 500)",
+                       "store, audit, link, route, fsync'd batches of 500)",
                    "≥ 100,000 rows/s and ≥ 0.5 × raw SQLite insert (its faster way: one "
                    "transaction or batches)",
                    fmt(*rate) + " rows/s (" + fmt(*f.num("B1.seconds"), 1) + " s)",
                    fmt(r, 3) + " × " + fmt(*ceiling) + " rows/s",
                    met(*rate >= 100000 && r >= 0.5)});
   } else {
-    out.push_back({"B1", "public_assistance CSV spool → stored events", "≥ 100,000 rows/s", not_run, "", "no"});
+    out.push_back({"B1", "public_assistance CSV spool → stored events", "≥ 100,000 rows/s", not_run,
+                   "", "no"});
   }
   if (auto rate = f.num("B1.batch5000_rows_per_s"),
       ceiling = best("B1.ceiling_rows_per_s", "B1.ceiling_batched_rows_per_s");
@@ -103,16 +106,16 @@ std::vector<Row> rows(const Figures& f) {
                        " MB written (500: " + fmt(f.num("B1.written_mb").value_or(0)) + " MB)",
                    fmt(*rate / *ceiling, 3) + " × ceiling", "n/a"});
   }
-  out.push_back({"B1", "… and **route** (part of B1's pipeline)", "inside B1's figure",
-                 "not measured: the benchmark instance runs without <routing> (routing landed after these drivers)",
-                 "—", "n/a"});
   // B2
-  if (auto small = f.num("B2.small_peak_rss_mb"), large = f.num("B2.large_peak_rss_mb"); small && large) {
+  if (auto small = f.num("B2.small_peak_rss_mb"), large = f.num("B2.large_peak_rss_mb");
+      small && large) {
     const double growth = *large / *small;
-    out.push_back({"B2", "peak RSS of B1's daemon at " + fmt(*f.num("B2.small_rows")) + " and " +
-                             fmt(*f.num("B2.large_rows")) + " rows",
+    out.push_back({"B2",
+                   "peak RSS of B1's daemon at " + fmt(*f.num("B2.small_rows")) + " and " +
+                       fmt(*f.num("B2.large_rows")) + " rows",
                    "≤ 256 MB, not growing with file size",
-                   fmt(*small, 1) + " MB / " + fmt(*large, 1) + " MB", fmt(growth, 3) + " (large/small)",
+                   fmt(*small, 1) + " MB / " + fmt(*large, 1) + " MB",
+                   fmt(growth, 3) + " (large/small)",
                    met(*large <= 256 && *small <= 256 && *large <= *small * 1.10 + 8)});
   } else {
     out.push_back({"B2", "peak memory of B1", "≤ 256 MB", not_run, "", "no"});
@@ -122,27 +125,34 @@ std::vector<Row> rows(const Figures& f) {
       rss = f.num("B3.peak_rss_mb");
       docs && vx && vl && rss) {
     const std::string n = fmt(*f.num("B3.docs"));
-    out.push_back({"B3", "health_centre XML, " + n + " documents, decode + map (real plugin, own process)",
-                   "≥ 5 × xsltproc", fmt(*docs) + " docs/s (" + fmt(*f.num("B3.process_s"), 2) +
-                                         " s; xsltproc " + fmt(*f.num("B3.xsltproc_s"), 2) + " s)",
-                   fmt(*vx, 2) + " × xsltproc", met(*vx >= 5)});
-    out.push_back({"B3", "… against a bare libxml2 streaming parse", "≥ 0.5 × `xmllint --stream --noout`",
+    out.push_back(
+        {"B3", "health_centre XML, " + n + " documents, decode + map (real plugin, own process)",
+         "≥ 5 × xsltproc",
+         fmt(*docs) + " docs/s (" + fmt(*f.num("B3.process_s"), 2) + " s; xsltproc " +
+             fmt(*f.num("B3.xsltproc_s"), 2) + " s)",
+         fmt(*vx, 2) + " × xsltproc", met(*vx >= 5)});
+    out.push_back({"B3", "… against a bare libxml2 streaming parse",
+                   "≥ 0.5 × `xmllint --stream --noout`",
                    "xmllint " + fmt(*f.num("B3.xmllint_s"), 2) + " s", fmt(*vl, 2) + " × xmllint",
                    met(*vl >= 0.5)});
-    out.push_back({"B3", "… peak memory", "≤ 64 MB (xsltproc: " + fmt(*f.num("B3.xsltproc_peak_rss_mb")) + " MB)",
+    out.push_back({"B3", "… peak memory",
+                   "≤ 64 MB (xsltproc: " + fmt(*f.num("B3.xsltproc_peak_rss_mb")) + " MB)",
                    fmt(*rss, 1) + " MB", "", met(*rss <= 64)});
   } else {
     out.push_back({"B3", "health_centre XML decode + map", "≥ 5 × xsltproc", not_run, "", "no"});
   }
   // B4
   if (auto per_s = f.num("B4.events_per_s"), p99 = f.num("B4.rate_p99_ms"); per_s && p99) {
-    out.push_back({"B4", "child_guidance HTTPS pushes, " + fmt(*f.num("B4.connections")) +
-                             " keep-alive connections, one event per push, each durable before its 2xx",
-                   "≥ 5,000 events/s (group commit)", fmt(*per_s) + " events/s", "", met(*per_s >= 5000)});
+    out.push_back({"B4",
+                   "child_guidance HTTPS pushes, " + fmt(*f.num("B4.connections")) +
+                       " keep-alive connections, one event per push, each durable before its 2xx",
+                   "≥ 5,000 events/s (group commit)", fmt(*per_s) + " events/s", "",
+                   met(*per_s >= 5000)});
     out.push_back({"B4", "… latency at " + fmt(*f.num("B4.rate")) + " events/s offered",
                    "p99 request → notice visible ≤ 20 ms",
-                   "p99 request → durable 2xx " + fmt(*p99, 1) + " ms (p50 " + fmt(*f.num("B4.rate_p50_ms"), 1) +
-                       " ms); notice visibility not measured (no <routing> in the benchmark instance)",
+                   "p99 request → durable 2xx " + fmt(*p99, 1) + " ms (p50 " +
+                       fmt(*f.num("B4.rate_p50_ms"), 1) +
+                       " ms); notice visibility not measured by this driver",
                    "", met(*p99 <= 20) + " (2xx only)"});
     if (auto kept = f.num("B4.kept_up_p99_ms")) {
       out.push_back({"B4",
@@ -173,10 +183,12 @@ std::vector<Row> rows(const Figures& f) {
                    met(*rate >= 150000 && *ratio >= 0.75)});
     const double verify = *f.num("B5.verify_s");
     const bool full = entries >= 1e7;
-    out.push_back({"B5", "`tsunagu audit verify` of " + fmt(entries) + " entries", "10M entries ≤ 30 s",
-                   fmt(verify, 2) + " s" + (full ? "" : " (scaled linearly to 10M: " +
-                                                          fmt(*f.num("B5.verify_s_per_10m"), 1) + " s)"),
-                   "", met(*f.num("B5.verify_s_per_10m") <= 30) + (full ? "" : " (scaled)")});
+    out.push_back(
+        {"B5", "`tsunagu audit verify` of " + fmt(entries) + " entries", "10M entries ≤ 30 s",
+         fmt(verify, 2) + " s" +
+             (full ? ""
+                   : " (scaled linearly to 10M: " + fmt(*f.num("B5.verify_s_per_10m"), 1) + " s)"),
+         "", met(*f.num("B5.verify_s_per_10m") <= 30) + (full ? "" : " (scaled)")});
     out.push_back({"B5", "one inclusion proof in a log of " + fmt(entries) + " entries", "≤ 1 ms",
                    fmt(*f.num("B5.proof_ms"), 2) + " ms", "", met(*f.num("B5.proof_ms") <= 1)});
   } else {
@@ -184,9 +196,10 @@ std::vector<Row> rows(const Figures& f) {
   }
   // B6
   if (auto rate = f.num("B6.link_per_s"); rate) {
-    out.push_back({"B6", "identity linking, " + fmt(*f.num("B6.events")) + " events against " +
-                             fmt(*f.num("B6.persons")) + " persons (" + fmt(*f.num("B6.without_rid")) +
-                             " without 宛名番号, kana half-width or hiragana)",
+    out.push_back({"B6",
+                   "identity linking, " + fmt(*f.num("B6.events")) + " events against " +
+                       fmt(*f.num("B6.persons")) + " persons (" + fmt(*f.num("B6.without_rid")) +
+                       " without 宛名番号, kana half-width or hiragana)",
                    "≥ 50,000 events/s", fmt(*rate) + " events/s", "", met(*rate >= 50000)});
   } else {
     out.push_back({"B6", "identity linking", "≥ 50,000 events/s", not_run, "", "no"});
@@ -203,7 +216,7 @@ std::vector<Row> rows(const Figures& f) {
              " rows cut in two halves, spool → stored events: one `tsunagud` with both "
              "halves vs two `tsunagud` sharing another fresh database, one half each "
              "(B1's configuration: batches of " +
-             fmt(f.num("B7.batch").value_or(500)) + ", no <routing>)",
+             fmt(f.num("B7.batch").value_or(500)) + ", routing on)",
          "two ≥ 1.6 × one",
          "one " + fmt(*one) + " rows/s (" + fmt(*f.num("B7.one_seconds"), 1) + " s); two " +
              fmt(*two) + " rows/s (" + fmt(*f.num("B7.two_seconds"), 1) + " s)",
@@ -237,20 +250,26 @@ std::vector<Row> rows(const Figures& f) {
 std::string generated(const Figures& f, const std::string& micro) {
   std::ostringstream out;
   out << kBegin << "\n\n";
-  out << "Run of " << f.text("machine.date", "?") << " (`bench/run.sh" << (f.text("machine.mode") == "quick" ? " --quick" : "")
-      << "`, " << (f.text("machine.mode") == "quick" ? "**quick mode: reduced sizes, see each row**" : "full sizes")
+  out << "Run of " << f.text("machine.date", "?") << " (`bench/run.sh"
+      << (f.text("machine.mode") == "quick" ? " --quick" : "") << "`, "
+      << (f.text("machine.mode") == "quick" ? "**quick mode: reduced sizes, see each row**"
+                                            : "full sizes")
       << ") at commit `" << f.text("machine.commit", "?") << "`.\n\n";
-  out << "Machine: " << f.text("machine.nproc", "?") << " CPUs (" << f.text("machine.cpu", "?") << "), "
-      << f.text("machine.memory", "?") << " memory, " << f.text("machine.os", "?") << ". Load average "
-      << f.text("machine.load_before", "?") << " before and " << f.text("machine.load_after", "?")
-      << " after the run (the machine is shared with other builds; figures move with it). One fsync'd "
+  out << "Machine: " << f.text("machine.nproc", "?") << " CPUs (" << f.text("machine.cpu", "?")
+      << "), " << f.text("machine.memory", "?") << " memory, " << f.text("machine.os", "?")
+      << ". Load average " << f.text("machine.load_before", "?") << " before and "
+      << f.text("machine.load_after", "?")
+      << " after the run (the machine is shared with other builds; figures move with it). One "
+         "fsync'd "
       << "commit of one row: " << fmt(f.num("B1.commits_per_s").value_or(0)) << " commits/s.\n\n";
-  out << "| id | what | target | measured | ratio | met? |\n| --- | --- | --- | --- | --- | --- |\n";
+  out << "| id | what | target | measured | ratio | met? |\n| --- | --- | --- | --- | --- | --- "
+         "|\n";
   for (const Row& r : rows(f)) {
-    out << "| " << r.id << " | " << r.what << " | " << r.target << " | " << r.measured << " | " << r.ratio
-        << " | " << r.met << " |\n";
+    out << "| " << r.id << " | " << r.what << " | " << r.target << " | " << r.measured << " | "
+        << r.ratio << " | " << r.met << " |\n";
   }
-  out << "\n<details><summary>Every figure of this run</summary>\n\n| id | figure | value |\n| --- | --- | --- |\n";
+  out << "\n<details><summary>Every figure of this run</summary>\n\n| id | figure | value |\n| --- "
+         "| --- | --- |\n";
   for (const auto& [key, value] : f.all()) {
     const std::size_t dot = key.find('.');
     if (key.compare(0, dot, "machine") == 0) continue;
@@ -258,7 +277,8 @@ std::string generated(const Figures& f, const std::string& micro) {
   }
   out << "\n</details>\n\n";
   if (!micro.empty()) {
-    out << "<details><summary>Micro-benchmarks (Google Benchmark)</summary>\n\n```\n" << micro << "```\n\n</details>\n\n";
+    out << "<details><summary>Micro-benchmarks (Google Benchmark)</summary>\n\n```\n"
+        << micro << "```\n\n</details>\n\n";
   }
   out << kEnd << "\n";
   return out.str();
@@ -269,7 +289,8 @@ std::string generated(const Figures& f, const std::string& micro) {
 // tsunagu-bench report --results FILE [--micro FILE] --out RESULTS.md
 int report_main(const Args& args) {
   const fs::path results = option(args, "--results", ""), out = option(args, "--out", "");
-  if (results.empty() || out.empty()) throw std::invalid_argument("usage: report --results F [--micro F] --out RESULTS.md");
+  if (results.empty() || out.empty())
+    throw std::invalid_argument("usage: report --results F [--micro F] --out RESULTS.md");
   const Figures figures(read_results(results));
   std::string micro;
   if (const std::string m = option(args, "--micro", ""); !m.empty()) micro = read_file(m);
@@ -280,15 +301,16 @@ int report_main(const Args& args) {
   if (begin != std::string::npos && end != std::string::npos && end > begin) {
     content = existing.substr(0, begin) + table + existing.substr(end + kEnd.size() + 1);
   } else {
-    content = "# Benchmark results (issue 10)\n\n`bench/run.sh` rewrites the part between the markers; "
-              "the notes after it are written by hand.\n\n" + table +
-              "\n## Profiling and fixes\n\n(before/after figures of each hot-path change)\n";
+    content =
+        "# Benchmark results (issue 10)\n\n`bench/run.sh` rewrites the part between the markers; "
+        "the notes after it are written by hand.\n\n" +
+        table + "\n## Profiling and fixes\n\n(before/after figures of each hot-path change)\n";
   }
   write_file(out, content);
   // The table on the terminal too.
   for (const Row& r : rows(figures)) {
-    std::cout << r.id << "  " << r.measured << (r.ratio.empty() ? "" : "  [" + r.ratio + "]") << "  target "
-              << r.target << "  met: " << r.met << "\n";
+    std::cout << r.id << "  " << r.measured << (r.ratio.empty() ? "" : "  [" + r.ratio + "]")
+              << "  target " << r.target << "  met: " << r.met << "\n";
   }
   return 0;
 }

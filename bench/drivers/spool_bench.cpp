@@ -14,6 +14,7 @@
 
 #include "bench_util.hpp"
 #include "drivers.hpp"
+#include "store/prepared.hpp"
 #include "store/store.hpp"
 
 namespace tsunagu::bench {
@@ -58,7 +59,8 @@ bool wait_for(const std::function<bool()>& done, std::chrono::seconds timeout) {
 // tsunagu-bench spool <system> <file> <work dir> [--id B1] [--prefix ""] [--batch 500]
 //                     [--timeout-s 7200]
 int spool_main(const Args& args) {
-  if (args.size() < 3) throw std::invalid_argument("usage: spool <system> <file> <work dir> [--id ID] [--prefix P]");
+  if (args.size() < 3)
+    throw std::invalid_argument("usage: spool <system> <file> <work dir> [--id ID] [--prefix P]");
   const std::string system = args[0];
   const fs::path input = fs::absolute(args[1]);
   const fs::path work = fs::absolute(args[2]);
@@ -71,8 +73,8 @@ int spool_main(const Args& args) {
   const fs::path config = write_instance_config(work, {system}, batch);
   const fs::path log = work / "daemon.log";
   const auto started = std::chrono::steady_clock::now();
-  const pid_t pid = spawn({(layout().bin_dir / "tsunagud").string(), "--config", config.string()},
-                          log, log);
+  const pid_t pid =
+      spawn({(layout().bin_dir / "tsunagud").string(), "--config", config.string()}, log, log);
   if (!wait_for([&] { return read_file(log).find("tsunagud ready") != std::string::npos; }, 120s)) {
     kill(pid, SIGKILL);
     wait_child(pid, started);
@@ -89,9 +91,9 @@ int spool_main(const Args& args) {
   if (ec) fs::copy_file(input, hidden);
   const auto dropped = std::chrono::steady_clock::now();
   fs::rename(hidden, spool / name);
-  const bool finished = wait_for([&] {
-    return fs::exists(spool / "done" / name) || fs::exists(spool / "failed" / name);
-  }, timeout);
+  const bool finished = wait_for(
+      [&] { return fs::exists(spool / "done" / name) || fs::exists(spool / "failed" / name); },
+      timeout);
   const double seconds = seconds_since(dropped);
   // The daemon's own high-water mark (VmHWM of its address space): wait4's ru_maxrss would add
   // this process's, which posix_spawn hands down.
@@ -99,7 +101,9 @@ int spool_main(const Args& args) {
   const auto [read_mb, written_mb] = io_mb(pid);
   kill(pid, SIGTERM);
   const ChildUsage usage = wait_child(pid, started);
-  if (!finished) throw std::runtime_error("the file did not reach done/ within the timeout; see " + log.string());
+  if (!finished)
+    throw std::runtime_error("the file did not reach done/ within the timeout; see " +
+                             log.string());
 
   store::SqliteOptions options;
   auto store = store::Store::open_sqlite(work / "data" / "store.db", options);
@@ -113,10 +117,16 @@ int spool_main(const Args& args) {
             << "start-up " << startup << " s, CPU " << usage.user_s + usage.sys_s
             << " s, peak RSS (VmHWM) " << hwm_kb / 1024.0 << " MB, read " << read_mb
             << " MB, wrote " << written_mb << " MB, exit " << usage.exit_code << "\n";
-  if (in.status != "done") throw std::runtime_error("the input ended " + in.status + ": " + in.message);
+  if (in.status != "done")
+    throw std::runtime_error("the input ended " + in.status + ": " + in.message);
   result(id, prefix + "rows", rows);
   result(id, prefix + "events", static_cast<double>(in.events));
   result(id, prefix + "quarantined", static_cast<double>(in.quarantined));
+  {
+    // Routing is part of the pipeline measured: how many notices the run raised.
+    auto q = store->query("SELECT COUNT(*) FROM notices");
+    result(id, prefix + "notices", q.next() ? static_cast<double>(q.integer(0)) : 0.0);
+  }
   result(id, prefix + "seconds", seconds);
   result(id, prefix + "rows_per_s", rows / seconds);
   result(id, prefix + "cpu_s", usage.user_s + usage.sys_s);
