@@ -23,11 +23,12 @@ struct Layout {
 const Layout& layout();
 
 // Writes <work>/tsunagu.xml for an instance with its data directory in <work>/data, the given
-// systems enabled, this build's plugins and the checkout's mappings, no HTTPS unless `http_xml`
-// (a complete <http> element) is given, the store in <work>/data/store.db (SQLite, synchronous
-// FULL) unless `store_xml` (a complete <store> element) is given. The instance routes with the
-// checkout's bundled routing files (config/{policies,roster,holidays,routes}.xml), as the
-// deployed default does: routing is part of the pipeline measured. Returns the config file.
+// systems enabled (and the other three, as a deployed hub has them), this build's plugins and the
+// checkout's mappings, no HTTPS unless `http_xml` (a complete <http> element) is given, the store
+// in <work>/data/store.db (SQLite, synchronous FULL) unless `store_xml` (a complete <store>
+// element) is given. The instance routes with the checkout's bundled routing files
+// (config/{policies,roster,holidays,routes}.xml), as the deployed default does: routing is part of
+// the pipeline measured. Returns the config file.
 std::filesystem::path write_instance_config(const std::filesystem::path& work,
                                             const std::vector<std::string>& systems,
                                             int batch_size = 500, const std::string& http_xml = "",

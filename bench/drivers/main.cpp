@@ -1,5 +1,6 @@
 // tsunagu-bench: the whole-pipeline benchmark drivers. Each subcommand prints its figures as
 // "RESULT <id> <key> <value>" lines (collected by bench/run.sh) and a readable account on stderr.
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -41,7 +42,13 @@ fs::path write_instance_config(const fs::path& work, const std::vector<std::stri
                          : "  " + store_xml + "\n") +
       "  <spool><poll-interval-ms>50</poll-interval-ms><batch-size>" + std::to_string(batch_size) +
       "</batch-size></spool>\n  <systems>\n";
-  for (const auto& s : systems) {
+  // Every system is configured, as in a deployed hub (the routing files name all four); only
+  // `systems` are the ones a driver feeds.
+  std::vector<std::string> all = systems;
+  for (const char* s : {"public_assistance", "health_centre", "child_guidance", "education"}) {
+    if (std::find(all.begin(), all.end(), s) == all.end()) all.emplace_back(s);
+  }
+  for (const auto& s : all) {
     xml +=
         "    <" + s + "><adapter>" + s + "</adapter><mapping>" + s + ".xml</mapping></" + s + ">\n";
   }
