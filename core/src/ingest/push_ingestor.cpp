@@ -136,6 +136,7 @@ PushOutcome PushIngestor::store(const DecodedPush& push) {
     if (!sink.accept(std::move(copy))) break;
   }
   if (sink.failure()) throw store::StoreError(*sink.failure());
+  sink.flush();  // commits nothing here (the caller's transaction), but ends the sink's batch
   o.accepted = sink.stored();
   o.duplicates = sink.duplicates();
   o.rejected = sink.rejections();
