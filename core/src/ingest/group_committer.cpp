@@ -52,7 +52,15 @@ void GroupCommitter::stop() {
     stopping_ = true;
   }
   wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  thread_.join();
+  const Stats s = stats();
+  if (s.pushes > 0) {
+    // How much the pushes shared their commits: pushes per transaction.
+    log().notice("HTTPS pushes: %s stored in %s transactions (%s groups stored again push by push)",
+                 std::to_string(s.pushes), std::to_string(s.groups),
+                 std::to_string(s.split_groups));
+  }
 }
 
 GroupCommitter::Stats GroupCommitter::stats() const {
