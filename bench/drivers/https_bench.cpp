@@ -21,9 +21,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
-#include <condition_variable>
 #include <deque>
 #include <fstream>
 #include <iostream>
@@ -163,13 +163,15 @@ std::string pa_file() {
     if (!encoder.encode(utf8, bytes, error)) throw std::runtime_error("B4 PA file: " + error);
     out += bytes + "\r\n";
   };
-  add("処理番号,版,異動区分,発生日,世帯番号,宛名番号,氏名,氏名カナ,生年月日,性別,続柄,区コード,住所,担当CW,備考");
+  add("処理番号,版,異動区分,発生日,世帯番号,宛名番号,氏名,氏名カナ,生年月日,性別,続柄,区コード,"
+      "住所,担当CW,備考");
   for (std::uint64_t i = 0; i < kPersons; ++i) {
     const Person p = person(kSeed, i);
     add("PAB" + std::to_string(100000 + i) + ",1,01,2019-04-01," +
         std::to_string(20000000 + p.household % 10000000) + "," + p.resident_id + "," + p.family +
         "\u3000" + p.given + "," + kana_name(p, KanaStyle::full_width) + "," + iso(p.birth) + "," +
-        (p.sex == 'M' ? "1" : "2") + ",子," + ward_code(p.ward) + ",札幌市北区北1条西1丁目1-1,CW0100,");
+        (p.sex == 'M' ? "1" : "2") + ",子," + ward_code(p.ward) +
+        ",札幌市北区北1条西1丁目1-1,CW0100,");
   }
   return out;
 }
@@ -332,7 +334,8 @@ double percentile(const std::vector<double>& sorted, double p) {
 
 // tsunagu-bench https <work dir> [--requests N] [--connections C] [--rate R] [--rate-requests N]
 int https_main(const Args& args) {
-  if (args.empty()) throw std::invalid_argument("usage: https <work dir> [--requests N] [--connections C]");
+  if (args.empty())
+    throw std::invalid_argument("usage: https <work dir> [--requests N] [--connections C]");
   const fs::path work = fs::absolute(args[0]);
   const std::uint64_t requests = option_number(args, "--requests", 5000);
   const auto connections = static_cast<unsigned>(option_number(args, "--connections", 16));
@@ -344,19 +347,22 @@ int https_main(const Args& args) {
   const ChildUsage certs = run_child({(layout().source_dir / "scripts" / "make-certs.sh").string(),
                                       tls.string(), "child_guidance"},
                                      work / "certs.log", work / "certs.log");
-  if (certs.exit_code != 0) throw std::runtime_error("make-certs.sh failed: " + read_file(work / "certs.log"));
+  if (certs.exit_code != 0)
+    throw std::runtime_error("make-certs.sh failed: " + read_file(work / "certs.log"));
   const fs::path config = write_instance_config(
       // Every system the bundled routing files name (a routing file naming an unconfigured
       // system is refused); only child_guidance pushes, and public_assistance's one file.
       work, {"child_guidance", "public_assistance", "health_centre", "education"}, 500,
       "  <http><enabled>true</enabled><bind>127.0.0.1</bind><port>0</port><threads>" +
-          std::to_string(std::max(8U, connections)) + "</threads>"
+          std::to_string(std::max(8U, connections)) +
+          "</threads>"
           "<clients><child_guidance><certificate-cn>child_guidance</certificate-cn>"
           "<content-types>application/json, application/x-ndjson</content-types>"
           "</child_guidance></clients></http>\n");
   const fs::path log = work / "daemon.log";
   const auto started = std::chrono::steady_clock::now();
-  const pid_t pid = spawn({(layout().bin_dir / "tsunagud").string(), "--config", config.string()}, log, log);
+  const pid_t pid =
+      spawn({(layout().bin_dir / "tsunagud").string(), "--config", config.string()}, log, log);
   const fs::path port_file = work / "data" / "run" / "https.port";
   while (!fs::exists(port_file) && seconds_since(started) < 60) std::this_thread::sleep_for(20ms);
   if (!fs::exists(port_file)) {
@@ -381,7 +387,8 @@ int https_main(const Args& args) {
     if (!fs::exists(spool / "done" / "PA_B4.csv")) {
       kill(pid, SIGKILL);
       wait_child(pid, started);
-      throw std::runtime_error("B4: the public_assistance file was not ingested: " + read_file(log));
+      throw std::runtime_error("B4: the public_assistance file was not ingested: " +
+                               read_file(log));
     }
   }
   const fs::path store_file = work / "data" / "store.db";
@@ -390,17 +397,20 @@ int https_main(const Args& args) {
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_load_verify_locations(ctx, (tls / "ca.crt").c_str(), nullptr);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  if (SSL_CTX_use_certificate_file(ctx, (tls / "clients" / "child_guidance.crt").c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_use_PrivateKey_file(ctx, (tls / "clients" / "child_guidance.key").c_str(), SSL_FILETYPE_PEM) != 1) {
+  if (SSL_CTX_use_certificate_file(ctx, (tls / "clients" / "child_guidance.crt").c_str(),
+                                   SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, (tls / "clients" / "child_guidance.key").c_str(),
+                                  SSL_FILETYPE_PEM) != 1) {
     throw std::runtime_error("cannot load the client certificate");
   }
   int exit_code = 0;
   try {
     const RunStats burst = run_load(ctx, port, 0, requests, connections, 0);
     const double per_s = static_cast<double>(burst.ok) / burst.seconds;
-    std::cerr << "https: " << requests << " pushes over " << connections << " keep-alive connections: "
-              << burst.ok << " 2xx, " << burst.failed << " failed, " << burst.seconds << " s ("
-              << per_s << " events/s), p50 " << percentile(burst.latencies_ms, 0.5) << " ms, p99 "
+    std::cerr << "https: " << requests << " pushes over " << connections
+              << " keep-alive connections: " << burst.ok << " 2xx, " << burst.failed << " failed, "
+              << burst.seconds << " s (" << per_s << " events/s), p50 "
+              << percentile(burst.latencies_ms, 0.5) << " ms, p99 "
               << percentile(burst.latencies_ms, 0.99) << " ms\n";
     NoticeWatcher paced_notices(store_file);
     const RunStats paced =
@@ -448,7 +458,8 @@ int https_main(const Args& args) {
   SSL_CTX_free(ctx);
   kill(pid, SIGTERM);
   const ChildUsage usage = wait_child(pid, started);
-  std::cerr << "https: tsunagud exit " << usage.exit_code << ", peak RSS " << usage.max_rss_kb / 1024.0 << " MB\n";
+  std::cerr << "https: tsunagud exit " << usage.exit_code << ", peak RSS "
+            << usage.max_rss_kb / 1024.0 << " MB\n";
   if (option(args, "--keep", "no") != "yes" && exit_code == 0) fs::remove_all(work);
   return exit_code;
 }

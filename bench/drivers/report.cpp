@@ -160,8 +160,7 @@ std::vector<Row> rows(const Figures& f) {
                      "p99 request → notice visible " + fmt(*notice, 1) + " ms (p50 " +
                          fmt(*f.num("B4.rate_notice_p50_ms"), 1) + " ms; " +
                          fmt(f.num("B4.rate_notices_seen").value_or(0)) + " notices seen, " +
-                         fmt(missing) + " missing); to the durable 2xx p99 " + fmt(*p99, 1) +
-                         " ms",
+                         fmt(missing) + " missing); to the durable 2xx p99 " + fmt(*p99, 1) + " ms",
                      "", met(*notice <= 20 && missing == 0)});
     } else {
       out.push_back({"B4", "… latency at " + fmt(*f.num("B4.rate")) + " events/s offered",
