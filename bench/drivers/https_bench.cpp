@@ -1,16 +1,31 @@
 // B4: child_guidance pushes over HTTPS to the real tsunagud (client certificates made by
-// scripts/make-certs.sh, SQLite synchronous=FULL), from a small load client in this process:
-// OpenSSL, one keep-alive TLS connection per thread, one JSON event per POST
-// /api/v1/ingest/child_guidance. Two runs:
+// scripts/make-certs.sh, SQLite synchronous=FULL, routing on with config/*.xml), from a small
+// load client in this process: OpenSSL, one keep-alive TLS connection per thread, one JSON event
+// per POST /api/v1/ingest/child_guidance. Runs:
 //   - throughput: every connection sends back to back; events/s counts 2xx answers, each of
 //     which the hub gives only once the event is durable;
 //   - latency at a fixed offered rate (open loop: each request has a scheduled start, and its
-//     latency is counted from that schedule, so a stalled server cannot hide its queue).
+//     latency is counted from that schedule, so a stalled server cannot hide its queue), to the
+//     2xx and to the notice being visible.
+//
+// Notices: every pushed report_received is about one of kPersons children whom a
+// public_assistance file, spooled before the load, put on public assistance — so the route
+// pa_cg_report raises a notice for each (cg.report_received on public assistance → liaison).
+// "Notice visible" is measured as a reader of the store sees it: after each 2xx the request's
+// source_ref goes to one watcher thread, which looks the notice up (events ⋈ notices, both
+// indexed) over its own read-only SQLite connection — the way the web UI's reads see committed
+// rows, without a login, a TLS handshake or JSON in the way — and counts from the request's
+// scheduled start to the moment the lookup first finds it. The watcher costs the server one
+// indexed read per event on the shared CPUs and nothing else (no lock: WAL readers do not block
+// the writer). A notice not found within 2 s of its 2xx counts as missing.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <deque>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -20,8 +35,11 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <codec/cp932.hpp>
 
 #include "bench_data.hpp"
 #include "bench_util.hpp"
@@ -131,8 +149,127 @@ class Connection {
   std::string buffer_;
 };
 
+// The children the pushed reports are about, all on public assistance (pa_file()).
+constexpr std::uint64_t kPersons = 500;
+constexpr std::uint64_t kSeed = 7;
+
+// public_assistance: one 世帯開始 (01) row per child, so each becomes a person on public
+// assistance before any report about it arrives.
+std::string pa_file() {
+  codec::Cp932Encoder encoder;
+  std::string out, bytes, error;
+  auto add = [&](const std::string& utf8) {
+    bytes.clear();
+    if (!encoder.encode(utf8, bytes, error)) throw std::runtime_error("B4 PA file: " + error);
+    out += bytes + "\r\n";
+  };
+  add("処理番号,版,異動区分,発生日,世帯番号,宛名番号,氏名,氏名カナ,生年月日,性別,続柄,区コード,"
+      "住所,担当CW,備考");
+  for (std::uint64_t i = 0; i < kPersons; ++i) {
+    const Person p = person(kSeed, i);
+    add("PAB" + std::to_string(100000 + i) + ",1,01,2019-04-01," +
+        std::to_string(20000000 + p.household % 10000000) + "," + p.resident_id + "," + p.family +
+        "\u3000" + p.given + "," + kana_name(p, KanaStyle::full_width) + "," + iso(p.birth) + "," +
+        (p.sex == 'M' ? "1" : "2") + ",子," + ward_code(p.ward) +
+        ",札幌市北区北1条西1丁目1-1,CW0100,");
+  }
+  return out;
+}
+
+// Watches for the notice of each answered push (see the header comment).
+class NoticeWatcher {
+ public:
+  explicit NoticeWatcher(const fs::path& db) {
+    if (sqlite3_open_v2(db.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(db_,
+                           "SELECT 1 FROM events e JOIN notices n ON n.event_id = e.id "
+                           "WHERE e.source = 'child_guidance' AND e.source_ref = ? LIMIT 1",
+                           -1, &lookup_, nullptr) != SQLITE_OK) {
+      const std::string why = sqlite3_errmsg(db_);
+      sqlite3_close(db_);
+      throw std::runtime_error("B4 notice watcher: " + why);
+    }
+    sqlite3_busy_timeout(db_, 1000);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~NoticeWatcher() {
+    finish();
+    sqlite3_finalize(lookup_);
+    sqlite3_close(db_);
+  }
+  NoticeWatcher(const NoticeWatcher&) = delete;
+  NoticeWatcher& operator=(const NoticeWatcher&) = delete;
+
+  void watch(std::uint64_t n, std::chrono::steady_clock::time_point due) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      incoming_.push_back({"CGB-" + std::to_string(n), due, std::chrono::steady_clock::now()});
+    }
+    wake_.notify_one();
+  }
+
+  // Waits until every watched notice was seen or given up; latencies sorted.
+  void finish() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+    std::sort(latencies_ms.begin(), latencies_ms.end());
+  }
+
+  std::vector<double> latencies_ms;
+  std::uint64_t missing = 0;
+
+ private:
+  struct Item {
+    std::string ref;
+    std::chrono::steady_clock::time_point due, answered;
+  };
+
+  bool visible(const std::string& ref) {
+    sqlite3_reset(lookup_);
+    sqlite3_bind_text(lookup_, 1, ref.c_str(), static_cast<int>(ref.size()), SQLITE_TRANSIENT);
+    return sqlite3_step(lookup_) == SQLITE_ROW;
+  }
+
+  void run() {
+    std::vector<Item> pending;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (pending.empty()) wake_.wait(lock, [&] { return stopping_ || !incoming_.empty(); });
+        if (stopping_ && incoming_.empty() && pending.empty()) return;
+        pending.insert(pending.end(), incoming_.begin(), incoming_.end());
+        incoming_.clear();
+      }
+      std::vector<Item> still;
+      for (auto& item : pending) {
+        if (visible(item.ref)) {
+          latencies_ms.push_back(seconds_since(item.due) * 1e3);
+        } else if (seconds_since(item.answered) > 2) {
+          ++missing;
+        } else {
+          still.push_back(std::move(item));
+        }
+      }
+      pending.swap(still);
+      if (!pending.empty()) std::this_thread::sleep_for(1ms);  // not yet visible: look again soon
+    }
+  }
+
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* lookup_ = nullptr;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Item> incoming_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 std::string event_body(std::uint64_t n) {
-  const Person p = person(7, n % 50000);
+  const Person p = person(kSeed, n % kPersons);
   return "{\"event_id\": \"CGB-" + std::to_string(n) + "\", \"revision\": 1, \"type\": \"report_received\", "
          "\"occurred_at\": \"2019-06-05T21:30:00+09:00\", \"child\": {\"resident_id\": " +
          (n % 3 == 0 ? std::string("null") : "\"" + p.resident_id + "\"") + ", \"name\": \"" + p.family +
@@ -150,7 +287,7 @@ struct RunStats {
 
 // `rate` 0: back to back. Otherwise request k of the run is due at start + k / rate.
 RunStats run_load(SSL_CTX* ctx, int port, std::uint64_t first, std::uint64_t requests,
-                  unsigned connections, double rate) {
+                  unsigned connections, double rate, NoticeWatcher* notices = nullptr) {
   RunStats total;
   std::mutex mutex;
   std::atomic<std::uint64_t> next{0};
@@ -171,6 +308,7 @@ RunStats run_load(SSL_CTX* ctx, int port, std::uint64_t first, std::uint64_t req
         mine.latencies_ms.push_back(seconds_since(due) * 1e3);
         if (status >= 200 && status < 300) {
           ++mine.ok;
+          if (notices != nullptr) notices->watch(first + k, due);
         } else {
           ++mine.failed;
         }
@@ -196,7 +334,8 @@ double percentile(const std::vector<double>& sorted, double p) {
 
 // tsunagu-bench https <work dir> [--requests N] [--connections C] [--rate R] [--rate-requests N]
 int https_main(const Args& args) {
-  if (args.empty()) throw std::invalid_argument("usage: https <work dir> [--requests N] [--connections C]");
+  if (args.empty())
+    throw std::invalid_argument("usage: https <work dir> [--requests N] [--connections C]");
   const fs::path work = fs::absolute(args[0]);
   const std::uint64_t requests = option_number(args, "--requests", 5000);
   const auto connections = static_cast<unsigned>(option_number(args, "--connections", 16));
@@ -208,17 +347,22 @@ int https_main(const Args& args) {
   const ChildUsage certs = run_child({(layout().source_dir / "scripts" / "make-certs.sh").string(),
                                       tls.string(), "child_guidance"},
                                      work / "certs.log", work / "certs.log");
-  if (certs.exit_code != 0) throw std::runtime_error("make-certs.sh failed: " + read_file(work / "certs.log"));
+  if (certs.exit_code != 0)
+    throw std::runtime_error("make-certs.sh failed: " + read_file(work / "certs.log"));
   const fs::path config = write_instance_config(
-      work, {"child_guidance"}, 500,
+      // Every system the bundled routing files name (a routing file naming an unconfigured
+      // system is refused); only child_guidance pushes, and public_assistance's one file.
+      work, {"child_guidance", "public_assistance", "health_centre", "education"}, 500,
       "  <http><enabled>true</enabled><bind>127.0.0.1</bind><port>0</port><threads>" +
-          std::to_string(std::max(8U, connections)) + "</threads>"
+          std::to_string(std::max(8U, connections)) +
+          "</threads>"
           "<clients><child_guidance><certificate-cn>child_guidance</certificate-cn>"
           "<content-types>application/json, application/x-ndjson</content-types>"
           "</child_guidance></clients></http>\n");
   const fs::path log = work / "daemon.log";
   const auto started = std::chrono::steady_clock::now();
-  const pid_t pid = spawn({(layout().bin_dir / "tsunagud").string(), "--config", config.string()}, log, log);
+  const pid_t pid =
+      spawn({(layout().bin_dir / "tsunagud").string(), "--config", config.string()}, log, log);
   const fs::path port_file = work / "data" / "run" / "https.port";
   while (!fs::exists(port_file) && seconds_since(started) < 60) std::this_thread::sleep_for(20ms);
   if (!fs::exists(port_file)) {
@@ -228,36 +372,70 @@ int https_main(const Args& args) {
   }
   std::this_thread::sleep_for(100ms);
   const int port = std::stoi(read_file(port_file));
+  {
+    // The children go on public assistance first (spooled the way senders must: a dot-name, then
+    // renamed), so that every report about them raises a notice.
+    const fs::path spool = work / "data" / "spool" / "public_assistance";
+    fs::create_directories(spool);
+    std::ofstream(spool / ".PA_B4.csv", std::ios::binary) << pa_file();
+    fs::rename(spool / ".PA_B4.csv", spool / "PA_B4.csv");
+    const auto dropped = std::chrono::steady_clock::now();
+    while (!fs::exists(spool / "done" / "PA_B4.csv") && seconds_since(dropped) < 120) {
+      if (fs::exists(spool / "failed" / "PA_B4.csv")) break;
+      std::this_thread::sleep_for(50ms);
+    }
+    if (!fs::exists(spool / "done" / "PA_B4.csv")) {
+      kill(pid, SIGKILL);
+      wait_child(pid, started);
+      throw std::runtime_error("B4: the public_assistance file was not ingested: " +
+                               read_file(log));
+    }
+  }
+  const fs::path store_file = work / "data" / "store.db";
 
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_load_verify_locations(ctx, (tls / "ca.crt").c_str(), nullptr);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  if (SSL_CTX_use_certificate_file(ctx, (tls / "clients" / "child_guidance.crt").c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_use_PrivateKey_file(ctx, (tls / "clients" / "child_guidance.key").c_str(), SSL_FILETYPE_PEM) != 1) {
+  if (SSL_CTX_use_certificate_file(ctx, (tls / "clients" / "child_guidance.crt").c_str(),
+                                   SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, (tls / "clients" / "child_guidance.key").c_str(),
+                                  SSL_FILETYPE_PEM) != 1) {
     throw std::runtime_error("cannot load the client certificate");
   }
   int exit_code = 0;
   try {
     const RunStats burst = run_load(ctx, port, 0, requests, connections, 0);
     const double per_s = static_cast<double>(burst.ok) / burst.seconds;
-    std::cerr << "https: " << requests << " pushes over " << connections << " keep-alive connections: "
-              << burst.ok << " 2xx, " << burst.failed << " failed, " << burst.seconds << " s ("
-              << per_s << " events/s), p50 " << percentile(burst.latencies_ms, 0.5) << " ms, p99 "
+    std::cerr << "https: " << requests << " pushes over " << connections
+              << " keep-alive connections: " << burst.ok << " 2xx, " << burst.failed << " failed, "
+              << burst.seconds << " s (" << per_s << " events/s), p50 "
+              << percentile(burst.latencies_ms, 0.5) << " ms, p99 "
               << percentile(burst.latencies_ms, 0.99) << " ms\n";
-    const RunStats paced = run_load(ctx, port, requests, rate_requests, connections, rate);
+    NoticeWatcher paced_notices(store_file);
+    const RunStats paced =
+        run_load(ctx, port, requests, rate_requests, connections, rate, &paced_notices);
+    paced_notices.finish();
     std::cerr << "https: " << rate_requests << " pushes offered at " << rate << "/s: " << paced.ok
               << " 2xx, " << paced.failed << " failed, p50 " << percentile(paced.latencies_ms, 0.5)
-              << " ms, p99 " << percentile(paced.latencies_ms, 0.99) << " ms (from scheduled start to 2xx)\n";
+              << " ms, p99 " << percentile(paced.latencies_ms, 0.99)
+              << " ms (from scheduled start to 2xx); notice visible p50 "
+              << percentile(paced_notices.latencies_ms, 0.5) << " ms, p99 "
+              << percentile(paced_notices.latencies_ms, 0.99) << " ms ("
+              << paced_notices.latencies_ms.size() << " seen, " << paced_notices.missing
+              << " missing)\n";
     // Offered more than it can take, the open-loop run measures the queue; once more at half the
     // throughput just measured, to show the service latency when the hub keeps up.
     const double sustainable = std::min(rate, std::floor(per_s / 2));
+    NoticeWatcher kept_notices(store_file);
     const RunStats kept_up =
         run_load(ctx, port, requests + rate_requests, static_cast<std::uint64_t>(sustainable * 5),
-                 connections, sustainable);
+                 connections, sustainable, &kept_notices);
+    kept_notices.finish();
     std::cerr << "https: " << kept_up.ok + kept_up.failed << " pushes offered at " << sustainable
               << "/s: p50 " << percentile(kept_up.latencies_ms, 0.5) << " ms, p99 "
-              << percentile(kept_up.latencies_ms, 0.99) << " ms\n";
+              << percentile(kept_up.latencies_ms, 0.99) << " ms; notice visible p99 "
+              << percentile(kept_notices.latencies_ms, 0.99) << " ms\n";
     result("B4", "kept_up_rate", sustainable);
     result("B4", "kept_up_p50_ms", percentile(kept_up.latencies_ms, 0.5));
     result("B4", "kept_up_p99_ms", percentile(kept_up.latencies_ms, 0.99));
@@ -268,13 +446,20 @@ int https_main(const Args& args) {
     result("B4", "rate", rate);
     result("B4", "rate_p50_ms", percentile(paced.latencies_ms, 0.5));
     result("B4", "rate_p99_ms", percentile(paced.latencies_ms, 0.99));
-  } catch (...) {
+    result("B4", "rate_notice_p50_ms", percentile(paced_notices.latencies_ms, 0.5));
+    result("B4", "rate_notice_p99_ms", percentile(paced_notices.latencies_ms, 0.99));
+    result("B4", "rate_notices_seen", static_cast<double>(paced_notices.latencies_ms.size()));
+    result("B4", "rate_notices_missing", static_cast<double>(paced_notices.missing));
+    result("B4", "kept_up_notice_p99_ms", percentile(kept_notices.latencies_ms, 0.99));
+  } catch (const std::exception& e) {
+    std::cerr << "https: " << e.what() << "\n";
     exit_code = 1;
   }
   SSL_CTX_free(ctx);
   kill(pid, SIGTERM);
   const ChildUsage usage = wait_child(pid, started);
-  std::cerr << "https: tsunagud exit " << usage.exit_code << ", peak RSS " << usage.max_rss_kb / 1024.0 << " MB\n";
+  std::cerr << "https: tsunagud exit " << usage.exit_code << ", peak RSS "
+            << usage.max_rss_kb / 1024.0 << " MB\n";
   if (option(args, "--keep", "no") != "yes" && exit_code == 0) fs::remove_all(work);
   return exit_code;
 }

@@ -143,24 +143,43 @@ std::vector<Row> rows(const Figures& f) {
   }
   // B4
   if (auto per_s = f.num("B4.events_per_s"), p99 = f.num("B4.rate_p99_ms"); per_s && p99) {
+    // The target's own yardstick: more than twice what one commit per event would allow.
+    const auto ceiling = f.num("B1.commits_per_s");
     out.push_back({"B4",
                    "child_guidance HTTPS pushes, " + fmt(*f.num("B4.connections")) +
                        " keep-alive connections, one event per push, each durable before its 2xx",
-                   "≥ 5,000 events/s (group commit)", fmt(*per_s) + " events/s", "",
+                   "≥ 5,000 events/s (group commit)", fmt(*per_s) + " events/s",
+                   ceiling ? fmt(*per_s / *ceiling, 1) + " × the single-commit ceiling (" +
+                                 fmt(*ceiling) + " commits/s)"
+                           : "",
                    met(*per_s >= 5000)});
-    out.push_back({"B4", "… latency at " + fmt(*f.num("B4.rate")) + " events/s offered",
-                   "p99 request → notice visible ≤ 20 ms",
-                   "p99 request → durable 2xx " + fmt(*p99, 1) + " ms (p50 " +
-                       fmt(*f.num("B4.rate_p50_ms"), 1) +
-                       " ms); notice visibility not measured by this driver",
-                   "", met(*p99 <= 20) + " (2xx only)"});
+    if (auto notice = f.num("B4.rate_notice_p99_ms")) {
+      const double missing = f.num("B4.rate_notices_missing").value_or(0);
+      out.push_back({"B4", "… latency at " + fmt(*f.num("B4.rate")) + " events/s offered",
+                     "p99 request → notice visible ≤ 20 ms",
+                     "p99 request → notice visible " + fmt(*notice, 1) + " ms (p50 " +
+                         fmt(*f.num("B4.rate_notice_p50_ms"), 1) + " ms; " +
+                         fmt(f.num("B4.rate_notices_seen").value_or(0)) + " notices seen, " +
+                         fmt(missing) + " missing); to the durable 2xx p99 " + fmt(*p99, 1) + " ms",
+                     "", met(*notice <= 20 && missing == 0)});
+    } else {
+      out.push_back({"B4", "… latency at " + fmt(*f.num("B4.rate")) + " events/s offered",
+                     "p99 request → notice visible ≤ 20 ms",
+                     "p99 request → durable 2xx " + fmt(*p99, 1) + " ms (p50 " +
+                         fmt(*f.num("B4.rate_p50_ms"), 1) +
+                         " ms); notice visibility not measured by this driver",
+                     "", met(*p99 <= 20) + " (2xx only)"});
+    }
     if (auto kept = f.num("B4.kept_up_p99_ms")) {
+      const auto kept_notice = f.num("B4.kept_up_notice_p99_ms");
       out.push_back({"B4",
                      "… latency at " + fmt(*f.num("B4.kept_up_rate")) +
                          " events/s offered (half the throughput above; informative)",
                      "—",
                      "p99 request → durable 2xx " + fmt(*kept, 1) + " ms (p50 " +
-                         fmt(*f.num("B4.kept_up_p50_ms"), 1) + " ms)",
+                         fmt(*f.num("B4.kept_up_p50_ms"), 1) + " ms)" +
+                         (kept_notice ? "; → notice visible p99 " + fmt(*kept_notice, 1) + " ms"
+                                      : std::string()),
                      "", "n/a"});
     }
   } else {

@@ -3,6 +3,8 @@
 // answers matches what it stored.
 #include <openssl/ssl.h>
 
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include <Poco/JSON/Array.h>
@@ -362,6 +364,76 @@ TEST_F(HttpsIngest, ACertificateOfAnotherSystemIs403) {
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_EQ(r.json()->getValue<std::string>("error"), "other_system");
   EXPECT_EQ(count("SELECT COUNT(*) FROM inputs"), 0);
+}
+
+// Group commit: concurrent pushes share transactions, yet each answer stands for its own push
+// alone — every good one stored exactly once, the unusable ones refused alone.
+TEST_F(HttpsIngest, ConcurrentPushesAreEachStoredOnceAndABadOneAmongThemFailsAlone) {
+  // One record per push: the sample's header and its first record under a new 処理番号 each.
+  const std::string sample = read_file(kSample);
+  const std::size_t header_end = sample.find('\n') + 1;
+  const std::size_t record_end = sample.find('\n', header_end) + 1;
+  const std::string header = sample.substr(0, header_end);
+  const std::string rest =
+      sample.substr(sample.find(',', header_end), record_end - sample.find(',', header_end));
+  std::vector<std::string> good;
+  for (int i = 0; i < 40; ++i) {
+    const std::string number = std::to_string(100000 + i);
+    good.push_back(header + "PA20190605" + number + rest);
+  }
+  const std::string bad = "not,the,header\r\n1,2,3\r\n";  // unusable as a whole
+  constexpr std::size_t kThreads = 8;
+  std::vector<std::vector<int>> statuses(kThreads);
+  std::vector<int> bad_statuses(kThreads, 0);
+  std::vector<std::thread> threads;
+  const auto context = client_context("public_assistance");
+  for (std::size_t t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::size_t i = t; i < good.size(); i += kThreads) {
+        try {
+          statuses[t].push_back(push(context, good[i]).status);
+        } catch (const std::exception&) {
+          statuses[t].push_back(-1);
+        }
+        if (i == t && t % 2 == 0) {  // half the threads send one bad push among their good ones
+          try {
+            bad_statuses[t] = push(context, bad).status;
+          } catch (const std::exception&) {
+            bad_statuses[t] = -1;
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::size_t bad_sent = 0;
+  for (std::size_t t = 0; t < kThreads; ++t) {
+    for (const int status : statuses[t]) EXPECT_EQ(status, 200) << "thread " << t;
+    if (t % 2 == 0) {
+      EXPECT_EQ(bad_statuses[t], 400) << "thread " << t;
+      ++bad_sent;
+    }
+  }
+  const auto total = static_cast<std::int64_t>(good.size() + bad_sent);
+  EXPECT_EQ(events(), static_cast<std::int64_t>(good.size()));
+  EXPECT_EQ(count("SELECT COUNT(DISTINCT source_ref) FROM events"),
+            static_cast<std::int64_t>(good.size()));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM inputs WHERE status = 'done'"),
+            static_cast<std::int64_t>(good.size()));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM inputs WHERE status = 'failed'"),
+            static_cast<std::int64_t>(bad_sent));
+  EXPECT_EQ(static_cast<std::int64_t>(entries("input.received").size()), total);
+  EXPECT_EQ(static_cast<std::int64_t>(entries("input.completed").size()), total);
+  EXPECT_EQ(static_cast<std::int64_t>(entries("event.stored").size()),
+            static_cast<std::int64_t>(good.size()));
+
+  // The same bodies again: all duplicates, nothing stored twice.
+  EXPECT_EQ(push(context, good[0]).status, 200);
+  EXPECT_EQ(events(), static_cast<std::int64_t>(good.size()));
+
+  EXPECT_EQ(daemon_->terminate(), 0);
+  std::string out;
+  EXPECT_EQ(run_cli({"--config", config_.string(), "audit", "verify"}, out), 0) << out;
 }
 
 TEST_F(HttpsIngest, SigtermStopsTheListenerAndRemovesThePortFile) {

@@ -32,8 +32,13 @@ IngestEndpoint::IngestEndpoint(const ClientDirectory& clients,
     : clients_(clients),
       max_body_bytes_(max_body_bytes),
       open_store_(std::move(open_store)),
-      abort_(abort) {
+      abort_(abort),
+      committer_(open_store_, abort_) {
   replace_pipelines(pipelines);
+}
+
+IngestEndpoint::~IngestEndpoint() {
+  committer_.stop();
 }
 
 void IngestEndpoint::replace_pipelines(const std::vector<ingest::SystemPipeline>& pipelines) {
@@ -104,16 +109,10 @@ Response IngestEndpoint::handle(Request& request) const {
                                                             : std::optional<std::string>("");
   if (!body) return refuse(request, system, 413, "body_too_large", too_large);
 
-  ingest::PushOutcome outcome;
-  try {
-    StoreSession session(open_store_);
-    outcome =
-        ingest::PushIngestor(*session.store, *session.audit)
-            .ingest(*pipeline, {std::move(*body), request.client->sha256, request.remote}, abort_);
-  } catch (const std::exception& e) {
-    outcome.status = ingest::PushOutcome::Status::store_failed;
-    outcome.message = e.what();
-  }
+  // Decoding needs no store: done here, in parallel with the other requests, so the committer's
+  // serial part is only the storing.
+  const ingest::PushOutcome outcome = committer_.commit(ingest::decode_push(
+      *pipeline, {std::move(*body), request.client->sha256, request.remote}, abort_));
 
   using Status = ingest::PushOutcome::Status;
   if (outcome.status == Status::store_failed) {

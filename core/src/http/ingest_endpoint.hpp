@@ -10,6 +10,8 @@
 //   207 the same, with "rejected":[{"record":3,"line":4,"field":"区コード","reason":"…"}] — the
 //       good records of the body are stored, the rejected ones quarantined
 //   400 the body as a whole is unusable (nothing stored); 503 the store failed (nothing stored).
+// The body is decoded on the request thread; storing it is the GroupCommitter's, which stores
+// the pushes of concurrent requests in one transaction and answers each after that COMMIT.
 #pragma once
 
 #include <atomic>
@@ -21,6 +23,7 @@
 #include "http/client_identity.hpp"
 #include "http/router.hpp"
 #include "http/store_session.hpp"
+#include "ingest/group_committer.hpp"
 #include "ingest/push_ingestor.hpp"
 
 namespace tsunagu::http {
@@ -32,6 +35,10 @@ class IngestEndpoint {
   IngestEndpoint(const ClientDirectory& clients,
                  const std::vector<ingest::SystemPipeline>& pipelines, std::size_t max_body_bytes,
                  StoreOpener open_store, const std::atomic<bool>& abort);
+
+  ~IngestEndpoint();
+  IngestEndpoint(const IngestEndpoint&) = delete;
+  IngestEndpoint& operator=(const IngestEndpoint&) = delete;
 
   Response handle(Request& request) const;
   // A reload's new pipelines; a push being decoded finishes with the one it started with.
@@ -47,6 +54,9 @@ class IngestEndpoint {
   std::size_t max_body_bytes_;
   StoreOpener open_store_;
   const std::atomic<bool>& abort_;
+  // Stores every push (its own thread and store session); mutable: handle() is const, the
+  // committer is thread-safe.
+  mutable ingest::GroupCommitter committer_;
 };
 
 }  // namespace tsunagu::http

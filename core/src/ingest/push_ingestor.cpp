@@ -47,81 +47,142 @@ void PushIngestor::close_input(const SystemPipeline& pipeline, const PushOutcome
                   {"quarantined", std::to_string(row.quarantined)}}});
 }
 
-PushOutcome PushIngestor::ingest(const SystemPipeline& pipeline, const PushedBody& pushed,
-                                 const std::atomic<bool>& stop) {
-  PushOutcome o;
-  o.sha256 = bytes_sha256(pushed.body);
-  o.origin = "https-" + o.sha256.substr(0, 16);
-  const auto size = static_cast<std::int64_t>(pushed.body.size());
-  {
-    store::Transaction tx(store_);
-    bool created = false;
-    o.input_id = store_.open_input(pipeline.system, o.origin, o.sha256, size, &created);
-    // Every request is a receipt, even one that continues an input a crash left open.
-    std::map<std::string, std::string> details{{"system", pipeline.system},
-                                               {"origin", o.origin},
-                                               {"transport", "https"},
-                                               {"input_id", std::to_string(o.input_id)},
-                                               {"sha256", o.sha256},
-                                               {"size", std::to_string(size)},
-                                               {"client_sha256", pushed.client_sha256},
-                                               {"remote", pushed.remote}};
-    if (!created) details["resumed"] = "true";
-    audit_.append({audit::entry_type::kInputReceived, "system:" + pipeline.system, "", details});
-    tx.commit();
-  }
+namespace {
 
-  // One batch for the whole body: the sink's transaction stays open until flush() below.
-  std::optional<RecordStorer> sink;
-  sink.emplace(store_, audit_, pipeline, InputRef{pipeline.system, o.origin, o.sha256, o.input_id},
-               std::numeric_limits<std::size_t>::max(), stop);
-  Poco::MemoryInputStream in(pushed.body.data(), static_cast<std::streamsize>(pushed.body.size()));
-  const DecodeResult decoded = pipeline.adapter->decode(in, o.origin, *sink);
-  o.records = decoded.records;
-
-  // Closes the input as failed after the records' transaction was rolled back. Best effort: the
-  // store may be what failed, and the sender is told 503 either way.
-  auto fail = [&](PushOutcome::Status status, std::string message) {
-    sink.reset();  // rolls back whatever the sink stored
-    o.status = status;
-    o.message = std::move(message);
-    o.rejected.clear();
+// Keeps the adapter's records in memory (a push is at most <max-body-bytes>) so the transaction
+// that stores them is not held open while the adapter parses.
+class CollectingSink final : public RecordSink {
+ public:
+  CollectingSink(std::vector<NativeRecord>& records, const std::atomic<bool>& stop)
+      : records_(records), stop_(stop) {}
+  bool accept(NativeRecord&& record) noexcept override {
     try {
-      store::Transaction tx(store_);
-      close_input(pipeline, o, "failed");
-      tx.commit();
-    } catch (const std::exception& e) {
-      log().error("%s push %s: could not record the failure: %s", pipeline.system, o.origin,
-                  std::string(e.what()));
+      records_.push_back(std::move(record));
+    } catch (...) {  // out of memory: stop the adapter; the push fails as a whole
+      failed = true;
+      return false;
     }
+    return !stop_.load(std::memory_order_relaxed);
+  }
+  bool failed = false;
+
+ private:
+  std::vector<NativeRecord>& records_;
+  const std::atomic<bool>& stop_;
+};
+
+// Never set: a push's records are stored whole once its turn has come.
+const std::atomic<bool> kNeverStop{false};
+
+}  // namespace
+
+DecodedPush decode_push(const SystemPipeline& pipeline, const PushedBody& pushed,
+                        const std::atomic<bool>& stop) {
+  DecodedPush d;
+  d.pipeline = pipeline;
+  d.sha256 = bytes_sha256(pushed.body);
+  d.origin = "https-" + d.sha256.substr(0, 16);
+  d.size = static_cast<std::int64_t>(pushed.body.size());
+  d.client_sha256 = pushed.client_sha256;
+  d.remote = pushed.remote;
+  CollectingSink sink(d.records, stop);
+  Poco::MemoryInputStream in(pushed.body.data(), static_cast<std::streamsize>(pushed.body.size()));
+  d.decoded = pipeline.adapter->decode(in, d.origin, sink);
+  if (sink.failed) {
+    d.failure = "the hub ran out of memory while decoding the push; nothing of it was stored";
+  } else if (d.decoded.stopped || stop) {
+    d.failure = "the hub stopped while decoding the push; nothing of it was stored";
+  }
+  if (!d.failure.empty()) d.records.clear();
+  return d;
+}
+
+void PushIngestor::open_input(const DecodedPush& push, PushOutcome& o) {
+  const std::string& system = push.pipeline.system;
+  o.sha256 = push.sha256;
+  o.origin = push.origin;
+  bool created = false;
+  o.input_id = store_.open_input(system, o.origin, o.sha256, push.size, &created);
+  // Every request is a receipt, even one that continues an input a crash left open.
+  std::map<std::string, std::string> details{{"system", system},
+                                             {"origin", o.origin},
+                                             {"transport", "https"},
+                                             {"input_id", std::to_string(o.input_id)},
+                                             {"sha256", o.sha256},
+                                             {"size", std::to_string(push.size)},
+                                             {"client_sha256", push.client_sha256},
+                                             {"remote", push.remote}};
+  if (!created) details["resumed"] = "true";
+  audit_.append({audit::entry_type::kInputReceived, "system:" + system, "", details});
+}
+
+PushOutcome PushIngestor::store(const DecodedPush& push) {
+  const SystemPipeline& pipeline = push.pipeline;
+  PushOutcome o;
+  open_input(push, o);
+  o.records = push.decoded.records;
+  if (!push.failure.empty() || !push.decoded.ok) {
+    o.status =
+        push.failure.empty() ? PushOutcome::Status::unusable : PushOutcome::Status::store_failed;
+    o.message = push.failure.empty() ? push.decoded.message : push.failure;
+    close_input(pipeline, o, "failed");
     return o;
-  };
-
-  if (sink->failure()) return fail(PushOutcome::Status::store_failed, *sink->failure());
-  if (decoded.stopped || stop) {
-    return fail(PushOutcome::Status::store_failed,
-                "the hub stopped while decoding the push; nothing of it was stored");
   }
-  if (!decoded.ok) return fail(PushOutcome::Status::unusable, decoded.message);
-
-  o.accepted = sink->stored();
-  o.duplicates = sink->duplicates();
-  o.rejected = sink->rejections();
-  try {
-    if (store_.in_transaction()) {
-      // The records' own transaction: closing the input commits with them.
-      close_input(pipeline, o, "done");
-      sink->flush();
-    } else {  // no record at all, so no transaction was begun
-      store::Transaction tx(store_);
-      close_input(pipeline, o, "done");
-      tx.commit();
-    }
-  } catch (const std::exception& e) {
-    return fail(PushOutcome::Status::store_failed, std::string("store error: ") + e.what());
+  RecordStorer sink(store_, audit_, pipeline,
+                    InputRef{pipeline.system, o.origin, o.sha256, o.input_id},
+                    std::numeric_limits<std::size_t>::max(), kNeverStop);
+  for (const NativeRecord& record : push.records) {
+    NativeRecord copy = record;  // kept intact: a failed group stores the push again alone
+    if (!sink.accept(std::move(copy))) break;
   }
+  if (sink.failure()) throw store::StoreError(*sink.failure());
+  sink.flush();  // commits nothing here (the caller's transaction), but ends the sink's batch
+  o.accepted = sink.stored();
+  o.duplicates = sink.duplicates();
+  o.rejected = sink.rejections();
+  close_input(pipeline, o, "done");
   o.status = o.rejected.empty() ? PushOutcome::Status::stored : PushOutcome::Status::partial;
   return o;
+}
+
+bool PushIngestor::record_failure(const DecodedPush& push, const std::string& message) noexcept {
+  try {
+    if (store_.in_transaction()) store_.rollback();
+    store::Transaction tx(store_);
+    PushOutcome o;
+    open_input(push, o);
+    o.records = push.decoded.records;
+    o.message = message;
+    close_input(push.pipeline, o, "failed");
+    tx.commit();
+    return true;
+  } catch (const std::exception& e) {
+    log().error("%s push %s: could not record the failure: %s", push.pipeline.system, push.origin,
+                std::string(e.what()));
+  } catch (...) {
+    log().error("%s push %s: could not record the failure", push.pipeline.system, push.origin);
+  }
+  return false;
+}
+
+PushOutcome PushIngestor::ingest(const SystemPipeline& pipeline, const PushedBody& pushed,
+                                 const std::atomic<bool>& stop) {
+  const DecodedPush push = decode_push(pipeline, pushed, stop);
+  try {
+    store::Transaction tx(store_);
+    PushOutcome o = store(push);
+    tx.commit();
+    return o;
+  } catch (const std::exception& e) {
+    PushOutcome o;
+    o.status = PushOutcome::Status::store_failed;
+    o.sha256 = push.sha256;
+    o.origin = push.origin;
+    o.records = push.decoded.records;
+    o.message = std::string("store error: ") + e.what();
+    record_failure(push, o.message);
+    return o;
+  }
 }
 
 void PushIngestor::record_refusal(const PushRefusal& refusal) {

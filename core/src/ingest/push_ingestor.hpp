@@ -4,11 +4,15 @@
 // A push is an input like a spool file: its SHA-256 is taken and it is registered with an
 // `input.received` entry (transport "https", the client certificate's fingerprint), decoded by the
 // system's adapter and stored through the same RecordStorer as spool files. Unlike a file, a push
-// has no place to wait in: its records are stored in ONE transaction that also closes the input
-// (`input.completed`), so the sender's 2xx means everything is on disk and anything else means
-// nothing of its records is — the sender simply sends again. The origin of a push is derived from
-// its digest ("https-<first 16 hex digits>"), so a push interrupted by a crash is continued by the
-// same body sent again, just as a spool file left in work/ is.
+// has no place to wait in: its receipt, its records and the close of the input
+// (`input.completed`) are stored in ONE transaction, so the sender's 2xx means everything is on
+// disk and anything else means nothing of its records is — the sender simply sends again. The
+// origin of a push is derived from its digest ("https-<first 16 hex digits>"), so the same body
+// sent again is recognised (its events are duplicates).
+//
+// The work is split for group commit (GroupCommitter): decode_push() runs on the request thread
+// and holds no lock; PushIngestor::store() writes one decoded push inside a transaction the
+// caller owns, which may hold other pushes too.
 //
 // Not thread-safe: one PushIngestor per thread, over that thread's Store session. The pipeline's
 // adapter and mapping are shared; both are safe to call from several threads.
@@ -59,13 +63,45 @@ struct PushRefusal {
   std::string remote;
 };
 
+// A push decoded on its request thread, ready to be stored: everything the store step needs and
+// nothing that needs the store.
+struct DecodedPush {
+  SystemPipeline pipeline;  // its own copy: a reload may swap the endpoint's meanwhile
+  std::string sha256;
+  std::string origin;
+  std::int64_t size = 0;
+  std::string client_sha256;
+  std::string remote;
+  std::vector<NativeRecord> records;  // in input order
+  DecodeResult decoded;
+  // Not empty: store none of its records, only the receipt and this as the input's failure
+  // (the decode was stopped by shutdown, or the hub stopped before the push's turn).
+  std::string failure;
+};
+
+// Digest, origin and the adapter's records of `pushed`. `stop` is polled between records
+// (shutdown after the grace period): a push stopped part-way gets `failure` set. Never throws.
+DecodedPush decode_push(const SystemPipeline& pipeline, const PushedBody& pushed,
+                        const std::atomic<bool>& stop);
+
 class PushIngestor {
  public:
   PushIngestor(store::Store& store, audit::AuditLog& audit) : store_(store), audit_(audit) {}
 
-  // Decodes and stores `pushed` with `pipeline`. `stop` is polled between records (shutdown
-  // after the grace period): a push stopped part-way stores nothing and reports store_failed.
-  // Throws only if the store fails before the records are decoded (registering the input).
+  // Writes `push` inside the caller's open writer transaction: the input row and its
+  // `input.received`, its records (none if the body is unusable or `failure` is set) with their
+  // routing, and `input.completed`. Throws on a store error (or a routing error); the caller
+  // must then roll back, and nothing of the push is stored. The outcome holds only after the
+  // caller's COMMIT.
+  PushOutcome store(const DecodedPush& push);
+
+  // After the transaction that held `push` was rolled back: its receipt and the input closed as
+  // failed, in a transaction of their own. Best effort (the store may be what failed): logs and
+  // returns false if even that fails.
+  bool record_failure(const DecodedPush& push, const std::string& message) noexcept;
+
+  // One push alone: decode_push() then store() in a transaction of its own, record_failure()
+  // if that fails. Never throws; a store failure is reported as store_failed.
   PushOutcome ingest(const SystemPipeline& pipeline, const PushedBody& pushed,
                      const std::atomic<bool>& stop);
 
@@ -73,6 +109,8 @@ class PushIngestor {
   void record_refusal(const PushRefusal& refusal);
 
  private:
+  // Registers the input and appends its `input.received`; sets input_id, origin and sha256.
+  void open_input(const DecodedPush& push, PushOutcome& outcome);
   void close_input(const SystemPipeline& pipeline, const PushOutcome& outcome,
                    const std::string& status);
 

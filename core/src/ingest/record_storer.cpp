@@ -37,7 +37,8 @@ RecordStorer::~RecordStorer() = default;
 bool RecordStorer::accept(NativeRecord&& record) noexcept {
   if (failure_) return false;
   try {
-    if (!tx_) tx_ = std::make_unique<store::Transaction>(store_);
+    // A caller that already holds a transaction (a group commit of pushes) commits it itself.
+    if (!tx_ && !store_.in_transaction()) tx_ = std::make_unique<store::Transaction>(store_);
     handle(record);
     if (++in_batch_ >= batch_size_) flush();
     return !stop_.load(std::memory_order_relaxed);

@@ -4,7 +4,8 @@
 // It is the RecordSink an adapter writes into: each record is mapped, then stored (idempotently)
 // or quarantined with the field and reason, and every `batch_size` records are committed as one
 // transaction. It never throws into the plugin: a store failure rolls back the open batch, is kept
-// in failure(), and stops the adapter.
+// in failure(), and stops the adapter. If the store is already in a transaction when a record
+// arrives, the records join it and the caller commits or rolls back (group commit of pushes).
 #pragma once
 
 #include <atomic>

@@ -1,0 +1,199 @@
+#include "ingest/group_committer.hpp"
+
+#include <Poco/Logger.h>
+
+namespace tsunagu::ingest {
+namespace {
+
+Poco::Logger& log() {
+  return Poco::Logger::get("tsunagu.ingest");
+}
+
+PushOutcome failed_outcome(const DecodedPush& push, const std::string& message) {
+  PushOutcome o;
+  o.status = PushOutcome::Status::store_failed;
+  o.sha256 = push.sha256;
+  o.origin = push.origin;
+  o.records = push.decoded.records;
+  o.message = message;
+  return o;
+}
+
+}  // namespace
+
+GroupCommitter::GroupCommitter(StoreOpener open_store, const std::atomic<bool>& abort,
+                               Options options)
+    : open_store_(std::move(open_store)), abort_(abort), options_(options) {
+  thread_ = std::thread([this] { run(); });
+}
+
+GroupCommitter::~GroupCommitter() {
+  stop();
+}
+
+PushOutcome GroupCommitter::commit(DecodedPush push) {
+  auto pending = std::make_unique<Pending>();
+  pending->push = std::move(push);
+  std::future<PushOutcome> done = pending->done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) {
+      return failed_outcome(pending->push, "the hub is stopping; nothing of this push was stored");
+    }
+    queue_.push_back(std::move(pending));
+  }
+  wake_.notify_one();
+  return done.get();
+}
+
+void GroupCommitter::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (!thread_.joinable()) return;
+  thread_.join();
+  const Stats s = stats();
+  if (s.pushes > 0) {
+    // How much the pushes shared their commits: pushes per transaction.
+    log().notice("HTTPS pushes: %s stored in %s transactions (%s groups stored again push by push)",
+                 std::to_string(s.pushes), std::to_string(s.groups),
+                 std::to_string(s.split_groups));
+  }
+}
+
+GroupCommitter::Stats GroupCommitter::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
+}
+
+void GroupCommitter::pause() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  paused_ = true;
+}
+
+void GroupCommitter::resume() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    paused_ = false;
+  }
+  wake_.notify_one();
+}
+
+std::size_t GroupCommitter::queued() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size();
+}
+
+void GroupCommitter::run() {
+  for (;;) {
+    Group group;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || (!paused_ && !queue_.empty()); });
+      if (queue_.empty()) return;  // stopping, and nothing left to store
+      std::size_t records = 0;
+      while (!queue_.empty()) {
+        const std::size_t next = queue_.front()->push.records.size();
+        if (!group.empty() && records + next > options_.max_group_records) break;
+        records += next;
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    store_group(group);
+  }
+}
+
+PushIngestor& GroupCommitter::ingestor() {
+  if (!ingestor_) {
+    store_ = open_store_();
+    audit_ = std::make_unique<audit::AuditLog>(*store_);
+    ingestor_ = std::make_unique<PushIngestor>(*store_, *audit_);
+  }
+  return *ingestor_;
+}
+
+void GroupCommitter::drop_session() noexcept {
+  // A session that saw an error is not trusted with the next group: a new one is opened.
+  ingestor_.reset();
+  audit_.reset();
+  store_.reset();
+}
+
+void GroupCommitter::store_group(Group& group) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.pushes += group.size();
+  }
+  if (abort_.load()) {
+    // Past the grace period: no more records, but every push keeps its receipt.
+    for (auto& p : group) {
+      if (p->push.failure.empty()) {
+        p->push.failure = "the hub stopped before this push was stored; nothing of it was stored";
+        p->push.records.clear();
+      }
+    }
+  }
+  std::vector<PushOutcome> outcomes;
+  outcomes.reserve(group.size());
+  try {
+    PushIngestor& in = ingestor();
+    store::Transaction tx(*store_);
+    for (auto& p : group) outcomes.push_back(in.store(p->push));
+    tx.commit();
+  } catch (const std::exception& e) {
+    log().error("a group of %s pushes was not stored (%s)%s", std::to_string(group.size()),
+                std::string(e.what()),
+                std::string(group.size() > 1 ? "; storing them one by one" : ""));
+    drop_session();
+    if (group.size() == 1) {
+      fail(*group.front(), std::string("store error: ") + e.what());
+    } else {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++stats_.split_groups;
+      }
+      for (auto& p : group) store_alone(*p);
+    }
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++stats_.groups;
+  }
+  for (std::size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(outcomes[i]));
+}
+
+void GroupCommitter::store_alone(Pending& pending) {
+  try {
+    PushIngestor& in = ingestor();
+    store::Transaction tx(*store_);
+    PushOutcome o = in.store(pending.push);
+    tx.commit();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++stats_.groups;
+    }
+    pending.done.set_value(std::move(o));
+  } catch (const std::exception& e) {
+    drop_session();
+    fail(pending, std::string("store error: ") + e.what());
+  }
+}
+
+void GroupCommitter::fail(Pending& pending, const std::string& message) {
+  log().error("%s push %s not stored: %s", pending.push.pipeline.system, pending.push.origin,
+              message);
+  try {
+    if (!ingestor().record_failure(pending.push, message)) drop_session();
+  } catch (const std::exception& e) {  // the store cannot even be opened
+    log().error("%s push %s: could not record the failure: %s", pending.push.pipeline.system,
+                pending.push.origin, std::string(e.what()));
+    drop_session();
+  }
+  pending.done.set_value(failed_outcome(pending.push, message));
+}
+
+}  // namespace tsunagu::ingest

@@ -1,0 +1,110 @@
+// Group commit of HTTPS pushes: one writer stores the pushes of many request threads together,
+// in one transaction, so they share its COMMIT (and, on SQLite synchronous=FULL, its fsync).
+//
+// A request thread decodes its push (decode_push), hands it to commit() and waits. The
+// committer's thread, over a Store session of its own, takes every push queued by then (up to
+// max_group_records records), stores them one after another with PushIngestor::store() inside
+// ONE writer transaction, commits, and only then answers each waiting thread — so a 2xx still
+// means that push is on disk. While it commits, the next pushes queue up: the busier the hub,
+// the larger the groups and the fewer commits per push.
+//
+// One push's failure (a store or routing error while storing it) must not cost the others
+// theirs: the group is rolled back and its pushes are stored again one transaction each, so only
+// the failing one is answered store_failed (its receipt and failure recorded on their own).
+// Rolling back a whole transaction rather than a SAVEPOINT keeps the state that sessions cache
+// per transaction (the audit log's Merkle frontier, new subject keys) exact. An unusable body is
+// not a failure of the group: it is decoded before, stored as a receipt and a failed input.
+//
+// Shutdown: once `abort` is set, pushes not yet stored get only their receipt and the failure
+// recorded, and store_failed; after stop() commit() answers store_failed at once. Nobody waits
+// for ever.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "audit/audit_log.hpp"
+#include "ingest/push_ingestor.hpp"
+#include "store/store.hpp"
+
+namespace tsunagu::ingest {
+
+class GroupCommitter {
+ public:
+  // Opens a new session on the instance's store, keyring set.
+  using StoreOpener = std::function<std::unique_ptr<store::Store>()>;
+
+  struct Options {
+    // A group is closed once it holds this many records (at least one push per group), so one
+    // large push does not make a group's transaction, and everyone's wait, unbounded.
+    std::size_t max_group_records = 2000;
+  };
+
+  struct Stats {
+    std::uint64_t groups = 0;        // transactions committed
+    std::uint64_t pushes = 0;        // pushes answered
+    std::uint64_t split_groups = 0;  // groups rolled back and stored again push by push
+  };
+
+  GroupCommitter(StoreOpener open_store, const std::atomic<bool>& abort, Options options);
+  GroupCommitter(StoreOpener open_store, const std::atomic<bool>& abort)
+      : GroupCommitter(std::move(open_store), abort, Options{}) {}
+  ~GroupCommitter();
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Stores `push` in the next group and returns its outcome once that group's COMMIT is done (or
+  // failed). Thread-safe; blocks the calling thread; never throws.
+  PushOutcome commit(DecodedPush push);
+
+  // Stores what is queued (or, after `abort`, records it as failed), then ends the thread.
+  void stop();
+
+  Stats stats() const;
+
+  // For tests: while paused, pushes queue up and no group begins, so a test can make one group
+  // of the pushes it chose.
+  void pause();
+  void resume();
+  std::size_t queued() const;
+
+ private:
+  struct Pending {
+    DecodedPush push;
+    std::promise<PushOutcome> done;
+  };
+  using Group = std::vector<std::unique_ptr<Pending>>;
+
+  void run();
+  void store_group(Group& group);
+  void store_alone(Pending& pending);
+  void fail(Pending& pending, const std::string& message);
+  PushIngestor& ingestor();  // opens the session on first use and after an error
+  void drop_session() noexcept;
+
+  StoreOpener open_store_;
+  const std::atomic<bool>& abort_;
+  Options options_;
+  // The committer thread's own session.
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<PushIngestor> ingestor_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<Pending>> queue_;
+  bool stopping_ = false;
+  bool paused_ = false;
+  Stats stats_;
+  std::thread thread_;
+};
+
+}  // namespace tsunagu::ingest
