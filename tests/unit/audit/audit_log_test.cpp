@@ -23,8 +23,11 @@ class AuditLogTest : public ::testing::Test {
 
   void append(int n, const std::string& subject = "") {
     for (int i = 0; i < n; ++i) {
-      log_->append_now({audit::entry_type::kEventStored, "system:test", subject,
-                        {{"event_id", "e" + std::to_string(count_)}, {"kind", "welfare.member_added"}}});
+      log_->append_now(
+          {audit::entry_type::kEventStored,
+           "system:test",
+           subject,
+           {{"event_id", "e" + std::to_string(count_)}, {"kind", "welfare.member_added"}}});
       ++count_;
     }
   }
@@ -127,6 +130,87 @@ TEST_F(AuditLogTest, EntriesAreCanonicalMetadata) {
   EXPECT_EQ(e->leaf_hash, audit::to_hex(audit::leaf_hash(e->entry)));
 }
 
+// The escapes canonical_entry() must make, one byte at a time: the definition its faster scan
+// has to agree with.
+std::string reference_json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20) {
+      const char* digits = "0123456789abcdef";
+      out += "\\u00";
+      out += digits[c >> 4];
+      out += digits[c & 0xF];
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+TEST(CanonicalEntry, EscapesEveryByteThatNeedsItWhereverItFalls) {
+  // Each byte that needs an escape (and a few that do not: space, DEL, UTF-8) at every offset of
+  // a 24-byte value, so that it falls in each lane of the eight-byte scan and in the tail.
+  std::vector<char> specials;
+  for (int c = 0; c < 0x20; ++c) specials.push_back(static_cast<char>(c));
+  for (const char c : {'"', '\\', ' ', '\x7f', '/', '\xe3', '\x81', '\x82'}) specials.push_back(c);
+  for (const char special : specials) {
+    for (std::size_t at = 0; at < 24; ++at) {
+      std::string value(24, 'a');
+      value[at] = special;
+      const audit::EntryDraft d{"t", value, value, {{value, value}}};
+      const std::string entry = audit::canonical_entry(7, "2019-04-01T00:00:00.000000+00:00", d);
+      const std::string v = reference_json_string(value);
+      EXPECT_EQ(entry, "{\"actor\":" + v + ",\"details\":{" + v + ":" + v +
+                           "},\"seq\":7,\"subject\":" + v +
+                           ",\"time\":\"2019-04-01T00:00:00.000000+00:00\",\"type\":\"t\",\"v\":1}")
+          << "byte " << static_cast<int>(static_cast<unsigned char>(special)) << " at " << at;
+    }
+  }
+}
+
+TEST_F(AuditLogTest, EntriesWithEscapesAndJapaneseVerifyAcrossManyChunks) {
+  // More entries than verify checks per chunk (4,096), each with escapes, 日本語 and a control
+  // character, so that the reader and the checking thread hand over several chunks.
+  store::Transaction tx(*store_);
+  for (int i = 0; i < 9000; ++i) {
+    log_->append({audit::entry_type::kEventStored,
+                  "system:test",
+                  "subject-" + std::to_string(i % 7),
+                  {{"note", "\"引用\"\\ 改行\n" + std::string(1, static_cast<char>(i % 0x20)) +
+                                std::to_string(i)},
+                   {"event_id", "e" + std::to_string(i)}}});
+  }
+  tx.commit();
+  log_->sign_head(key_);
+  const auto r = verify();
+  EXPECT_TRUE(r.ok) << problems(r);
+  EXPECT_EQ(r.entries, 9000u);
+}
+
+TEST_F(AuditLogTest, AnEntryAlteredInALaterChunkIsNamed) {
+  append_batch(9000);
+  log_->sign_head(key_);
+  // Same length, so only the hash can tell.
+  exec(
+      "UPDATE audit_entries SET entry = replace(entry, '\"e8500\"', '\"x8500\"') WHERE seq = 8501");
+  const auto r = verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(problems(r).find("entry 8501: its content does not match its recorded leaf hash"),
+            std::string::npos)
+      << problems(r);
+}
+
 TEST_F(AuditLogTest, AppendOutsideATransactionIsRefused) {
   EXPECT_THROW(log_->append({"x", "y", "", {}}), std::logic_error);
 }
@@ -150,7 +234,8 @@ TEST_F(AuditLogTest, ChangingOneByteOfAnEntryIsNamed) {
   const auto r = verify();
   EXPECT_FALSE(r.ok);
   EXPECT_NE(problems(r).find("entry 4: its content does not match its recorded leaf hash"),
-            std::string::npos) << problems(r);
+            std::string::npos)
+      << problems(r);
 }
 
 TEST_F(AuditLogTest, ChangingAnEntryAndItsHashIsCaughtByTheSignedRoot) {
@@ -180,7 +265,8 @@ TEST_F(AuditLogTest, DeletingAnEntryIsNamed) {
   const auto r = verify();
   EXPECT_FALSE(r.ok);
   EXPECT_NE(problems(r).find("entry 3: missing (the next entry is 4); entries were deleted"),
-            std::string::npos) << problems(r);
+            std::string::npos)
+      << problems(r);
 }
 
 TEST_F(AuditLogTest, ReorderingTwoEntriesIsNamed) {
@@ -203,7 +289,8 @@ TEST_F(AuditLogTest, TruncatingTheLogIsNamed) {
   const auto r = verify();
   EXPECT_FALSE(r.ok);
   EXPECT_NE(problems(r).find("the log has only 5 entries; entries 6–8 were removed (truncated)"),
-            std::string::npos) << problems(r);
+            std::string::npos)
+      << problems(r);
 }
 
 TEST_F(AuditLogTest, TruncatingLogAndHeadsTogetherIsCaughtByAPinnedHead) {
@@ -232,13 +319,15 @@ TEST_F(AuditLogTest, AConsistentForgerySignedByAnotherKeyIsRejected) {
   exec("DELETE FROM audit_heads");
   exec("UPDATE audit_frontier SET size = 0, state = ''");
   audit::AuditLog forged(*store_);
-  for (int i = 0; i < 5; ++i) forged.append_now({audit::entry_type::kEventStored, "system:test", "", {}});
+  for (int i = 0; i < 5; ++i)
+    forged.append_now({audit::entry_type::kEventStored, "system:test", "", {}});
   const auto forger = security::SigningKey::generate();
   forged.sign_head(forger);
   const auto r = verify();
   EXPECT_FALSE(r.ok);
   EXPECT_NE(problems(r).find("signature does not verify with the trusted public key"),
-            std::string::npos) << problems(r);
+            std::string::npos)
+      << problems(r);
 }
 
 TEST_F(AuditLogTest, ReorderedHeadsAreNamed) {
@@ -260,7 +349,8 @@ TEST_F(AuditLogTest, InclusionProofsCheckWithoutTheStore) {
       const auto proof = audit::prove(*log_, seq);
       const auto copy = audit::InclusionProof::from_json(proof.to_json());
       std::string why;
-      EXPECT_TRUE(audit::check_proof(copy, key_.verifying_key(), why)) << size << "/" << seq << ": " << why;
+      EXPECT_TRUE(audit::check_proof(copy, key_.verifying_key(), why))
+          << size << "/" << seq << ": " << why;
       auto tampered = copy;
       tampered.entry[tampered.entry.size() / 2] ^= 1;
       EXPECT_FALSE(audit::check_proof(tampered, key_.verifying_key(), why));
