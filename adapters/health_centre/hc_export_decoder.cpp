@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -127,12 +128,13 @@ std::string decoded(SaxAttribute attribute) {
 
 class SaxAttributes {
  public:
-  SaxAttributes(const xmlChar** attributes, int count) : attributes_(attributes), count_(count) {}
+  SaxAttributes(const xmlChar** attributes, int count)
+      : attributes_(attributes), count_(std::max(count, 0)) {}
 
   // The attribute `local` in no namespace. An attribute whose prefix is not declared is named
   // "prefix:local" in no namespace by libxml2's tree builder, so it is not this one.
   std::optional<SaxAttribute> find(std::string_view local) const {
-    for (int i = 0; i < count_; ++i) {
+    for (std::ptrdiff_t i = 0; i < count_; ++i) {
       const xmlChar* const* at = attributes_ + 5 * i;
       if (at[1] == nullptr && equals(at[0], local)) return SaxAttribute{at};
     }
@@ -140,7 +142,7 @@ class SaxAttributes {
   }
   // The attribute `local` in namespace `uri`.
   std::optional<SaxAttribute> find(std::string_view local, std::string_view uri) const {
-    for (int i = 0; i < count_; ++i) {
+    for (std::ptrdiff_t i = 0; i < count_; ++i) {
       const xmlChar* const* at = attributes_ + 5 * i;
       if (at[2] != nullptr && equals(at[0], local) && equals(at[2], uri)) return SaxAttribute{at};
     }
@@ -148,7 +150,7 @@ class SaxAttributes {
   }
   // An attribute of that local name in any namespace (what xmlHasProp finds).
   bool any(std::string_view local) const {
-    for (int i = 0; i < count_; ++i) {
+    for (std::ptrdiff_t i = 0; i < count_; ++i) {
       const xmlChar* const* at = attributes_ + 5 * i;
       if (equals(at[0], local) && (at[1] == nullptr || at[2] != nullptr)) return true;
     }
@@ -165,7 +167,7 @@ class SaxAttributes {
 
  private:
   const xmlChar** attributes_;
-  int count_;
+  std::ptrdiff_t count_;
 };
 
 // ---- what a document yields -----------------------------------------------------------------
