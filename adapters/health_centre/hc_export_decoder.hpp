@@ -72,12 +72,13 @@ class HcExportDecoder final : public Adapter {
 
   const char* system() const noexcept override { return "health_centre"; }
 
-  // Streams the export with libxml2's xmlTextReader: one ClinicalDocument at a time is expanded,
-  // read by walking its tree and freed, so memory does not grow with the number of documents. Each
-  // child element of the root is one record: number counts them from 1, line is where it starts,
-  // raw is its bytes exactly as in the file. A document that cannot be read (wrong element or
-  // namespace, a required header element missing, …) still goes to the sink, with error and
-  // error_field set.
+  // Streams the export through libxml2's SAX2 push parser: the fields of each ClinicalDocument
+  // are picked out of the parser's events as they come, no tree is built, and the record goes to
+  // the sink at the document's end tag, so memory does not grow with the number of documents.
+  // Each child element of the root is one record: number counts them from 1, line is where it
+  // starts, raw is its bytes exactly as in the file. A document that cannot be read (wrong element
+  // or namespace, a required header element missing, …) still goes to the sink, with error and
+  // error_field set; a document the parser finds broken is not delivered (see below).
   //
   // Returns ok=false when the input as a whole is unusable:
   //  - it declares a DTD or any other markup declaration (<!DOCTYPE, <!ENTITY, …): hostile
@@ -86,14 +87,16 @@ class HcExportDecoder final : public Adapter {
   //    normally no document has been delivered; one after a document is refused the same way;
   //  - it is not UTF-8-compatible (UTF-16), empty, or its root is not HealthCentreExport in
   //    urn:sapporo:health-centre:export:1 — nothing is delivered from a file of the wrong kind;
-  //  - it stops being well-formed part-way, or reading fails: the documents before the break
-  //    have been delivered, the message names the line, column and document of the break, and
-  //    the rest of the file is not read (a file error, so the file is re-sent; documents already
-  //    stored are then duplicates).
+  //  - it stops being well-formed part-way (nesting deeper than 256 elements included), or
+  //    reading fails: the documents whose end tag the parser reached before the break have been
+  //    delivered, the one holding the break has not; the message names the line, column and
+  //    document of the break, and the rest of the file is not read (a file error, so the file is
+  //    re-sent; documents already stored are then duplicates).
   // Parser options: XML_PARSE_NONET (and XML_PARSE_NO_XXE where libxml2 has it); no DTD loading,
-  // entity substitution or DTD validation. Errors go to a structured handler of this call's own
-  // reader, never the global one. Safe to call from several threads at once; the caller (the
-  // hub) has called xmlInitParser().
+  // entity substitution or DTD validation, and no SAX handler that could declare, load or expand
+  // an entity. Errors go to a structured handler of this call's own parser context, never the
+  // global one. Safe to call from several threads at once; the caller (the hub) has called
+  // xmlInitParser().
   DecodeResult decode(std::istream& in, const std::string& origin,
                       RecordSink& sink) noexcept override;
 

@@ -11,24 +11,6 @@ constexpr std::string_view kCdataOpen = "[CDATA[";
 // Bytes already released are dropped from the buffer once there are this many of them.
 constexpr std::size_t kCompactBytes = 65536;
 
-// The first byte in [p, to) that is one of `stops` (1 or 3 bytes, never a line break), or `to`;
-// adds the line breaks before it to `lines`. (The spans are short — a tag, an attribute value,
-// the indentation between tags — so a 16-byte SSE2 version measured no faster.)
-const char* skip_to(const char* p, const char* to, std::string_view stops,
-                    std::uint64_t& lines) noexcept {
-  switch (stops.size()) {
-    case 1:
-      for (const char s0 = stops[0]; p < to && *p != s0; ++p) lines += *p == '\n' ? 1 : 0;
-      break;
-    default:
-      for (const char s0 = stops[0], s1 = stops[1], s2 = stops[2];
-           p < to && *p != s0 && *p != s1 && *p != s2; ++p) {
-        lines += *p == '\n' ? 1 : 0;
-      }
-  }
-  return p;
-}
-
 bool is_name_letter(char c) noexcept {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
@@ -105,53 +87,86 @@ void ExportSlicer::scan() {
       return;
     }
   }
-  const std::uint64_t end = base_ + buffer_.size();
-  while (scan_ < end && !refusal_) {
-    if (state_ == State::text) {
-      // Character data: jump to the next '<', counting lines on the way (one pass: between
-      // the tags of an export there is mostly a line break and some indentation).
-      const char* from = buffer_.data() + (scan_ - base_);
-      const char* to = buffer_.data() + buffer_.size();
-      std::uint64_t lines = 0;
-      const char* stop = skip_to(from, to, "<", lines);
-      line_ += lines;
-      scan_ += static_cast<std::uint64_t>(stop - from);
-      if (stop == to) break;
-      tag_start_ = scan_;
-      tag_line_ = line_;
-      state_ = State::lt;
-      ++scan_;
-      continue;
-    }
-    if (state_ == State::start_tag || state_ == State::end_tag) {
-      // Inside a tag only a quote (opening or closing an attribute value) or '>' changes
-      // anything: skip the bytes in between at once, keeping the line count and the last two
-      // bytes exactly as step() would have.
-      const char* from = buffer_.data() + (scan_ - base_);
-      const char* to = buffer_.data() + buffer_.size();
-      const char* p = from;
-      std::uint64_t lines = 0;
-      // The bytes that end a skip: '>' in an end tag; the closing quote inside an attribute
-      // value; '>' or an opening quote elsewhere in a start tag.
-      const char quote[1] = {quote_};
-      p = skip_to(p, to,
-                  state_ == State::end_tag ? std::string_view(">")
-                  : quote_ != 0            ? std::string_view(quote, 1)
-                                           : std::string_view(">\"'"),
-                  lines);
-      if (p > from) {
-        line_ += lines;
-        before_previous_ = p - from >= 2 ? p[-2] : previous_;
-        previous_ = p[-1];
-        scan_ += static_cast<std::uint64_t>(p - from);
+  // The loop runs on a local cursor and line count; step() and what it calls read scan_ and
+  // line_, so they are brought up to date before each call. Between stops only the line count
+  // changes: character data runs to the next '<'; inside a tag only a quote (opening or closing
+  // an attribute value) or '>' changes anything, and the bytes in between are skipped keeping
+  // the last two bytes exactly as step() would have.
+  const char* const begin = buffer_.data();
+  const char* const end = begin + buffer_.size();
+  const char* p = begin + (scan_ - base_);
+  std::uint64_t line = line_;
+  const auto sync = [&] {
+    scan_ = base_ + static_cast<std::uint64_t>(p - begin);
+    line_ = line;
+  };
+  const auto skipped = [&](const char* from) {
+    if (p == from) return;
+    before_previous_ = p - from >= 2 ? p[-2] : previous_;
+    previous_ = p[-1];
+  };
+  while (p < end && !refusal_) {
+    switch (state_) {
+      case State::text:
+        while (p < end && *p != '<') line += *p++ == '\n' ? 1 : 0;
+        if (p == end) break;
+        tag_start_ = base_ + static_cast<std::uint64_t>(p - begin);
+        tag_line_ = line;
+        state_ = State::lt;
+        ++p;
+        break;
+      case State::start_tag: {
+        const char* from = p;
+        if (quote_ != 0) {
+          const char quote = quote_;
+          while (p < end && *p != quote) line += *p++ == '\n' ? 1 : 0;
+          skipped(from);
+          if (p == end) break;
+          quote_ = 0;
+        } else {
+          while (p < end && *p != '>' && *p != '"' && *p != '\'') {
+            line += *p++ == '\n' ? 1 : 0;
+          }
+          skipped(from);
+          if (p == end) break;
+          if (*p == '>') {
+            ++p;
+            state_ = State::text;
+            sync();
+            on_start_tag(previous_ == '/');
+            before_previous_ = previous_;
+            previous_ = '>';
+            break;
+          }
+          quote_ = *p;
+        }
+        before_previous_ = previous_;
+        previous_ = *p++;
+        break;
       }
-      if (p == to) break;
+      case State::end_tag: {
+        const char* from = p;
+        while (p < end && *p != '>') line += *p++ == '\n' ? 1 : 0;
+        skipped(from);
+        if (p == end) break;
+        ++p;
+        state_ = State::text;
+        sync();
+        on_end_tag();
+        before_previous_ = previous_;
+        previous_ = '>';
+        break;
+      }
+      default: {
+        const char c = *p++;
+        if (c == '\n') ++line;
+        sync();
+        step(c);
+        break;
+      }
     }
-    const char c = buffer_[static_cast<std::size_t>(scan_ - base_)];
-    ++scan_;
-    if (c == '\n') ++line_;
-    step(c);
   }
+  sync();
   check_oversized();
 }
 

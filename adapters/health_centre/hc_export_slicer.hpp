@@ -4,12 +4,12 @@
 // libxml2 parses the export (hc_export_decoder.cpp); this scanner does not parse XML, it only
 // tracks markup boundaries and element depth, for three things libxml2 cannot give:
 //  - the exact bytes of every document (NativeRecord::raw, kept for quarantine and digests): the
-//    reader reads ahead and keeps no byte offsets on nodes;
+//    parser reports no byte offsets for elements;
 //  - a hostile prologue is stopped before libxml2 sees it: a markup declaration (<!DOCTYPE,
 //    <!ENTITY, …) is never released to the parser, so no entity can be declared, expanded or
 //    fetched whatever the parser options are;
 //  - a document larger than the limit is known to be one before libxml2 reaches its start tag,
-//    so the decoder can skip it streaming instead of expanding it into memory.
+//    so the decoder can let it stream past unread instead of gathering its fields.
 // A document's bytes are held back until the document is complete (or found oversized), so
 // memory is bounded by the document limit, not by the file.
 //

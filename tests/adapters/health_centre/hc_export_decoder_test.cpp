@@ -421,6 +421,105 @@ TEST(HcDocuments, AttributeValuesWithMarkupCharactersDoNotConfuseTheSlices) {
   EXPECT_EQ(sink.records[2].fields.at("id"), "HC-T-3");
 }
 
+// The decoder reads the parser's events, not a tree: the paths select what an XPath over the
+// document would (first element of each single path, text as all character data below an
+// element, observations in document order, nested ones too), and values are attribute values as
+// the parser normalised them.
+TEST(HcDocuments, FieldsAreWhatThePathsSelectHoweverTheMarkupIsNested) {
+  const std::string role =
+      "<patientRole><id root=\"urn:sapporo:resident-id\" extension=\"A&amp;B&#38;C\"/>"
+      "<addr>札幌 <streetAddressLine> 北1条 </streetAddressLine><x:city xmlns:x=\"urn:x\">中央区"
+      "<b>内</b></x:city><empty/></addr>"
+      "<patient><name use=\"IDE\">  山田 <family>山田</family><given>太郎</given><given> </given>"
+      "<family>二</family></name><name use=\"SYL\"> ヤマダ　タロウ </name>"
+      "<birthTime value=\"&#x20;2019&#10;0101\"/></patient>"
+      "<patient><administrativeGenderCode foo:code=\"9\" xmlns:foo=\"urn:foo\"/></patient>"
+      "<providerOrganization><id root=\"urn:sapporo:ward \" extension=\"X\"/>"
+      "<id root=\"urn:sapporo:ward\" extension=\"01101\"/></providerOrganization></patientRole>";
+  const std::string body =
+      "<entry><observation><code code=\"OUTER\"/><value xsi:type=\"ST\">a<section><entry>"
+      "<observation><code code=\"INNER\"/><value xsi:type=\"ST\"> b </value></observation>"
+      "</entry></section> c</value><code2/></observation></entry>"
+      "<entry><observation><code code=\"Y\"/><value p:code=\"c1\" value=\"v1\" "
+      "xmlns:p=\"urn:p\"/></observation></entry>"
+      "<entry><observation><code code=\"Z\"/><value xsi:type=\" x: CD \" code=\"c\" "
+      "value=\"v\"/></observation></entry>"
+      "<entry><observation><code code=\" W \"/><value xsi:type=\"ED\"><![CDATA[ cd ]]>ata"
+      "<!-- no -->x</value></observation></entry>"
+      "<section><entry><observation><code code=\"DEEP\"/><value value=\"d\"/></observation>"
+      "</entry></section>"
+      "<entry><other><observation><code code=\"NOT\"/></observation></other></entry>";
+  const std::string first =
+      "<ClinicalDocument xmlns=\"urn:hl7-org:v3\" "
+      "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><id extension=\" HC-1 \"/>"
+      "<code code=\"HOME_VISIT\"/><effectiveTime value=\"20190605\"/><recordTarget>" +
+      role + "</recordTarget><component><structuredBody><component><section>" + body +
+      "</section></component></structuredBody></component></ClinicalDocument>\n";
+  const std::string prefixed =
+      "<v3:ClinicalDocument xmlns:v3=\"urn:hl7-org:v3\"><v3:id extension=\"P\"/>"
+      "<v3:code code=\"C\"/><v3:effectiveTime value=\"20190101\"/><v3:recordTarget>"
+      "<v3:patientRole><v3:patient><v3:name use=\"IDE\"><v3:family>F</v3:family></v3:name>"
+      "</v3:patient></v3:patientRole></v3:recordTarget></v3:ClinicalDocument>\n";
+  CollectingSink sink;
+  ASSERT_TRUE(decode(kExportOpen + first + prefixed + kExportClose, sink).ok);
+  ASSERT_EQ(sink.records.size(), 2u);
+  EXPECT_TRUE(sink.records[0].error.empty()) << sink.records[0].error;
+  EXPECT_EQ(sink.records[0].fields,
+            (Fields{
+                {"id", "HC-1"},
+                {"versionNumber", ""},
+                {"code", "HOME_VISIT"},
+                {"effectiveTime", "20190605"},
+                {"patient.id", "A&B&C"},
+                {"patient.addr", "北1条 中央区内"},  // the lines; text outside them is not one
+                {"patient.name", "山田　二　太郎"},  // families first, empty parts left out
+                {"patient.name_kana", "ヤマダ　タロウ"},
+                {"patient.administrativeGenderCode", ""},  // a namespaced code is not @code
+                {"patient.birthTime", "2019\n0101"},   // a character reference is not normalised
+                {"providerOrganization.id", "01101"},  // root compared exactly
+                {"OUTER", "a b  c"},                   // all the text below <value>
+                {"INNER", "b"},
+                {"Y", ""},   // no @code but a p:code: the HL7 rule takes @code
+                {"Z", "v"},  // type " x: CD " is not CD
+                {"W", "cd atax"},
+                {"DEEP", "d"},
+            }));
+  EXPECT_TRUE(sink.records[1].error.empty()) << sink.records[1].error;
+  EXPECT_EQ(sink.records[1].fields.at("id"), "P");
+  EXPECT_EQ(sink.records[1].fields.at("patient.name"), "F");
+}
+
+TEST(HcDocuments, ADocumentTheParserFindsBrokenAtItsEndIsNotDelivered) {
+  // The end tag is misspelt: the slicer sees a whole document, the parser a break at its end.
+  std::string broken = document("HC-T-2");
+  broken.replace(broken.rfind("</ClinicalDocument>"), 19, "</JlinicalDocument>");
+  CollectingSink sink;
+  const DecodeResult result =
+      decode(kExportOpen + document("HC-T-1") + broken + document("HC-T-3") + kExportClose, sink);
+  EXPECT_FALSE(result.ok);
+  ASSERT_EQ(sink.records.size(), 1u);
+  EXPECT_EQ(sink.records[0].fields.at("id"), "HC-T-1");
+  EXPECT_NE(result.message.find("(in document 2, which starts at line 9): Opening and ending tag "
+                                "mismatch: ClinicalDocument line 9 and JlinicalDocument; document "
+                                "1 was delivered"),
+            std::string::npos)
+      << result.message;
+}
+
+TEST(HcDocuments, AWrongRootNamespaceIsReportedEvenWhenABreakFollows) {
+  CollectingSink sink;
+  const DecodeResult result =
+      decode("<HealthCentreExport xmlns=\"urn:sapporo:health-centre:export:2\">" +
+                 document("HC-T-1") + "<broken attr></HealthCentreExport>",
+             sink);
+  EXPECT_FALSE(result.ok);
+  EXPECT_TRUE(sink.records.empty());
+  EXPECT_EQ(result.message,
+            "HC_TEST.xml: not a 健康管理システム export: the root element is 'HealthCentreExport' "
+            "in namespace 'urn:sapporo:health-centre:export:2', expected 'HealthCentreExport' in "
+            "namespace 'urn:sapporo:health-centre:export:1'; nothing was delivered");
+}
+
 // ---- whole-file problems ---------------------------------------------------------------------
 
 TEST(HcFile, EmptyRootIsAValidEmptyExport) {

@@ -131,6 +131,27 @@ TEST(HcHostile, ExcessiveNestingIsABreakNotACrash) {
       << result.message;
 }
 
+// No tree is built, so the nesting limit is the decoder's: it holds inside a document too large
+// to be read, whose content otherwise streams past unread.
+TEST(HcHostile, ExcessiveNestingInAnOversizedDocumentIsABreak) {
+  std::string deep;
+  for (int i = 0; i < 300; ++i) deep += "<x>";
+  for (int i = 0; i < 300; ++i) deep += "</x>";
+  tsunagu::health_centre::HcDecoderOptions options;
+  options.max_document_bytes = 1024;
+  CollectingSink sink;
+  const DecodeResult result =
+      decode(kExportOpen + document("HC-X-1") + document("HC-X-2", "<entry>" + deep + "</entry>") +
+                 document("HC-X-3") + kExportClose,
+             sink, options);
+  EXPECT_FALSE(result.ok);
+  ASSERT_EQ(sink.records.size(), 1u);  // the second is oversized and broken: not delivered
+  EXPECT_NE(result.message.find("(in document 2, which starts at line 9): Excessive depth in "
+                                "document: 256 use XML_PARSE_HUGE option"),
+            std::string::npos)
+      << result.message;
+}
+
 // libxml2 keeps process-wide error handlers; a plugin must not rely on them (another thread, or
 // the core, may have set its own). Every diagnostic of a decode goes to its reader's handler.
 int global_reports = 0;
