@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <stdexcept>
 
@@ -33,7 +34,48 @@ bool newer_or_same(const std::string& occurred_at, const std::string& as_of) {
   return as_of.empty() || occurred_at >= as_of;
 }
 
-std::string sealed_birth_ad(const std::string& person_id) { return "person-birth:" + person_id; }
+std::string sealed_birth_ad(const std::string& person_id) {
+  return "person-birth:" + person_id;
+}
+
+// The facts columns of persons p, read by read_stored() from `first` on; joined to the lookups
+// that find a person, so that linking needs no separate statement to load them.
+constexpr const char* kFactsColumns =
+    "p.ward_code, p.ward_as_of, p.on_public_assistance, p.pa_as_of, p.household_token, "
+    "p.household_role, p.has_open_cg_case, p.cg_as_of, p.birth_date";
+
+// The candidates by one token column, each with whether its person was merged. The merge state
+// comes from a subquery in the select list, not a join: the FROM clause and so the rows' order
+// stay exactly as they were (no ORDER BY: the order decides the review items', and a join lets
+// PostgreSQL's planner reorder the rows). Built once per column.
+const std::string& candidate_sql(std::string_view column) {
+  auto build = [](std::string_view c) {
+    return std::string(
+               "SELECT subject_id, person_id, (SELECT COALESCE(p.merged_into, '') FROM persons p "
+               "WHERE p.id = identity_subjects.person_id), rid_token, birth_token, sex, "
+               "kanji_token FROM identity_subjects WHERE ") +
+           std::string(c) + " = ? LIMIT " + std::to_string(kMaxCandidates + 1);
+  };
+  static const std::string rid = build("rid_token"), kana_birth = build("kana_birth_token"),
+                           kana_year_ward = build("kana_year_ward_token");
+  if (column == "rid_token") return rid;
+  if (column == "kana_birth_token") return kana_birth;
+  if (column == "kana_year_ward_token") return kana_year_ward;
+  throw std::logic_error("no candidate lookup by " + std::string(column));
+}
+
+template <typename Row>
+void read_stored(const Row& q, int first, PersonFacts& f, std::string& sealed_birth) {
+  f.ward_code = q.text(first);
+  f.ward_as_of = q.text(first + 1);
+  f.on_public_assistance = q.integer(first + 2) != 0;
+  f.pa_as_of = q.text(first + 3);
+  f.household_token = q.text(first + 4);
+  f.household_role = q.text(first + 5);
+  f.has_open_cg_case = q.integer(first + 6) != 0;
+  f.cg_as_of = q.text(first + 7);
+  sealed_birth = q.is_null(first + 8) ? std::string() : q.blob(first + 8);
+}
 
 }  // namespace
 
@@ -96,7 +138,8 @@ PersonMaster::Keys PersonMaster::keys_of(const CaseEvent& e) const {
     }
   }
   if (!s.birth_date.empty()) keys.birth = k.lookup_token(std::string("b") + kSep + s.birth_date);
-  if (!s.name.empty()) keys.kanji = k.lookup_token(std::string("kj") + kSep + normalise_kanji(s.name));
+  if (!s.name.empty())
+    keys.kanji = k.lookup_token(std::string("kj") + kSep + normalise_kanji(s.name));
   if (s.sex == "M" || s.sex == "F") keys.sex = s.sex;
   return keys;
 }
@@ -116,10 +159,30 @@ std::string PersonMaster::live(std::string person_id) {
   return person_id;
 }
 
-std::string PersonMaster::new_person(const std::string&) {
+std::string PersonMaster::new_person(const PersonFacts& f) {
   std::string id = store::random_uuid();
   const std::string created = store::utc_now();
-  store_.query("INSERT INTO persons (id, created_at) VALUES (?, ?)").bind(id).bind(created).run();
+  const std::string sealed =
+      f.birth_date.empty()
+          ? std::string()
+          : security::seal(store_.keyring()->master(), f.birth_date, sealed_birth_ad(id));
+  store_
+      .query(
+          "INSERT INTO persons (id, created_at, ward_code, ward_as_of, on_public_assistance, "
+          "pa_as_of, household_token, household_role, has_open_cg_case, cg_as_of, birth_date) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(id)
+      .bind(created)
+      .bind(f.ward_code)
+      .bind(f.ward_as_of)
+      .bind(f.on_public_assistance ? 1 : 0)
+      .bind(f.pa_as_of)
+      .bind(f.household_token)
+      .bind(f.household_role)
+      .bind(f.has_open_cg_case ? 1 : 0)
+      .bind(f.cg_as_of)
+      .bind_blob(sealed)
+      .run();
   return id;
 }
 
@@ -146,8 +209,11 @@ void PersonMaster::attach(const std::string& subject_id, const std::string& pers
       .bind(at)
       .bind(actor)
       .run();
-  audit_.append({audit::entry_type::kIdentityLinked, actor, subject_id,
-                 {{"person_id", person_id}, {"rule", rule}, {"evidence", evidence}, {"source", source}}});
+  audit_.append(
+      {audit::entry_type::kIdentityLinked,
+       actor,
+       subject_id,
+       {{"person_id", person_id}, {"rule", rule}, {"evidence", evidence}, {"source", source}}});
 }
 
 std::int64_t PersonMaster::open_review(const std::string& subject_id,
@@ -164,53 +230,96 @@ std::int64_t PersonMaster::open_review(const std::string& subject_id,
     if (!q.next()) return 0;
     id = q.integer(0);
   }
-  audit_.append({audit::entry_type::kIdentityReviewOpened, actor, subject_id,
-                 {{"review_id", std::to_string(id)}, {"candidate_person", candidate_person},
+  audit_.append({audit::entry_type::kIdentityReviewOpened,
+                 actor,
+                 subject_id,
+                 {{"review_id", std::to_string(id)},
+                  {"candidate_person", candidate_person},
                   {"reason", reason}}});
   return id;
+}
+
+PersonFacts PersonMaster::open_facts(const StoredFacts& stored,
+                                     const std::string& person_id) const {
+  PersonFacts f = stored.facts;
+  if (!stored.sealed_birth.empty()) {
+    if (auto clear = security::open(store_.keyring()->master(), stored.sealed_birth,
+                                    sealed_birth_ad(person_id))) {
+      f.birth_date = *clear;
+    }
+  }
+  return f;
+}
+
+std::optional<std::string> PersonMaster::known_person(const std::string& subject_id,
+                                                      std::optional<StoredFacts>* facts) {
+  // One statement for the subject, whether its person was merged, and that person's facts.
+  static const std::string sql = std::string("SELECT s.person_id, COALESCE(p.merged_into, ''), ") +
+                                 "p.id, " + kFactsColumns +
+                                 " FROM identity_subjects s LEFT JOIN persons p ON p.id = "
+                                 "s.person_id WHERE s.subject_id = ?";
+  std::string person, merged;
+  {
+    auto q = store_.query(sql);
+    q.bind(subject_id);
+    if (!q.next()) return std::nullopt;
+    person = q.text(0);
+    merged = q.text(1);
+    if (merged.empty() && !q.is_null(2) && facts != nullptr) {
+      facts->emplace();
+      read_stored(q, 3, (*facts)->facts, (*facts)->sealed_birth);
+    }
+  }
+  if (merged.empty()) return person;
+  return live(std::move(merged));
 }
 
 LinkResult PersonMaster::link(const CaseEvent& event, const std::string& subject_id,
                               const std::string& actor) {
   LinkResult result;
-  if (auto known = person_of_subject(subject_id)) {
+  // The linked person's facts as read by the statement that found it (nullopt: load them).
+  std::optional<StoredFacts> stored;
+  bool created = false;
+  // apply_event() takes the household only from public assistance: no token for other sources.
+  const std::string household =
+      event.household.household_id.empty() || event.source != "public_assistance"
+          ? std::string()
+          : store_.keyring()->lookup_token(std::string("hh") + kSep + event.household.household_id);
+  PersonFacts new_facts;  // a new person's first facts
+  if (auto known = known_person(subject_id, &stored)) {
     result.person_id = *known;
     result.rule = "known";
   } else {
     const Keys keys = keys_of(event);
     std::string evidence;
     auto candidates = [&](const char* column, const std::string& token) {
-      std::vector<std::string> subjects, persons, rids, births, sexes, kanjis;
+      struct Row {
+        std::string subject, person, merged, rid, birth, sex, kanji;
+      };
+      std::vector<Row> rows;
       // Real keys match a handful of subjects at most. Past kMaxCandidates the key is not
       // telling people apart (a placeholder name, test data): it links nobody and asks nobody.
       {
-        auto q =
-            store_.query(std::string("SELECT subject_id, person_id, rid_token, birth_token, sex, "
-                                     "kanji_token FROM identity_subjects WHERE ") +
-                         column + " = ? LIMIT " + std::to_string(kMaxCandidates + 1));
+        auto q = store_.query(candidate_sql(column));
         q.bind(token);
         while (q.next()) {
-          subjects.push_back(q.text(0));
-          persons.push_back(q.text(1));
-          rids.push_back(q.text(2));
-          births.push_back(q.text(3));
-          sexes.push_back(q.text(4));
-          kanjis.push_back(q.text(5));
+          Row r{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6)};
+          rows.push_back(std::move(r));
         }
       }
       struct Candidate {
         std::string person, rid, birth, sex, kanji;
       };
       std::vector<Candidate> out;
-      if (subjects.size() > kMaxCandidates) {
+      if (rows.size() > kMaxCandidates) {
         evidence = std::string("too many candidates by ") + column;
         return out;
       }
       std::set<std::string> seen;
-      for (std::size_t i = 0; i < subjects.size(); ++i) {
-        const std::string person = live(persons[i]);
+      for (auto& r : rows) {
+        std::string person = r.merged.empty() ? r.person : live(r.merged);
         if (!seen.insert(person).second) continue;
-        out.push_back({person, rids[i], births[i], sexes[i], kanjis[i]});
+        out.push_back({std::move(person), r.rid, r.birth, r.sex, r.kanji});
       }
       return out;
     };
@@ -252,9 +361,9 @@ LinkResult PersonMaster::link(const CaseEvent& event, const std::string& subject
         } else if (!keys.sex.empty() && !c.sex.empty() && keys.sex != c.sex) {
           continue;  // a different sex is a different child
         } else {
-          linkable.emplace_back(c.person, kanji_evidence(c.kanji) + (keys.sex.empty() || c.sex.empty()
-                                                                         ? ",sex=unknown"
-                                                                         : ",sex=same"));
+          linkable.emplace_back(
+              c.person, kanji_evidence(c.kanji) +
+                            (keys.sex.empty() || c.sex.empty() ? ",sex=unknown" : ",sex=same"));
         }
       }
       if (reviews.empty()) decide_among(linkable, "kana_birth");
@@ -267,7 +376,9 @@ LinkResult PersonMaster::link(const CaseEvent& event, const std::string& subject
       }
     }
     if (result.person_id.empty()) {
-      result.person_id = new_person(actor);
+      apply_event(new_facts, event, household);
+      result.person_id = new_person(new_facts);
+      created = true;
       result.rule = reviews.empty() ? "new" : "new_pending_review";
       if (evidence.empty()) evidence = "no match";
     }
@@ -279,14 +390,21 @@ LinkResult PersonMaster::link(const CaseEvent& event, const std::string& subject
       }
     }
   }
+  if (created) {
+    // Written with the person; what a facts update would have recorded is recorded here.
+    audit_facts(result.person_id, PersonFacts{}, new_facts, actor);
+    result.facts = std::move(new_facts);
+    return result;
+  }
   std::string sealed_birth;
-  const PersonFacts before = load_facts(result.person_id, &sealed_birth);
+  PersonFacts before;
+  if (stored) {
+    before = open_facts(*stored, result.person_id);
+    sealed_birth = std::move(stored->sealed_birth);
+  } else {
+    before = load_facts(result.person_id, &sealed_birth);
+  }
   PersonFacts after = before;
-  // apply_event() takes the household only from public assistance: no token for other sources.
-  const std::string household =
-      event.household.household_id.empty() || event.source != "public_assistance"
-          ? std::string()
-          : store_.keyring()->lookup_token(std::string("hh") + kSep + event.household.household_id);
   apply_event(after, event, household);
   if (after != before) save_facts(result.person_id, before, after, actor, &sealed_birth);
   result.facts_before = before;
@@ -295,28 +413,17 @@ LinkResult PersonMaster::link(const CaseEvent& event, const std::string& subject
 }
 
 PersonFacts PersonMaster::load_facts(const std::string& person_id, std::string* sealed_birth) {
-  auto q = store_.query(
-      "SELECT ward_code, ward_as_of, on_public_assistance, pa_as_of, household_token, "
-      "household_role, has_open_cg_case, cg_as_of, birth_date FROM persons WHERE id = ?");
-  q.bind(person_id);
-  PersonFacts f;
-  if (!q.next()) return f;
-  f.ward_code = q.text(0);
-  f.ward_as_of = q.text(1);
-  f.on_public_assistance = q.integer(2) != 0;
-  f.pa_as_of = q.text(3);
-  f.household_token = q.text(4);
-  f.household_role = q.text(5);
-  f.has_open_cg_case = q.integer(6) != 0;
-  f.cg_as_of = q.text(7);
-  if (!q.is_null(8)) {
-    const std::string sealed = q.blob(8);
-    if (sealed_birth != nullptr) *sealed_birth = sealed;
-    if (auto clear = security::open(store_.keyring()->master(), sealed, sealed_birth_ad(person_id))) {
-      f.birth_date = *clear;
-    }
+  static const std::string sql =
+      std::string("SELECT ") + kFactsColumns + " FROM persons p WHERE p.id = ?";
+  StoredFacts stored;
+  {
+    auto q = store_.query(sql);
+    q.bind(person_id);
+    if (!q.next()) return {};
+    read_stored(q, 0, stored.facts, stored.sealed_birth);
   }
-  return f;
+  if (sealed_birth != nullptr) *sealed_birth = stored.sealed_birth;
+  return open_facts(stored, person_id);
 }
 
 void PersonMaster::save_facts(const std::string& person_id, const PersonFacts& before,
@@ -345,6 +452,11 @@ void PersonMaster::save_facts(const std::string& person_id, const PersonFacts& b
       .bind_blob(sealed)
       .bind(person_id)
       .run();
+  audit_facts(person_id, before, f, actor);
+}
+
+void PersonMaster::audit_facts(const std::string& person_id, const PersonFacts& before,
+                               const PersonFacts& f, const std::string& actor) {
   std::map<std::string, std::string> details{{"person_id", person_id}};
   if (before.ward_code != f.ward_code) {
     details["ward_from"] = before.ward_code;
@@ -362,14 +474,7 @@ void PersonMaster::save_facts(const std::string& person_id, const PersonFacts& b
 }
 
 std::optional<std::string> PersonMaster::person_of_subject(const std::string& subject_id) {
-  std::string person;
-  {
-    auto q = store_.query("SELECT person_id FROM identity_subjects WHERE subject_id = ?");
-    q.bind(subject_id);
-    if (!q.next()) return std::nullopt;
-    person = q.text(0);
-  }
-  return live(std::move(person));
+  return known_person(subject_id, nullptr);
 }
 
 std::optional<std::string> PersonMaster::person_of_resident_id(const std::string& resident_id) {
@@ -443,7 +548,8 @@ void PersonMaster::decide(std::int64_t review_id, bool link, const std::string& 
   for (auto& r : reviews(false)) {
     if (r.id == review_id) review = r;
   }
-  if (!review) throw std::invalid_argument("there is no identity review " + std::to_string(review_id));
+  if (!review)
+    throw std::invalid_argument("there is no identity review " + std::to_string(review_id));
   if (review->status != "open") {
     throw std::invalid_argument("identity review " + std::to_string(review_id) + " was already " +
                                 review->status + " by " + review->decided_by);
@@ -456,7 +562,9 @@ void PersonMaster::decide(std::int64_t review_id, bool link, const std::string& 
       .bind(who)
       .bind(review_id)
       .run();
-  audit_.append({audit::entry_type::kIdentityReviewResolved, by, review->subject_id,
+  audit_.append({audit::entry_type::kIdentityReviewResolved,
+                 by,
+                 review->subject_id,
                  {{"review_id", std::to_string(review_id)}, {"decision", status}}});
   if (link && review->subject_person != review->candidate_person) {
     std::string from = review->subject_person, into_person = review->candidate_person;
@@ -468,8 +576,11 @@ void PersonMaster::decide(std::int64_t review_id, bool link, const std::string& 
         .bind(into_person)
         .bind(from)
         .run();
-    audit_.append({audit::entry_type::kIdentityMerged, by, review->subject_id,
-                   {{"from_person", from}, {"into_person", into_person},
+    audit_.append({audit::entry_type::kIdentityMerged,
+                   by,
+                   review->subject_id,
+                   {{"from_person", from},
+                    {"into_person", into_person},
                     {"review_id", std::to_string(review_id)}}});
     const PersonFacts before = load_facts(into_person);
     const PersonFacts after = recompute_facts(into_person);

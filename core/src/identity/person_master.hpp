@@ -106,11 +106,22 @@ class PersonMaster {
 
  private:
   struct Keys;
+  // A person's facts as stored, the birth date still sealed (opened only for the person linked).
+  struct StoredFacts {
+    PersonFacts facts;
+    std::string sealed_birth;
+  };
   Keys keys_of(const CaseEvent& event) const;
-  std::string new_person(const std::string& actor);
-  void attach(const std::string& subject_id, const std::string& person_id, const std::string& source,
-              const std::string& rule, const std::string& evidence, const Keys& keys,
-              const std::string& actor);
+  // The live person of a subject; `facts` receives that person's stored facts when the same
+  // statement could read them (the subject's person is not merged).
+  std::optional<std::string> known_person(const std::string& subject_id,
+                                          std::optional<StoredFacts>* facts);
+  PersonFacts open_facts(const StoredFacts& stored, const std::string& person_id) const;
+  // A new person with its first facts, written in one statement.
+  std::string new_person(const PersonFacts& facts);
+  void attach(const std::string& subject_id, const std::string& person_id,
+              const std::string& source, const std::string& rule, const std::string& evidence,
+              const Keys& keys, const std::string& actor);
   std::int64_t open_review(const std::string& subject_id, const std::string& candidate_person,
                            const std::string& reason, const std::string& actor);
   // `sealed_birth`, if given, receives the stored (sealed) birth date as it is.
@@ -119,6 +130,10 @@ class PersonMaster {
   // not change (instead of sealing it again); nullptr seals it anew.
   void save_facts(const std::string& person_id, const PersonFacts& before, const PersonFacts& after,
                   const std::string& actor, const std::string* sealed_birth = nullptr);
+  // The person.facts_changed entry for what changed between `before` and `after`, if anything the
+  // router tests did.
+  void audit_facts(const std::string& person_id, const PersonFacts& before,
+                   const PersonFacts& after, const std::string& actor);
   std::string live(std::string person_id);
 
   store::Store& store_;

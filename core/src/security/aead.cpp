@@ -55,6 +55,55 @@ bool add_header_and_ad(EVP_CIPHER_CTX* ctx, const char* header, std::string_view
          update(ctx, nullptr, uchar(associated_data.data()), associated_data.size());
 }
 
+// A thread's AES-256-GCM context for one direction, with the key it was last set up for: a
+// context is allocated once per thread, and the key schedule and GHASH tables are computed only
+// when the key changes (the master key, and a subject's key for its record's several fields),
+// not on every call. The cached copy of the key and the context are wiped at thread exit.
+class ThreadCipher {
+ public:
+  ThreadCipher() = default;
+  ThreadCipher(const ThreadCipher&) = delete;
+  ThreadCipher& operator=(const ThreadCipher&) = delete;
+  ~ThreadCipher() { OPENSSL_cleanse(key_.data(), key_.size()); }
+
+  // Starts one operation under `key` with `nonce`; false if OpenSSL refused (then the next call
+  // sets everything up again).
+  EVP_CIPHER_CTX* start(const DataKey& key, const unsigned char* nonce, bool encrypt) {
+    if (!ctx_) {
+      ctx_.reset(EVP_CIPHER_CTX_new());
+      if (!ctx_) throw CryptoError("cannot allocate a cipher context");
+    }
+    const bool same_key =
+        keyed_ && CRYPTO_memcmp(key_.data(), key.bytes().data(), key_.size()) == 0;
+    const unsigned char* new_key = same_key ? nullptr : key.bytes().data();
+    const EVP_CIPHER* cipher = same_key ? nullptr : aes_256_gcm();
+    keyed_ = false;
+    const int ok = encrypt ? EVP_EncryptInit_ex2(ctx_.get(), cipher, new_key, nonce, nullptr)
+                           : EVP_DecryptInit_ex2(ctx_.get(), cipher, new_key, nonce, nullptr);
+    if (ok != 1) return nullptr;
+    if (!same_key) std::copy_n(key.bytes().begin(), key_.size(), key_.begin());
+    keyed_ = true;
+    return ctx_.get();
+  }
+  // After a failed operation: set up from scratch next time.
+  void forget() { keyed_ = false; }
+
+ private:
+  CipherCtxPtr ctx_;
+  std::array<std::uint8_t, DataKey::kSize> key_{};
+  bool keyed_ = false;
+};
+
+ThreadCipher& sealer() {
+  thread_local ThreadCipher cipher;
+  return cipher;
+}
+
+ThreadCipher& opener() {
+  thread_local ThreadCipher cipher;
+  return cipher;
+}
+
 // Decrypts into `out` (sealed.size() - kSealOverhead bytes) and authenticates; on failure `out` is
 // wiped, because GCM hands out plaintext before the tag has been checked.
 bool open_into(const DataKey& key, std::string_view sealed, std::string_view associated_data,
@@ -67,18 +116,18 @@ bool open_into(const DataKey& key, std::string_view sealed, std::string_view ass
   std::array<unsigned char, kTagSize> tag{};
   std::copy_n(uchar(ciphertext + size), kTagSize, tag.begin());
 
-  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (!ctx) throw CryptoError("cannot allocate a cipher context");
+  ThreadCipher& cipher = opener();
+  EVP_CIPHER_CTX* ctx = cipher.start(key, uchar(nonce), false);
   int final_size = 0;
-  const bool ok = EVP_DecryptInit_ex2(ctx.get(), aes_256_gcm(), key.bytes().data(), uchar(nonce),
-                                      nullptr) == 1 &&
-                  add_header_and_ad(ctx.get(), sealed.data(), associated_data) &&
-                  update(ctx.get(), uchar(out), uchar(ciphertext), size) &&
-                  EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagSize),
+  const bool ok = ctx != nullptr && add_header_and_ad(ctx, sealed.data(), associated_data) &&
+                  update(ctx, uchar(out), uchar(ciphertext), size) &&
+                  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagSize),
                                       tag.data()) == 1 &&
-                  EVP_DecryptFinal_ex(ctx.get(), uchar(out + size), &final_size) == 1;
+                  EVP_DecryptFinal_ex(ctx, uchar(out + size), &final_size) == 1;
   if (!ok) {
     if (size > 0) OPENSSL_cleanse(out, size);
+    // Rare (tampering, the wrong key): set the context up afresh rather than trust its state.
+    cipher.forget();
     detail::clear_openssl_errors();
   }
   return ok;
@@ -169,14 +218,14 @@ std::string seal(const DataKey& key, std::string_view plaintext, std::string_vie
   unsigned char* ciphertext = uchar(header + kHeaderSize);
   unsigned char* tag = ciphertext + plaintext.size();
 
-  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  ThreadCipher& cipher = sealer();
+  EVP_CIPHER_CTX* ctx = cipher.start(key, nonce, true);
   int final_size = 0;
-  if (!ctx ||
-      EVP_EncryptInit_ex2(ctx.get(), aes_256_gcm(), key.bytes().data(), nonce, nullptr) != 1 ||
-      !add_header_and_ad(ctx.get(), header, associated_data) ||
-      !update(ctx.get(), ciphertext, uchar(plaintext.data()), plaintext.size()) ||
-      EVP_EncryptFinal_ex(ctx.get(), tag, &final_size) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagSize), tag) != 1) {
+  if (ctx == nullptr || !add_header_and_ad(ctx, header, associated_data) ||
+      !update(ctx, ciphertext, uchar(plaintext.data()), plaintext.size()) ||
+      EVP_EncryptFinal_ex(ctx, tag, &final_size) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagSize), tag) != 1) {
+    cipher.forget();
     throw CryptoError("AES-256-GCM encryption failed: " + detail::take_openssl_error());
   }
   return sealed;
