@@ -54,7 +54,8 @@ class Town {
     // 40 children on 4 names and 6 birth dates: kana + birth collide often.
     for (int i = 0; i < 40; ++i) {
       const int n = pick(4);
-      char rid[16], birth[16];
+      // Sized for any int, so -Wformat-truncation (Debug builds) has nothing to say.
+      char rid[32], birth[48];
       std::snprintf(rid, sizeof rid, "00%08d", 1000 + i * 7);
       std::snprintf(birth, sizeof birth, "201%d-0%d-1%d", 5 + pick(2), 1 + pick(3), pick(2));
       children_.push_back({rid, kKana[n], kHira[n], kHalf[n], kName[n], birth,
@@ -69,7 +70,7 @@ class Town {
     e.source_ref = e.source + "-" + std::to_string(i);
     e.source_version = 1;
     e.kind = kKinds[pick(7)];
-    char at[40];
+    char at[64];
     std::snprintf(at, sizeof at, "2019-%02d-%02dT%02d:00:00+09:00", 1 + pick(12), 1 + pick(28),
                   pick(24));
     e.occurred_at = at;
