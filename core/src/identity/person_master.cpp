@@ -77,6 +77,20 @@ void read_stored(const Row& q, int first, PersonFacts& f, std::string& sealed_bi
   sealed_birth = q.is_null(first + 8) ? std::string() : q.blob(first + 8);
 }
 
+// Binds a person's facts in the column order persons' INSERT and UPDATE share (ward_code …
+// birth_date), after whatever the statement bound before them.
+store::Query& bind_facts(store::Query& q, const PersonFacts& f, std::string_view sealed_birth) {
+  return q.bind(f.ward_code)
+      .bind(f.ward_as_of)
+      .bind(f.on_public_assistance ? 1 : 0)
+      .bind(f.pa_as_of)
+      .bind(f.household_token)
+      .bind(f.household_role)
+      .bind(f.has_open_cg_case ? 1 : 0)
+      .bind(f.cg_as_of)
+      .bind_blob(sealed_birth);
+}
+
 }  // namespace
 
 std::optional<int> age_in_months(const std::string& birth_date, const std::string& date) {
@@ -166,23 +180,11 @@ std::string PersonMaster::new_person(const PersonFacts& f) {
       f.birth_date.empty()
           ? std::string()
           : security::seal(store_.keyring()->master(), f.birth_date, sealed_birth_ad(id));
-  store_
-      .query(
-          "INSERT INTO persons (id, created_at, ward_code, ward_as_of, on_public_assistance, "
-          "pa_as_of, household_token, household_role, has_open_cg_case, cg_as_of, birth_date) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(id)
-      .bind(created)
-      .bind(f.ward_code)
-      .bind(f.ward_as_of)
-      .bind(f.on_public_assistance ? 1 : 0)
-      .bind(f.pa_as_of)
-      .bind(f.household_token)
-      .bind(f.household_role)
-      .bind(f.has_open_cg_case ? 1 : 0)
-      .bind(f.cg_as_of)
-      .bind_blob(sealed)
-      .run();
+  auto q = store_.query(
+      "INSERT INTO persons (id, created_at, ward_code, ward_as_of, on_public_assistance, "
+      "pa_as_of, household_token, household_role, has_open_cg_case, cg_as_of, birth_date) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  bind_facts(q.bind(id).bind(created), f, sealed).run();
   return id;
 }
 
@@ -436,22 +438,11 @@ void PersonMaster::save_facts(const std::string& person_id, const PersonFacts& b
       : unchanged_birth
           ? *sealed_birth
           : security::seal(store_.keyring()->master(), f.birth_date, sealed_birth_ad(person_id));
-  store_
-      .query(
-          "UPDATE persons SET ward_code = ?, ward_as_of = ?, on_public_assistance = ?, "
-          "pa_as_of = ?, household_token = ?, household_role = ?, has_open_cg_case = ?, "
-          "cg_as_of = ?, birth_date = ? WHERE id = ?")
-      .bind(f.ward_code)
-      .bind(f.ward_as_of)
-      .bind(f.on_public_assistance ? 1 : 0)
-      .bind(f.pa_as_of)
-      .bind(f.household_token)
-      .bind(f.household_role)
-      .bind(f.has_open_cg_case ? 1 : 0)
-      .bind(f.cg_as_of)
-      .bind_blob(sealed)
-      .bind(person_id)
-      .run();
+  auto q = store_.query(
+      "UPDATE persons SET ward_code = ?, ward_as_of = ?, on_public_assistance = ?, "
+      "pa_as_of = ?, household_token = ?, household_role = ?, has_open_cg_case = ?, "
+      "cg_as_of = ?, birth_date = ? WHERE id = ?");
+  bind_facts(q, f, sealed).bind(person_id).run();
   audit_facts(person_id, before, f, actor);
 }
 
