@@ -12,6 +12,7 @@
 #include "security/ed25519.hpp"
 #include "security/keyring.hpp"
 #include "store/prepared.hpp"
+#include "support/pa_fields.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_store.hpp"
 
@@ -35,21 +36,7 @@ class LineAdapter final : public Adapter {
       r.number = ++result.records;
       r.raw = line;
       const auto comma = line.find(',');
-      r.fields = {{"処理番号", line.substr(0, comma)},
-                  {"版", "1"},
-                  {"異動区分", "01"},
-                  {"発生日", "2019-06-05"},
-                  {"世帯番号", "12345678"},
-                  {"宛名番号", ""},
-                  {"氏名", "山田　花子"},
-                  {"氏名カナ", "ヤマダ ハナコ"},
-                  {"生年月日", "2017-11-30"},
-                  {"性別", "2"},
-                  {"続柄", "子"},
-                  {"区コード", line.substr(comma + 1)},
-                  {"住所", "札幌市北区"},
-                  {"担当CW", "CW0312"},
-                  {"備考", ""}};
+      r.fields = tsunagu_test::pa_native_fields(line.substr(0, comma), line.substr(comma + 1));
       if (!sink.accept(std::move(r))) {
         result.stopped = true;
         break;
