@@ -20,6 +20,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "common/json_string.hpp"
 #include "store/prepared.hpp"
 
 namespace tsunagu::audit {
@@ -30,66 +31,6 @@ namespace {
 // ~1/128 row per entry, and a proof computes at most two blocks of 256 leaves itself.
 constexpr unsigned kNodeLevel = 8;
 constexpr std::uint64_t kBlock = std::uint64_t{1} << kNodeLevel;
-
-// Whether any of the 8 bytes of `w` needs an escape in a JSON string: below 0x20, '"' or '\\'.
-// (A byte's high bit set means "not below 0x20" and never '"' or '\\', so it must not count.)
-constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
-bool word_needs_escape(std::uint64_t w) {
-  auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHighs; };
-  const std::uint64_t below_space = (w - 0x20 * kOnes) & ~w & kHighs;
-  return (below_space | zero_byte(w ^ ('"' * kOnes)) | zero_byte(w ^ ('\\' * kOnes))) != 0;
-}
-
-std::uint64_t load_word(const char* p) {
-  std::uint64_t w;
-  std::memcpy(&w, p, sizeof w);
-  return w;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  std::size_t plain = 0;  // start of the run of bytes that need no escape
-  std::size_t i = 0;
-  while (i < s.size()) {
-    // Eight bytes at a time while none needs an escape: entries are written for every record.
-    if (i + 8 <= s.size() && !word_needs_escape(load_word(s.data() + i))) {
-      i += 8;
-      continue;
-    }
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      ++i;
-      continue;
-    }
-    out.append(s, plain, i - plain);  // runs are appended whole
-    plain = ++i;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default: {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      }
-    }
-  }
-  out.append(s, plain, std::string_view::npos);
-  out += '"';
-}
 
 void hex_into(const Hash& h, char (&out)[64]) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -783,8 +724,8 @@ class CanonicalSeq {
     const char* p = s_.data() + i_;
     const char* const end = s_.data() + s_.size();
     while (end - p >= 8) {
-      const std::uint64_t w = load_word(p);
-      if ((w & kHighs) != 0 || word_needs_escape(w)) break;
+      const std::uint64_t w = json_scan::load_word(p);
+      if ((w & json_scan::kHighs) != 0 || json_scan::word_needs_escape(w)) break;
       p += 8;
     }
     while (p != end) {

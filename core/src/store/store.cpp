@@ -24,6 +24,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "common/json_string.hpp"
 #include "security/aead.hpp"
 #include "store/dialect.hpp"
 #include "store/migrations.hpp"
@@ -35,40 +36,6 @@ namespace fs = std::filesystem;
 using Poco::Data::Session;
 
 namespace {
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          static const char* digits = "0123456789abcdef";
-          out += "\\u00";
-          out += digits[c >> 4];
-          out += digits[c & 0xF];
-        } else {
-          out += ch;  // UTF-8 as it is: JSON text is UTF-8
-        }
-    }
-  }
-  out += '"';
-}
 
 void append_member(std::string& out, std::string_view key, std::string_view value,
                    bool first = false) {
@@ -274,7 +241,8 @@ class ForeignKeysBackOn {
   std::function<void(const std::string&)> exec_;
 };
 
-std::string quarantine_ad(const std::string& system, const std::string& sha256, std::int64_t record) {
+std::string quarantine_ad(const std::string& system, const std::string& sha256,
+                          std::int64_t record) {
   return "quarantine:" + system + ":" + sha256 + ":" + std::to_string(record);
 }
 }  // namespace
@@ -307,7 +275,9 @@ std::unique_ptr<Store> Store::open_sqlite(const fs::path& file, const SqliteOpti
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
-Session& Store::session() { return impl_->session; }
+Session& Store::session() {
+  return impl_->session;
+}
 
 Store::Backend Store::backend() const {
   return impl_->backend;
@@ -529,9 +499,13 @@ void Store::rollback() {
   impl_->exec("ROLLBACK");
 }
 
-bool Store::in_transaction() const { return impl_->in_tx; }
+bool Store::in_transaction() const {
+  return impl_->in_tx;
+}
 
-std::uint64_t Store::transaction_generation() const { return impl_->generation; }
+std::uint64_t Store::transaction_generation() const {
+  return impl_->generation;
+}
 
 void Store::set_keyring(std::shared_ptr<const security::Keyring> keyring) {
   impl_->keyring = std::move(keyring);
@@ -539,9 +513,13 @@ void Store::set_keyring(std::shared_ptr<const security::Keyring> keyring) {
   impl_->by_id.clear();
 }
 
-bool Store::has_keyring() const { return impl_->keyring != nullptr; }
+bool Store::has_keyring() const {
+  return impl_->keyring != nullptr;
+}
 
-const security::Keyring* Store::keyring() const { return impl_->keyring.get(); }
+const security::Keyring* Store::keyring() const {
+  return impl_->keyring.get();
+}
 
 Store::SubjectKey Store::subject_for(const std::string& source, const std::string& identity) {
   if (!impl_->keyring) throw StoreError("no keyring: personal data cannot be sealed");
@@ -589,7 +567,7 @@ Store::SubjectKey Store::subject_for(const std::string& source, const std::strin
 }
 
 std::string Store::seal_for(const std::string& subject_id, std::string_view plaintext,
-                           std::string_view associated_data) {
+                            std::string_view associated_data) {
   auto key = key_of(subject_id);
   if (!key) throw StoreError("no data key for subject " + subject_id + " (purged, or no keyring)");
   return security::seal(*key, plaintext, associated_data);
@@ -723,8 +701,8 @@ namespace {
 // decides whose data key seals the record.
 std::string source_identity(const CaseEvent& e) {
   if (!e.subject.resident_id.empty()) return "rid\x1f" + e.subject.resident_id;
-  return "name\x1f" + e.subject.name_kana + '\x1f' + e.subject.birth_date + '\x1f' + e.subject.name +
-         '\x1f' + e.subject.sex;
+  return "name\x1f" + e.subject.name_kana + '\x1f' + e.subject.birth_date + '\x1f' +
+         e.subject.name + '\x1f' + e.subject.sex;
 }
 
 }  // namespace
