@@ -41,7 +41,7 @@ const std::map<std::string, std::set<std::string>>& allowed_children() {
       {"mappings", {"directory"}},
       {"store", {"backend", "sqlite", "postgresql"}},
       {"store.postgresql", {"conninfo"}},
-      {"store.sqlite", {"file", "synchronous", "busy-timeout-ms"}},
+      {"store.sqlite", {"file", "synchronous", "busy-timeout-ms", "cache-mb"}},
       {"spool", {"poll-interval-ms", "batch-size"}},
       {"systems", {"*"}},
       {"systems.*", {"adapter", "mapping", "enabled", "settings"}},
@@ -117,7 +117,8 @@ class Reader {
     return value;
   }
 
-  long long integer(const std::string& key, long long fallback, long long min, long long max) const {
+  long long integer(const std::string& key, long long fallback, long long min,
+                    long long max) const {
     if (!conf_.has(key)) return fallback;
     const std::string raw = text(key, std::nullopt);
     Poco::Int64 value = 0;
@@ -302,7 +303,8 @@ void load_routing(const Reader& r, const fs::path& base, HubConfig& c) {
   auto file = [&](const std::string& name) {
     return resolve(base, r.text("routing." + name, name + ".xml"));
   };
-  c.routing_files = RoutingFiles{file("policies"), file("roster"), file("holidays"), file("routes")};
+  c.routing_files =
+      RoutingFiles{file("policies"), file("roster"), file("holidays"), file("routes")};
   c.routing_enabled = r.has("routing") && r.boolean("routing.enabled", true);
   c.routing_tick_interval =
       std::chrono::milliseconds(r.integer("routing.tick-interval-ms", 2000, 0, 3600000));
@@ -385,7 +387,8 @@ int RetentionConfig::days_for(const std::string& system, const std::string& kind
   // Most specific wins: system and kind, then system alone, then kind alone, then the default.
   int best_score = 0, days = default_days;
   for (const auto& rule : rules) {
-    if ((!rule.system.empty() && rule.system != system) || (!rule.kind.empty() && rule.kind != kind)) {
+    if ((!rule.system.empty() && rule.system != system) ||
+        (!rule.kind.empty() && rule.kind != kind)) {
       continue;
     }
     const int score = (rule.system.empty() ? 0 : 2) + (rule.kind.empty() ? 0 : 1);
@@ -431,8 +434,8 @@ HubConfig load(const fs::path& file, const LoadOptions& options) {
     c.data_dir = resolve(base, r.text("data-dir", std::nullopt));
   }
   const std::string plugin_dir = r.text("plugins.directory", std::string());
-  c.plugin_dir = plugin_dir.empty() ? default_plugin_dir(options.executable_dir)
-                                    : resolve(base, plugin_dir);
+  c.plugin_dir =
+      plugin_dir.empty() ? default_plugin_dir(options.executable_dir) : resolve(base, plugin_dir);
   c.mapping_dir = resolve(base, r.text("mappings.directory", std::nullopt));
 
   c.store_backend = r.one_of("store.backend", "sqlite", {"sqlite", "postgresql"});
@@ -444,10 +447,12 @@ HubConfig load(const fs::path& file, const LoadOptions& options) {
            "~/.pgpass of the user tsunagud runs as");
   }
   const std::string sqlite_file = r.text("store.sqlite.file", std::string("store.db"));
-  c.sqlite.file = fs::path(sqlite_file).is_relative() ? c.data_dir / sqlite_file : fs::path(sqlite_file);
+  c.sqlite.file =
+      fs::path(sqlite_file).is_relative() ? c.data_dir / sqlite_file : fs::path(sqlite_file);
   c.sqlite.synchronous = r.one_of("store.sqlite.synchronous", "full", {"full", "normal"});
   c.sqlite.busy_timeout =
       std::chrono::milliseconds(r.integer("store.sqlite.busy-timeout-ms", 10000, 0, 600000));
+  c.sqlite.cache_mb = static_cast<int>(r.integer("store.sqlite.cache-mb", 64, 2, 4096));
 
   c.spool_poll_interval =
       std::chrono::milliseconds(r.integer("spool.poll-interval-ms", 500, 10, 3600000));
@@ -483,8 +488,9 @@ HubConfig load(const fs::path& file, const LoadOptions& options) {
     rule.kind = r.text(key + ".kind", std::string());
     if (!r.has(key + ".days")) r.fail(key + ".days", "required element is missing");
     rule.days = static_cast<int>(r.integer(key + ".days", 0, 1, 36500));
-    if (!rule.system.empty() && std::none_of(c.systems.begin(), c.systems.end(),
-                                             [&](const SystemConfig& s) { return s.name == rule.system; })) {
+    if (!rule.system.empty() &&
+        std::none_of(c.systems.begin(), c.systems.end(),
+                     [&](const SystemConfig& s) { return s.name == rule.system; })) {
       r.fail(key + ".system", "'" + rule.system + "' is not a configured system");
     }
     c.retention.rules.push_back(rule);
@@ -501,7 +507,8 @@ HubConfig load(const fs::path& file, const LoadOptions& options) {
 
 fs::path default_plugin_dir(const fs::path& executable_dir) {
   const fs::path beside = (executable_dir / ".." / "plugins").lexically_normal();
-  const fs::path installed = (executable_dir / ".." / "lib" / "tsunagu" / "plugins").lexically_normal();
+  const fs::path installed =
+      (executable_dir / ".." / "lib" / "tsunagu" / "plugins").lexically_normal();
   std::error_code ec;
   if (!fs::is_directory(beside, ec) && fs::is_directory(installed, ec)) return installed;
   return beside;
@@ -533,8 +540,8 @@ void prepare_data_dir(const HubConfig& config) {
       }
     }
   } catch (const fs::filesystem_error& e) {
-    throw ConfigError(config.data_dir.string() + ": cannot create the data directory: " +
-                      e.code().message());
+    throw ConfigError(config.data_dir.string() +
+                      ": cannot create the data directory: " + e.code().message());
   }
 }
 

@@ -21,17 +21,18 @@ class ConfigError : public std::runtime_error {
 };
 
 struct SystemConfig {
-  std::string name;                 // system id, e.g. public_assistance (the element name)
-  std::string adapter;              // name of the adapter plugin that decodes its format
-  std::filesystem::path mapping;    // absolute path of mappings/<system>.xml
+  std::string name;               // system id, e.g. public_assistance (the element name)
+  std::string adapter;            // name of the adapter plugin that decodes its format
+  std::filesystem::path mapping;  // absolute path of mappings/<system>.xml
   bool enabled = true;
-  PluginSettings settings;          // free-form <settings> children, passed to the adapter factory
+  PluginSettings settings;  // free-form <settings> children, passed to the adapter factory
 };
 
 struct SqliteConfig {
-  std::filesystem::path file;       // absolute; relative values are under the data directory
-  std::string synchronous = "full"; // full | normal (full: every commit is fsync-durable)
+  std::filesystem::path file;        // absolute; relative values are under the data directory
+  std::string synchronous = "full";  // full | normal (full: every commit is fsync-durable)
   std::chrono::milliseconds busy_timeout{10000};
+  int cache_mb = 64;  // page cache per connection, MiB (a ceiling, filled as used)
 };
 
 // <store><postgresql>: several instances may share one database (core/DESIGN.md).
@@ -57,10 +58,10 @@ struct RetentionConfig {
 
 // A system that pushes over HTTPS: which client certificates are that system, and what it sends.
 struct HttpClientConfig {
-  std::string system;                            // a configured system (the element name)
-  std::vector<std::string> certificate_sha256;   // lower-case hex, no colons; preferred
-  std::vector<std::string> certificate_cn;       // subject common names, matched exactly
-  std::vector<std::string> content_types;        // media types it may push, lower-case
+  std::string system;                           // a configured system (the element name)
+  std::vector<std::string> certificate_sha256;  // lower-case hex, no colons; preferred
+  std::vector<std::string> certificate_cn;      // subject common names, matched exactly
+  std::vector<std::string> content_types;       // media types it may push, lower-case
 };
 
 // <http>: the HTTPS listener. Absent: off. Relative paths are relative to the config file; the
@@ -68,16 +69,16 @@ struct HttpClientConfig {
 struct HttpConfig {
   bool enabled = false;
   std::string bind = "127.0.0.1";
-  int port = 8443;                                // 0: any free port (see DATA/run/https.port)
-  int threads = 8;                                // request threads (a dedicated pool)
-  int max_queued = 64;                            // accepted connections waiting for a thread
-  std::chrono::milliseconds timeout{30000};       // socket send/receive
+  int port = 8443;                           // 0: any free port (see DATA/run/https.port)
+  int threads = 8;                           // request threads (a dedicated pool)
+  int max_queued = 64;                       // accepted connections waiting for a thread
+  std::chrono::milliseconds timeout{30000};  // socket send/receive
   std::chrono::milliseconds keep_alive_timeout{5000};
-  std::chrono::milliseconds shutdown_grace{5000}; // open requests may finish within this
+  std::chrono::milliseconds shutdown_grace{5000};  // open requests may finish within this
   std::size_t max_body_bytes = 8 * 1024 * 1024;
-  std::filesystem::path certificate;              // server certificate chain, PEM
-  std::filesystem::path private_key;              // its key, PEM, unencrypted
-  std::filesystem::path ca;                       // CA that signs client certificates, PEM
+  std::filesystem::path certificate;  // server certificate chain, PEM
+  std::filesystem::path private_key;  // its key, PEM, unencrypted
+  std::filesystem::path ca;           // CA that signs client certificates, PEM
   std::vector<HttpClientConfig> clients;
   // <sessions>: how long a login to the pages lasts without use, and at most.
   std::chrono::minutes session_idle{30};
@@ -95,9 +96,9 @@ struct RoutingFiles {
 
 // A channel notices may leave by besides the inbox: a channel plugin with its settings.
 struct DeliveryChannelConfig {
-  std::string name;     // what routes name in recipient channels="…"
-  std::string plugin;   // the channel plugin (smtp, webhook, spool)
-  int max_attempts = 0; // 0: <delivery><max-attempts>
+  std::string name;      // what routes name in recipient channels="…"
+  std::string plugin;    // the channel plugin (smtp, webhook, spool)
+  int max_attempts = 0;  // 0: <delivery><max-attempts>
   PluginSettings settings;
 };
 
@@ -122,21 +123,21 @@ struct LogModuleLevel {
 const std::vector<std::string>& log_modules();
 
 struct HubConfig {
-  std::filesystem::path file;       // the configuration file this was read from
+  std::filesystem::path file;  // the configuration file this was read from
   std::string instance_name;
-  std::filesystem::path data_dir;   // store, spool/, keys/, logs/ live here
+  std::filesystem::path data_dir;  // store, spool/, keys/, logs/ live here
   std::filesystem::path plugin_dir;
-  std::filesystem::path mapping_dir;  // holds mapping.xsd and the mappings named by systems
+  std::filesystem::path mapping_dir;     // holds mapping.xsd and the mappings named by systems
   std::string store_backend = "sqlite";  // sqlite | postgresql
   SqliteConfig sqlite;
   PostgresConfig postgres;
   std::chrono::milliseconds spool_poll_interval{500};
-  std::size_t batch_size = 500;     // records per store transaction during ingest
+  std::size_t batch_size = 500;  // records per store transaction during ingest
   std::vector<SystemConfig> systems;
   std::chrono::seconds audit_sign_interval{60};  // how often a new tree head is signed
   RetentionConfig retention;
   std::string log_level = "information";
-  std::string log_format = "text";  // text | json
+  std::string log_format = "text";                // text | json
   std::vector<LogModuleLevel> log_module_levels;  // in document order
   HttpConfig http;
   // <routing>: off without the element; with it (even empty) on unless <enabled>false</enabled>.

@@ -44,17 +44,19 @@ constexpr const char* kFactsColumns =
     "p.ward_code, p.ward_as_of, p.on_public_assistance, p.pa_as_of, p.household_token, "
     "p.household_role, p.has_open_cg_case, p.cg_as_of, p.birth_date";
 
-// The candidates by one token column, each with whether its person was merged. The merge state
-// comes from a subquery in the select list, not a join: the FROM clause and so the rows' order
-// stay exactly as they were (no ORDER BY: the order decides the review items', and a join lets
-// PostgreSQL's planner reorder the rows). Built once per column.
+// The candidates by one token column, oldest link first, each with whether its person was merged
+// (a subquery in the select list, not a join). The order decides which candidates become review
+// items when there are more than the limit, so it is explicit: without an ORDER BY, PostgreSQL
+// returned them in the order of their tuples on disk, which an autovacuum running part-way
+// changes. Built once per column.
 const std::string& candidate_sql(std::string_view column) {
   auto build = [](std::string_view c) {
     return std::string(
                "SELECT subject_id, person_id, (SELECT COALESCE(p.merged_into, '') FROM persons p "
                "WHERE p.id = identity_subjects.person_id), rid_token, birth_token, sex, "
                "kanji_token FROM identity_subjects WHERE ") +
-           std::string(c) + " = ? LIMIT " + std::to_string(kMaxCandidates + 1);
+           std::string(c) + " = ? ORDER BY linked_at, subject_id LIMIT " +
+           std::to_string(kMaxCandidates + 1);
   };
   static const std::string rid = build("rid_token"), kana_birth = build("kana_birth_token"),
                            kana_year_ward = build("kana_year_ward_token");
@@ -174,7 +176,7 @@ std::string PersonMaster::live(std::string person_id) {
 }
 
 std::string PersonMaster::new_person(const PersonFacts& f) {
-  std::string id = store::random_uuid();
+  std::string id = store::time_ordered_uuid();
   const std::string created = store::utc_now();
   const std::string sealed =
       f.birth_date.empty()

@@ -265,7 +265,7 @@ std::string Router::insert_notice(const std::string& type, const std::string& de
                                   const std::map<std::string, std::string>& fields,
                                   std::int64_t due_at, std::int64_t next_escalation_at,
                                   const std::string& parent_id, int escalation_level) {
-  const std::string id = store::random_uuid();
+  const std::string id = store::time_ordered_uuid();
   const std::string now = format_jst(clock_.now());
   const std::string sealed = store_.seal_for(c.subject_id, NoticeStore::fields_to_json(fields),
                                              NoticeStore::fields_ad(id));
@@ -519,7 +519,7 @@ void Router::timers(const Context& c) {
                      "the start event)");
         continue;
       }
-      const std::string id = store::random_uuid();
+      const std::string id = store::time_ordered_uuid();
       const TimePoint due = calendar_.due(c.occurred, rule.duration);
       const std::int64_t inserted =
           store_

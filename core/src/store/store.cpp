@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <functional>
@@ -111,10 +112,11 @@ std::string utc_now() {
   return out;
 }
 
-std::string random_uuid() {
-  // From OpenSSL's CSPRNG (Poco's UUIDGenerator opened /dev/urandom and took a lock per id),
-  // drawn 4 KiB at a time per thread: a RAND_bytes call costs as much as many UUIDs.
-  // A forked child must not hand out its parent's remaining bytes: a fork empties the pool.
+namespace {
+// 16 bytes from OpenSSL's CSPRNG (Poco's UUIDGenerator opened /dev/urandom and took a lock per
+// id), drawn 4 KiB at a time per thread: a RAND_bytes call costs as much as many UUIDs.
+// A forked child must not hand out its parent's remaining bytes: a fork empties the pool.
+std::array<unsigned char, 16> random_16() {
   static std::atomic<unsigned> forks{0};
   static std::once_flag registered;
   std::call_once(registered, [] { pthread_atfork(nullptr, nullptr, [] { ++forks; }); });
@@ -128,21 +130,41 @@ std::string random_uuid() {
     }
     used = 0;
   }
-  unsigned char b[16];
-  std::memcpy(b, pool.data() + used, sizeof b);
-  OPENSSL_cleanse(pool.data() + used, sizeof b);
-  used += sizeof b;
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  std::array<unsigned char, 16> b{};
+  std::memcpy(b.data(), pool.data() + used, b.size());
+  OPENSSL_cleanse(pool.data() + used, b.size());
+  used += b.size();
+  return b;
+}
+
+std::string uuid_text(std::array<unsigned char, 16> b, unsigned version) {
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | (version << 4));
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 9562 variant
   static const char* digits = "0123456789abcdef";
   std::string out;
   out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
+  for (std::size_t i = 0; i < b.size(); ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
     out += digits[b[i] >> 4];
     out += digits[b[i] & 0xF];
   }
   return out;
+}
+}  // namespace
+
+std::string random_uuid() {
+  return uuid_text(random_16(), 4);
+}
+
+std::string time_ordered_uuid() {
+  auto b = random_16();
+  const auto ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  for (int i = 0; i < 6; ++i)
+    b[static_cast<std::size_t>(i)] = static_cast<unsigned char>(ms >> (40 - 8 * i));
+  return uuid_text(b, 7);
 }
 
 struct Store::SubjectKey {
@@ -260,6 +282,7 @@ std::unique_ptr<Store> Store::open_sqlite(const fs::path& file, const SqliteOpti
     impl->exec(std::string("PRAGMA synchronous = ") +
                (options.synchronous_full ? "FULL" : "NORMAL"));
     impl->exec("PRAGMA foreign_keys = ON");
+    impl->exec("PRAGMA cache_size = -" + std::to_string(options.cache_mb * 1024));  // KiB
     std::unique_ptr<Store> store(new Store(std::move(impl)));
     store->migrate();
     return store;
@@ -545,7 +568,7 @@ Store::SubjectKey Store::subject_for(const std::string& source, const std::strin
       }
       return {found->first, std::move(*key)};
     }
-    SubjectKey created{random_uuid(), security::DataKey::generate()};
+    SubjectKey created{time_ordered_uuid(), security::DataKey::generate()};
     const std::string wrapped =
         security::wrap_key(impl_->keyring->master(), created.key, created.id);
     const std::string now_text = utc_now();
@@ -726,7 +749,7 @@ bool Store::purged_meanwhile(const std::string& subject_id) {
 bool Store::insert_event(CaseEvent& event, std::int64_t input_id, std::int64_t record_no,
                          const std::string& raw, std::string* subject_id_out) {
   for (int attempt = 0;; ++attempt) {
-    std::string id = random_uuid();
+    std::string id = time_ordered_uuid();
     const SubjectKey subject = subject_for(event.source, source_identity(event));
     // The event id is the associated data: a sealed payload cannot be moved to another event.
     const std::string payload = security::seal(subject.key, subject_payload(event), id);

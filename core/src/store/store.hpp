@@ -34,18 +34,23 @@ class StoreError : public std::runtime_error {
 };
 
 struct SqliteOptions {
-  bool synchronous_full = true;  // every commit fsync-durable (false: NORMAL, durable at checkpoints)
+  bool synchronous_full =
+      true;  // every commit fsync-durable (false: NORMAL, durable at checkpoints)
   int busy_timeout_ms = 10000;
+  // The page cache of each connection, an upper bound it grows to as it reads. SQLite's default
+  // (2 MiB) cannot hold the interior pages of a store's indexes past a few hundred thousand
+  // events, so every row re-read them through the kernel (bench/RESULTS.md, B1 and B2).
+  int cache_mb = 64;
 };
 
 // One file (or push) received from a system.
 struct InputRecord {
   std::int64_t id = 0;
   std::string system;
-  std::string origin;   // file name or push id
-  std::string sha256;   // of the raw bytes, hex
+  std::string origin;  // file name or push id
+  std::string sha256;  // of the raw bytes, hex
   std::int64_t size = 0;
-  std::string status;   // processing | done | failed
+  std::string status;  // processing | done | failed
   std::string received_at;
   std::string completed_at;
   std::int64_t records = 0, events = 0, duplicates = 0, quarantined = 0;
@@ -53,9 +58,9 @@ struct InputRecord {
 };
 
 struct StoredEvent {
-  CaseEvent event;              // subject, household and attributes only if `readable`
-  std::string subject_id;       // the source subject whose data key seals the payload
-  bool readable = false;        // false: no keyring, or the subject's key was purged
+  CaseEvent event;         // subject, household and attributes only if `readable`
+  std::string subject_id;  // the source subject whose data key seals the payload
+  bool readable = false;   // false: no keyring, or the subject's key was purged
   std::int64_t input_id = 0;
   std::int64_t record_no = 0;
   std::string stored_at;
@@ -148,8 +153,7 @@ class Store {
   // Registers a received input. If the same input (system, origin, sha256) is still 'processing'
   // from an interrupted run, that row is returned so the resumed run continues it.
   std::int64_t open_input(const std::string& system, const std::string& origin,
-                          const std::string& sha256, std::int64_t size,
-                          bool* created = nullptr);
+                          const std::string& sha256, std::int64_t size, bool* created = nullptr);
   void close_input(const InputRecord& outcome);  // by outcome.id: status, counts, message
   std::vector<InputRecord> inputs(std::size_t limit);
 
@@ -176,7 +180,8 @@ class Store {
   std::int64_t count_quarantine(const std::string& system = "");
   // After a retry: the record became an event (resolved), or is still rejected with a new reason.
   void resolve_quarantine(std::int64_t id);
-  void update_quarantine_reason(std::int64_t id, const std::string& field, const std::string& reason);
+  void update_quarantine_reason(std::int64_t id, const std::string& field,
+                                const std::string& reason);
   // The first input with this digest (a quarantined record's events belong to it).
   std::optional<std::int64_t> input_by_digest(const std::string& system, const std::string& sha256);
 
@@ -261,7 +266,14 @@ class Transaction {
 // Current UTC time, ISO-8601 with microseconds: 2019-06-05T14:30:12.123456+00:00.
 std::string utc_now();
 
-// A random (version 4) UUID in lower-case hex, 8-4-4-4-12: the ids of events, subjects, persons.
+// A random (version 4) UUID in lower-case hex, 8-4-4-4-12.
 std::string random_uuid();
+
+// A time-ordered (version 7, RFC 9562) UUID: 48 bits of Unix milliseconds, then 74 random bits.
+// The ids of events, subjects, persons and notices: ids made close in time sort close together,
+// so the primary keys and the indexes that name them (events by subject, notices by person …)
+// grow at their right edge instead of dirtying a random page of a large B-tree per row. The
+// creation time they show is stored beside them anyway.
+std::string time_ordered_uuid();
 
 }  // namespace tsunagu::store
