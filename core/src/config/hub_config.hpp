@@ -32,7 +32,8 @@ struct SqliteConfig {
   std::filesystem::path file;        // absolute; relative values are under the data directory
   std::string synchronous = "full";  // full | normal (full: every commit is fsync-durable)
   std::chrono::milliseconds busy_timeout{10000};
-  int cache_mb = 64;  // page cache per connection, MiB (a ceiling, filled as used)
+  int cache_mb = 64;        // page cache per connection, MiB (a ceiling, filled as used)
+  int checkpoint_mb = 256;  // the write-ahead log is copied into the database at this size
 };
 
 // <store><postgresql>: several instances may share one database (core/DESIGN.md).

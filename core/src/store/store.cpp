@@ -284,6 +284,13 @@ std::unique_ptr<Store> Store::open_sqlite(const fs::path& file, const SqliteOpti
     impl->exec("PRAGMA foreign_keys = ON");
     impl->exec("PRAGMA cache_size = -" + std::to_string(options.cache_mb * 1024));  // KiB
     std::unique_ptr<Store> store(new Store(std::move(impl)));
+    {
+      std::int64_t page_size = 4096;
+      if (auto q = store->query("PRAGMA page_size"); q.next()) page_size = q.integer(0);
+      const std::int64_t bytes = std::int64_t{options.checkpoint_mb} * 1024 * 1024;
+      store->impl_->exec("PRAGMA wal_autocheckpoint = " + std::to_string(bytes / page_size));
+      store->impl_->exec("PRAGMA journal_size_limit = " + std::to_string(bytes));
+    }
     store->migrate();
     return store;
   } catch (const StoreError&) {

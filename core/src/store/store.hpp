@@ -41,6 +41,10 @@ struct SqliteOptions {
   // (2 MiB) cannot hold the interior pages of a store's indexes past a few hundred thousand
   // events, so every row re-read them through the kernel (bench/RESULTS.md, B1 and B2).
   int cache_mb = 64;
+  // How far the write-ahead log grows before a commit copies it into the database (SQLite's
+  // automatic checkpoint; its default is 4 MiB). A page changed by many transactions in between
+  // is written back once, not once per transaction; the file is cut back to this size after.
+  int checkpoint_mb = 256;
 };
 
 // One file (or push) received from a system.

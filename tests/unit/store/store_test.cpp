@@ -21,7 +21,8 @@ CaseEvent sample_event(const std::string& ref, std::int64_t version) {
   e.source_version = version;
   e.kind = "welfare.household_opened";
   e.occurred_at = "2019-06-05T00:00:00+09:00";
-  e.subject = {"0012345678", "山田　花子", "ヤマダ　ハナコ", "2017-11-30", "F", "札幌市東区", "01103"};
+  e.subject = {"0012345678", "山田　花子", "ヤマダ　ハナコ", "2017-11-30",
+               "F",          "札幌市東区", "01103"};
   e.household = {"12345678", "子"};
   e.attributes = {{"caseworker", "CW0312"}, {"remarks", "備考, \"引用\""}};
   e.sensitivity = Sensitivity::special_care;
@@ -64,6 +65,27 @@ TEST_F(StoreTest, UsesWalJournal) {
   auto q = s->query("PRAGMA journal_mode");
   ASSERT_TRUE(q.next());
   EXPECT_EQ(q.text(0), "wal");
+}
+
+TEST_F(StoreTest, SizesItsPageCacheAndCheckpointsFromTheOptions) {
+  if (tsunagu_test::store_on_postgres()) GTEST_SKIP() << "SQLite's page cache and checkpoints";
+  store::SqliteOptions options;
+  options.cache_mb = 16;
+  options.checkpoint_mb = 8;
+  auto s = store::Store::open_sqlite(dir_ / "sized.db", options);
+  auto pragma = [&](const char* name) {
+    auto q = s->query(std::string("PRAGMA ") + name);
+    EXPECT_TRUE(q.next()) << name;
+    return q.integer(0);
+  };
+  EXPECT_EQ(pragma("cache_size"), -16 * 1024);  // negative: KiB
+  EXPECT_EQ(pragma("wal_autocheckpoint"), 8 * 1024 * 1024 / pragma("page_size"));
+  EXPECT_EQ(pragma("journal_size_limit"), 8 * 1024 * 1024);
+  // The defaults are what the configuration's defaults say.
+  auto d = store::Store::open_sqlite(dir_ / "default.db", store::SqliteOptions{});
+  auto q = d->query("PRAGMA cache_size");
+  ASSERT_TRUE(q.next());
+  EXPECT_EQ(q.integer(0), -64 * 1024);
 }
 
 TEST_F(StoreTest, ReportsItsEngine) {
