@@ -899,6 +899,7 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
     r.problems.push_back(std::move(problem));
   };
 
+  store.read_once_in_order();  // one pass over the whole log
   auto heads = read_heads(store, "ORDER BY id");
   if (pinned) heads.push_back(*pinned);
   // The roots the heads need, computed in the one pass over the entries below: a frontier

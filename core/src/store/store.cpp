@@ -309,6 +309,10 @@ Session& Store::session() {
   return impl_->session;
 }
 
+void Store::read_once_in_order() {
+  if (impl_->backend == Backend::sqlite) impl_->exec("PRAGMA cache_size = -2000");
+}
+
 Store::Backend Store::backend() const {
   return impl_->backend;
 }

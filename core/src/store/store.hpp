@@ -117,6 +117,11 @@ class Store {
 
   enum class Backend { sqlite, postgresql };
   Backend backend() const;
+  // This connection is about to read large tables once, in order (`audit verify`): the page
+  // cache is set back to SQLite's default 2 MiB, since filling a large one costs more than it
+  // saves on pages read once (measured: verify of 200,000 entries 0.60 s with 64 MiB, 0.31 s
+  // with 2 MiB). Nothing on PostgreSQL.
+  void read_once_in_order();
   // Where the store is, for messages: the SQLite file, or "PostgreSQL database <name>".
   const std::string& location() const;
 
