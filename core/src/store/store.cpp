@@ -1,10 +1,13 @@
 #include "store/store.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -167,6 +170,64 @@ std::string time_ordered_uuid() {
   return uuid_text(b, 7);
 }
 
+namespace {
+// SQLite hands its write lock to whichever connection asks when it is free, with no queue, and a
+// waiting connection's busy handler sleeps between tries. An ingest that commits batch after
+// batch takes the lock again within microseconds of each COMMIT, so a web page acknowledging a
+// notice, the outbox or the escalation timers — other connections of the same daemon — almost
+// never found it free and waited out their busy timeout. The connections one process holds to
+// one file therefore queue here first, in arrival order, before BEGIN IMMEDIATE, and SQLite's lock
+// only arbitrates between processes (the CLI, a second instance on PostgreSQL has its own lock).
+class WriterQueue {
+ public:
+  // Waits for this caller's turn, at most `timeout`; false if it did not come.
+  bool enter(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    const std::uint64_t me = next_++;
+    waiting_.push_back(me);
+    if (!changed_.wait_for(lock, timeout, [&] { return !held_ && waiting_.front() == me; })) {
+      waiting_.erase(std::find(waiting_.begin(), waiting_.end(), me));
+      changed_.notify_all();  // the next in line may be free to go now
+      return false;
+    }
+    waiting_.pop_front();
+    held_ = true;
+    return true;
+  }
+  void leave() {
+    {
+      std::lock_guard lock(mutex_);
+      held_ = false;
+    }
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::uint64_t> waiting_;
+  std::uint64_t next_ = 0;
+  bool held_ = false;
+};
+
+// One queue per database file in this process, shared by every connection to it.
+std::shared_ptr<WriterQueue> writer_queue_for(const fs::path& file) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<WriterQueue>> queues;
+  std::error_code ec;
+  fs::path key = fs::weakly_canonical(fs::absolute(file), ec);
+  if (ec) key = fs::absolute(file);
+  std::lock_guard lock(mutex);
+  auto& slot = queues[key.string()];
+  auto queue = slot.lock();
+  if (!queue) {
+    queue = std::make_shared<WriterQueue>();
+    slot = queue;
+  }
+  return queue;
+}
+}  // namespace
+
 struct Store::SubjectKey {
   std::string id;
   security::DataKey key;
@@ -200,6 +261,17 @@ struct Store::Impl {
   std::map<std::string, security::DataKey> by_id;
   // Subjects created by the open transaction: forgotten again if it rolls back.
   std::vector<std::string> created_lookups;
+  // SQLite: this process's queue of writers to the file, and whether this connection is in it.
+  std::shared_ptr<WriterQueue> writers;
+  bool holds_turn = false;
+  std::chrono::milliseconds busy_timeout{10000};
+  void leave_queue() {
+    if (holds_turn) writers->leave();
+    holds_turn = false;
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() { leave_queue(); }  // a store dropped mid-transaction must not block the others
 
   // PostgreSQL: if the connection is lost and no statement is in use, connects again with the same
   // parameters and session settings; the prepared statements went with the old connection.
@@ -277,6 +349,8 @@ std::unique_ptr<Store> Store::open_sqlite(const fs::path& file, const SqliteOpti
     auto impl = std::make_unique<Impl>(Backend::sqlite, Session("SQLite", file.string()));
     impl->file = file;
     impl->location = file.string();
+    impl->writers = writer_queue_for(file);
+    impl->busy_timeout = std::chrono::milliseconds(options.busy_timeout_ms);
     impl->exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms));
     impl->exec("PRAGMA journal_mode = WAL");
     impl->exec(std::string("PRAGMA synchronous = ") +
@@ -483,9 +557,24 @@ const char* Store::row_lock_sql() const {
 
 void Store::begin(Lock lock) {
   if (impl_->backend == Backend::sqlite) {
-    // IMMEDIATE takes the write lock now, so two writers wait on busy_timeout instead of failing
-    // to upgrade a read lock half-way through a batch.
-    impl_->exec("BEGIN IMMEDIATE");
+    // This process's writers take turns in arrival order (WriterQueue), then IMMEDIATE takes
+    // the write lock now, so two writers wait on busy_timeout instead of failing to upgrade a
+    // read lock half-way through a batch.
+    const bool queued = !impl_->holds_turn;  // a second BEGIN fails below and keeps the turn
+    if (queued) {
+      if (!impl_->writers->enter(impl_->busy_timeout)) {
+        throw StoreError(impl_->location + ": database is locked: another writer of this process " +
+                         "held it for longer than the busy timeout (" +
+                         std::to_string(impl_->busy_timeout.count()) + " ms)");
+      }
+      impl_->holds_turn = true;
+    }
+    try {
+      impl_->exec("BEGIN IMMEDIATE");
+    } catch (...) {
+      if (queued) impl_->leave_queue();
+      throw;
+    }
   } else {
     // The same on PostgreSQL, for every instance sharing the database: one writing transaction
     // at a time (core/DESIGN.md, "Several instances"). The audit log's Merkle frontier, identity
@@ -517,6 +606,7 @@ void Store::commit() {
   for (auto& [key, e] : impl_->extensions) e->before_commit(*this);
   impl_->exec("COMMIT");
   impl_->in_tx = false;
+  impl_->leave_queue();
 }
 
 void Store::rollback() {
@@ -530,6 +620,10 @@ void Store::rollback() {
   }
   impl_->created_lookups.clear();
   ++impl_->generation;
+  struct Leave {
+    Impl& impl;
+    ~Leave() { impl.leave_queue(); }
+  } leave{*impl_};
   impl_->exec("ROLLBACK");
 }
 

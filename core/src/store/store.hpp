@@ -34,8 +34,8 @@ class StoreError : public std::runtime_error {
 };
 
 struct SqliteOptions {
-  bool synchronous_full =
-      true;  // every commit fsync-durable (false: NORMAL, durable at checkpoints)
+  // Every commit fsync-durable (false: NORMAL, durable at checkpoints).
+  bool synchronous_full = true;
   int busy_timeout_ms = 10000;
   // The page cache of each connection, an upper bound it grows to as it reads. SQLite's default
   // (2 MiB) cannot hold the interior pages of a store's indexes past a few hundred thousand

@@ -88,6 +88,80 @@ TEST_F(StoreTest, SizesItsPageCacheAndCheckpointsFromTheOptions) {
   EXPECT_EQ(q.integer(0), -64 * 1024);
 }
 
+// An ingest commits batch after batch and takes SQLite's write lock again within microseconds;
+// another connection of the same process (a page acknowledging a notice, the outbox) must still
+// get its turn rather than wait out its busy timeout.
+TEST_F(StoreTest, AWriterGetsItsTurnBetweenAnotherConnectionsBackToBackTransactions) {
+  if (tsunagu_test::store_on_postgres()) GTEST_SKIP() << "SQLite's write lock";
+  // Without a queue the other connection waited through hundreds of the ingest's transactions
+  // (once ~2 s) or out its busy timeout.
+  store::SqliteOptions options, other_options;
+  other_options.busy_timeout_ms = 500;
+  auto ingest = store::Store::open_sqlite(dir_ / "turns.db", options);
+  auto other = store::Store::open_sqlite(dir_ / "turns.db", other_options);
+  ingest->query("CREATE TABLE t (n INTEGER)").run();
+  std::atomic<bool> other_done{false};
+  std::atomic<int> batches{0};
+  std::thread busy([&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!other_done && std::chrono::steady_clock::now() < until) {
+      store::Transaction tx(*ingest);
+      for (int i = 0; i < 50; ++i) ingest->query("INSERT INTO t (n) VALUES (1)").run();
+      tx.commit();
+      ++batches;
+    }
+  });
+  while (batches < 5) std::this_thread::yield();
+  std::string error;
+  int waited_for = -1;  // the ingest's transactions committed while the other one waited
+  try {
+    const int before = batches;
+    store::Transaction tx(*other);
+    waited_for = batches - before;
+    other->query("INSERT INTO t (n) VALUES (2)").run();
+    tx.commit();
+  } catch (const store::StoreError& e) {
+    error = e.what();
+  }
+  other_done = true;
+  busy.join();
+  EXPECT_EQ(error, "");
+  // In turn: the one in progress when it asked, and at most the next, whose counter may lag.
+  EXPECT_LE(waited_for, 2);
+  auto q = other->query("SELECT COUNT(*) FROM t WHERE n = 2");
+  ASSERT_TRUE(q.next());
+  EXPECT_EQ(q.integer(0), 1);
+}
+
+TEST_F(StoreTest, AWriterWaitsNoLongerThanItsBusyTimeoutAndNamesTheStore) {
+  if (tsunagu_test::store_on_postgres()) GTEST_SKIP() << "SQLite's write lock";
+  store::SqliteOptions patient, hurried;
+  hurried.busy_timeout_ms = 100;
+  auto holder = store::Store::open_sqlite(dir_ / "wait.db", patient);
+  auto waiter = store::Store::open_sqlite(dir_ / "wait.db", hurried);
+  {
+    store::Transaction held(*holder);
+    try {
+      store::Transaction tx(*waiter);
+      ADD_FAILURE() << "began while another connection held the write lock";
+    } catch (const store::StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find("database is locked"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("wait.db"), std::string::npos) << e.what();
+    }
+    held.commit();
+  }
+  // Once the holder is done, nothing is left queued: the waiter begins at once.
+  store::Transaction tx(*waiter);
+  tx.commit();
+  // A store closed in the middle of a transaction gives its turn back too.
+  {
+    auto dropped = store::Store::open_sqlite(dir_ / "wait.db", patient);
+    dropped->begin(store::Store::Lock::writer);
+  }
+  store::Transaction again(*waiter);
+  again.commit();
+}
+
 TEST_F(StoreTest, ReportsItsEngine) {
   EXPECT_EQ(open()->backend(), tsunagu_test::store_on_postgres() ? store::Store::Backend::postgresql
                                                                  : store::Store::Backend::sqlite);
