@@ -36,6 +36,15 @@ class StoreTest : public ::testing::Test {
     s->set_keyring(keyring_);
     return s;
   }
+  // Two connections of this process to one SQLite file; the second waits at most `second_wait_ms`.
+  std::pair<std::unique_ptr<store::Store>, std::unique_ptr<store::Store>> two_connections(
+      const char* file, int second_wait_ms) {
+    store::SqliteOptions hurried;
+    hurried.busy_timeout_ms = second_wait_ms;
+    return {store::Store::open_sqlite(dir_ / file, {}),
+            store::Store::open_sqlite(dir_ / file, hurried)};
+  }
+
   tsunagu_test::TempDir dir_;
   std::shared_ptr<const security::Keyring> keyring_ =
       std::make_shared<const security::Keyring>(security::DataKey::generate());
@@ -95,10 +104,7 @@ TEST_F(StoreTest, AWriterGetsItsTurnBetweenAnotherConnectionsBackToBackTransacti
   if (tsunagu_test::store_on_postgres()) GTEST_SKIP() << "SQLite's write lock";
   // Without a queue the other connection waited through hundreds of the ingest's transactions
   // (once ~2 s) or out its busy timeout.
-  store::SqliteOptions options, other_options;
-  other_options.busy_timeout_ms = 500;
-  auto ingest = store::Store::open_sqlite(dir_ / "turns.db", options);
-  auto other = store::Store::open_sqlite(dir_ / "turns.db", other_options);
+  auto [ingest, other] = two_connections("turns.db", 500);
   ingest->query("CREATE TABLE t (n INTEGER)").run();
   std::atomic<bool> other_done{false};
   std::atomic<int> batches{0};
@@ -135,10 +141,7 @@ TEST_F(StoreTest, AWriterGetsItsTurnBetweenAnotherConnectionsBackToBackTransacti
 
 TEST_F(StoreTest, AWriterWaitsNoLongerThanItsBusyTimeoutAndNamesTheStore) {
   if (tsunagu_test::store_on_postgres()) GTEST_SKIP() << "SQLite's write lock";
-  store::SqliteOptions patient, hurried;
-  hurried.busy_timeout_ms = 100;
-  auto holder = store::Store::open_sqlite(dir_ / "wait.db", patient);
-  auto waiter = store::Store::open_sqlite(dir_ / "wait.db", hurried);
+  auto [holder, waiter] = two_connections("wait.db", 100);
   {
     store::Transaction held(*holder);
     try {
@@ -155,7 +158,7 @@ TEST_F(StoreTest, AWriterWaitsNoLongerThanItsBusyTimeoutAndNamesTheStore) {
   tx.commit();
   // A store closed in the middle of a transaction gives its turn back too.
   {
-    auto dropped = store::Store::open_sqlite(dir_ / "wait.db", patient);
+    auto dropped = store::Store::open_sqlite(dir_ / "wait.db", {});
     dropped->begin(store::Store::Lock::writer);
   }
   store::Transaction again(*waiter);
