@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <regex>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -163,6 +165,31 @@ TEST_F(StoreTest, AWriterWaitsNoLongerThanItsBusyTimeoutAndNamesTheStore) {
   }
   store::Transaction again(*waiter);
   again.commit();
+}
+
+TEST(Uuid, TimeOrderedIdsAreVersion7AndSortByTheirMillisecond) {
+  const std::regex form("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  const auto ms_now = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const auto before = ms_now();
+  const std::string first = store::time_ordered_uuid();
+  const auto after = ms_now();
+  EXPECT_TRUE(std::regex_match(first, form)) << first;
+  // The first 48 bits are the Unix time in milliseconds.
+  const auto stamped = std::stoll(first.substr(0, 8) + first.substr(9, 4), nullptr, 16);
+  EXPECT_GE(stamped, before);
+  EXPECT_LE(stamped, after);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const std::string later = store::time_ordered_uuid();
+  EXPECT_LT(first, later);  // as text, which is how the indexes compare them
+  // The random part differs within one millisecond too.
+  std::set<std::string> many;
+  for (int i = 0; i < 1000; ++i) many.insert(store::time_ordered_uuid());
+  EXPECT_EQ(many.size(), 1000u);
+  EXPECT_EQ(store::random_uuid()[14], '4');
 }
 
 TEST_F(StoreTest, ReportsItsEngine) {
