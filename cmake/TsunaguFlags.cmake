@@ -13,6 +13,8 @@ add_library(tsunagu::warnings ALIAS tsunagu_warnings)
 
 add_library(tsunagu_plugin_flags INTERFACE)
 target_compile_options(tsunagu_plugin_flags INTERFACE -fvisibility=hidden -fvisibility-inlines-hidden)
+# …and what a plugin links in statically from core (tsunagu::common) stays inside it too.
+target_link_options(tsunagu_plugin_flags INTERFACE -Wl,--exclude-libs,ALL)
 add_library(tsunagu::plugin_flags ALIAS tsunagu_plugin_flags)
 
 if(TSUNAGU_SANITIZE)

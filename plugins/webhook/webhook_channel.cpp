@@ -41,6 +41,7 @@
 #include <tsunagu/channel.hpp>
 
 #include "common/channel_settings.hpp"
+#include "common/json_string.hpp"  // core's, the one JSON string escaping of the store and the log
 #include "common/text_checks.hpp"
 
 namespace tsunagu::channels::webhook {
@@ -65,40 +66,6 @@ ChannelResult make(ChannelResult::Outcome outcome, std::string detail) {
   r.outcome = outcome;
   r.detail = std::move(detail);
   return r;
-}
-
-void append_json_string(std::string& out, const std::string& text) {
-  static const char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (byte < 0x20) {
-          out += "\\u00";
-          out += kHex[byte >> 4];
-          out += kHex[byte & 0xF];
-        } else {
-          out += c;  // UTF-8 as it is (checked before)
-        }
-    }
-  }
-  out += '"';
 }
 
 // The notice as JSON, keys sorted. False with `error` naming the member whose text is not UTF-8.
