@@ -1,6 +1,7 @@
 #include "routing/router.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -767,7 +768,7 @@ std::size_t Router::tick() {
     q.bind(now);
     while (q.next()) due.push_back(q.text(0));
   }
-  for (const auto& id : due) handled += fire_timer(id) ? 1 : 0;
+  handled += in_groups(due, &Router::fire_timer);
   due.clear();
   {
     auto q = store_.query(
@@ -776,12 +777,53 @@ std::size_t Router::tick() {
     q.bind(now);
     while (q.next()) due.push_back(q.text(0));
   }
-  for (const auto& id : due) handled += escalate(id) ? 1 : 0;
+  handled += in_groups(due, &Router::escalate);
+  return handled;
+}
+
+std::size_t Router::in_groups(const std::vector<std::string>& ids,
+                              bool (Router::*step)(const std::string&)) {
+  // A backlog (timers that ran out while the hub was down, or events whose clock had already
+  // run out when they arrived) is handled a group per transaction: one fsync for the group, and
+  // the writer lock held for a few milliseconds at a time, so pushes and spool batches queued
+  // behind it keep their turn. Each step re-checks its row inside the transaction, so a group
+  // that fails is simply done again one step per transaction: the steps before the failing one
+  // are kept, and the failure is reported as before.
+  constexpr std::size_t kMaxGroup = 64;
+  constexpr auto kMaxHold = std::chrono::milliseconds(5);
+  std::size_t handled = 0;
+  std::size_t next = 0;  // the first step not yet in a committed transaction
+  while (next < ids.size()) {
+    const std::size_t first = next;
+    std::size_t last = first;  // the last step started in this group
+    try {
+      store::Transaction tx(store_);
+      const auto started = std::chrono::steady_clock::now();
+      std::size_t in_group = 0;
+      for (last = first; last < ids.size(); ++last) {
+        if ((this->*step)(ids[last])) ++in_group;
+        if (last + 1 - first >= kMaxGroup ||
+            std::chrono::steady_clock::now() - started >= kMaxHold) {
+          break;
+        }
+      }
+      last = std::min(last, ids.size() - 1);
+      tx.commit();
+      handled += in_group;
+    } catch (const std::exception&) {
+      for (std::size_t i = first; i <= last; ++i) {
+        store::Transaction tx(store_);
+        const bool done = (this->*step)(ids[i]);
+        tx.commit();
+        handled += done ? 1 : 0;
+      }
+    }
+    next = last + 1;
+  }
   return handled;
 }
 
 bool Router::fire_timer(const std::string& timer_id) {
-  store::Transaction tx(store_);
   std::string rule_id, person_id, event_id, subject_id;
   std::int64_t due_at = 0;
   {
@@ -846,12 +888,10 @@ bool Router::fire_timer(const std::string& timer_id) {
         {"outcome", notice_id.empty() ? (rule == nullptr ? "rule no longer configured"
                                                          : "no notice (withheld or unreadable)")
                                       : "notice"}}});
-  tx.commit();
   return true;
 }
 
 bool Router::escalate(const std::string& notice_id) {
-  store::Transaction tx(store_);
   const TimePoint now = clock_.now();
   auto n = notices_.get(notice_id, true);
   if (!n || n->status != "open" || n->next_escalation_at == 0 ||
@@ -902,7 +942,6 @@ bool Router::escalate(const std::string& notice_id) {
     notices_.add_history(notice_id, "overdue", kHub,
                          chain == nullptr ? "the rule is no longer configured"
                                           : "the escalation chain is exhausted");
-    tx.commit();
     return true;
   }
   Resolved to;
@@ -934,7 +973,6 @@ bool Router::escalate(const std::string& notice_id) {
     advance();
     notices_.add_history(notice_id, "withheld_step", kHub, wanted + ": " + why);
     withhold(n->rule_id, policy, c, wanted, why);
-    tx.commit();
     return true;
   }
   const Ward* ward = config_->roster.ward(c.ward);
@@ -963,7 +1001,6 @@ bool Router::escalate(const std::string& notice_id) {
                   {"recipient_role", to.role},
                   {"recipients", join_ids(to.officers)},
                   {"after_hours", after_hours ? "true" : "false"}}});
-  tx.commit();
   return true;
 }
 

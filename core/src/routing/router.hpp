@@ -14,7 +14,8 @@
 //      is met.
 // tick() runs what is due on the clock: timers that ran out, and acknowledgement deadlines that
 // passed (escalation along the route's chain; outside office hours and on holidays to the
-// after-hours role on duty). Each of those is its own transaction; a timer fires once.
+// after-hours role on duty). Those are committed a few at a time (a group of at most 64, held
+// for at most ~5 ms); a timer fires once.
 //
 // Every decision writes its routing_decisions row and its audit entry (rule, policy, legal
 // basis, recipients, reason — never field values) in the same transaction as the notice change.
@@ -48,8 +49,8 @@ class Router {
   void on_event(const CaseEvent& event, const std::string& subject_id,
                 const identity::LinkResult& link);
 
-  // Fires due timers and escalates overdue notices as of clock.now(), each in its own
-  // transaction. Returns how many it handled.
+  // Fires due timers and escalates overdue notices as of clock.now(), in short transactions of
+  // a group each (in_groups). Returns how many it handled.
   std::size_t tick();
 
   const RoutingConfig& config() const { return *config_; }
@@ -66,8 +67,13 @@ class Router {
   void timers(const Context& c);
   void correlate(const Context& c);
   void hand_over(const Context& c, const std::string& from_ward, const std::string& to_ward);
+  // Inside the caller's transaction; false when the row is no longer due (nothing written).
   bool fire_timer(const std::string& timer_id);
   bool escalate(const std::string& notice_id);
+  // Runs `step` for each id, a group of steps per transaction; a group that fails is run again
+  // one step per transaction, so the steps before the failing one are kept and it throws.
+  std::size_t in_groups(const std::vector<std::string>& ids,
+                        bool (Router::*step)(const std::string&));
   // One outbox row: the notice to one officer through one channel (not the inbox).
   void queue_delivery(const std::string& notice_id, const std::string& channel,
                       const std::string& officer, const std::string& now);

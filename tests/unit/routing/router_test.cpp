@@ -405,6 +405,63 @@ TEST_F(RouterTest, TheSafetyTimerFiresOnceAcrossARestartToWhoeverIsOnDuty) {
   EXPECT_EQ(audit_count("timer.fired"), 1);
 }
 
+TEST_F(RouterTest, ABacklogOfTimersFiresInGroupsAndAFailingOneKeepsThoseBeforeIt) {
+  on_welfare("01101");
+  clock_.set(parse_iso("2019-05-08T10:00:00+09:00"));
+  constexpr int kReports = 150;  // more than one group (at most 64 per transaction)
+  for (int i = 1; i <= kReports; ++i) {
+    ASSERT_TRUE(ingest(event("child_guidance", "CG-" + std::to_string(i), "cg.report_received",
+                             "2019-05-08T10:00:00+09:00", "01101")));
+  }
+  ASSERT_EQ(audit_count("timer.started"), kReports);
+  // The 101st timer in the order tick() fires them cannot be fired: its UPDATE is refused.
+  std::string failing;
+  {
+    auto q = store_->query("SELECT id FROM routing_timers ORDER BY due_at, id LIMIT 1 OFFSET 100");
+    ASSERT_TRUE(q.next());
+    failing = q.text(0);
+  }
+  if (tsunagu_test::store_on_postgres()) {
+    store_
+        ->query(
+            "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF OLD.id = '" +
+            failing +
+            "' THEN RAISE EXCEPTION 'refused by the test'; "
+            "END IF; RETURN NEW; END $$")
+        .run();
+    store_
+        ->query(
+            "CREATE TRIGGER refuse_one BEFORE UPDATE ON routing_timers FOR EACH ROW "
+            "EXECUTE FUNCTION refuse_one()")
+        .run();
+  } else {
+    store_
+        ->query("CREATE TRIGGER refuse_one BEFORE UPDATE ON routing_timers WHEN OLD.id = '" +
+                failing + "' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        .run();
+  }
+  clock_.set(parse_iso("2019-05-10T10:00:01+09:00"));
+  EXPECT_THROW(tick(), std::exception);
+  auto fired = [&] {
+    auto q = store_->query("SELECT COUNT(*) FROM routing_timers WHERE status = 'fired'");
+    q.next();
+    return q.integer(0);
+  };
+  // Every timer before the failing one fired and was committed, whichever group it was in.
+  EXPECT_EQ(fired(), 100);
+  EXPECT_EQ(audit_count("timer.fired"), 100);
+  EXPECT_EQ(notices("cge-day").size() + notices("cge-night").size(), 100u);
+  store_
+      ->query(tsunagu_test::store_on_postgres() ? "DROP TRIGGER refuse_one ON routing_timers"
+                                                : "DROP TRIGGER refuse_one")
+      .run();
+  EXPECT_EQ(tick(), static_cast<std::size_t>(kReports - 100));
+  EXPECT_EQ(fired(), kReports);
+  EXPECT_EQ(audit_count("timer.fired"), kReports);
+  EXPECT_EQ(tick(), 0u);
+}
+
 TEST_F(RouterTest, ASafetyConfirmationStopsTheTimer) {
   on_welfare("01101");
   ASSERT_TRUE(ingest(
