@@ -2,6 +2,197 @@
 
 namespace tsunagu::store {
 
+namespace {
+
+// A CHECK that a column holds one of `values`, as comparisons joined by OR. Not `IN (…)`: for a
+// list of more than two values SQLite builds a temporary B-tree of the list every time the
+// statement runs (a pager and its page cache allocated and freed per row), which cost ~200 µs
+// of CPU per notice INSERT in the daemon — more than the rest of the INSERT twenty times over
+// (migration 10, bench/RESULTS.md). The same values, the same NULL handling.
+std::string one_of(const std::string& column, const std::vector<std::string>& values) {
+  std::string out = "(";
+  for (const auto& v : values) {
+    if (out.size() > 1) out += " OR ";
+    out += column + " = '" + v + "'";
+  }
+  return out + ")";
+}
+
+// SQLite's procedure for changing a table's definition: the new table under a temporary name,
+// every row copied with its rowid, AUTOINCREMENT's high-water mark kept, the old table dropped,
+// the new one renamed (references from other tables' foreign keys follow the name), and the
+// indexes made again. `create` is the CREATE TABLE statement for `<table>_v<version>`.
+std::vector<std::string> rebuilt(const std::string& table, int version, const std::string& create,
+                                 const std::string& columns, bool autoincrement,
+                                 const std::vector<std::string>& indexes) {
+  const std::string next = table + "_v" + std::to_string(version);
+  std::vector<std::string> out{
+      create,
+      "INSERT INTO " + next + " (" + columns + ") SELECT " + columns + " FROM " + table,
+  };
+  if (autoincrement) {
+    out.push_back("DELETE FROM sqlite_sequence WHERE name = '" + next + "'");
+    out.push_back("INSERT INTO sqlite_sequence (name, seq) SELECT '" + next +
+                  "', seq FROM sqlite_sequence WHERE name = '" + table + "'");
+  }
+  out.push_back("DROP TABLE " + table);
+  out.push_back("ALTER TABLE " + next + " RENAME TO " + table);
+  out.insert(out.end(), indexes.begin(), indexes.end());
+  return out;
+}
+
+template <typename... Lists>
+std::vector<std::string> joined(const Lists&... lists) {
+  std::vector<std::string> out;
+  (out.insert(out.end(), lists.begin(), lists.end()), ...);
+  return out;
+}
+
+const std::vector<std::string> kInputStatus{"processing", "done", "failed"};
+const std::vector<std::string> kReviewStatus{"open", "linked", "separated"};
+const std::vector<std::string> kNoticeType{"route", "combined", "timer", "escalation", "handover"};
+const std::vector<std::string> kNoticeStatus{"open", "acknowledged", "closed"};
+const std::vector<std::string> kTimerStatus{"running", "stopped", "fired"};
+const std::vector<std::string> kOutboxStatus{"pending", "delivered", "dead"};
+
+// Migration 10 on SQLite: the five tables whose CHECKs listed more than two values, rebuilt.
+std::vector<std::string> checks_without_lists_sqlite() {
+  return joined(
+      rebuilt("inputs", 10,
+              R"(CREATE TABLE inputs_v10 (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                system TEXT NOT NULL,
+                origin TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                status TEXT NOT NULL CHECK )" +
+                  one_of("status", kInputStatus) + R"(,
+                received_at TEXT NOT NULL,
+                completed_at TEXT,
+                records INTEGER NOT NULL DEFAULT 0,
+                events INTEGER NOT NULL DEFAULT 0,
+                duplicates INTEGER NOT NULL DEFAULT 0,
+                quarantined INTEGER NOT NULL DEFAULT 0,
+                message TEXT NOT NULL DEFAULT ''))",
+              "id, system, origin, sha256, size, status, received_at, completed_at, records, "
+              "events, duplicates, quarantined, message",
+              true, {"CREATE INDEX inputs_by_digest ON inputs (system, origin, sha256, status)"}),
+      rebuilt("identity_reviews", 10,
+              R"(CREATE TABLE identity_reviews_v10 (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                subject_id TEXT NOT NULL,
+                candidate_person TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'open' CHECK )" +
+                  one_of("status", kReviewStatus) + R"(,
+                created_at TEXT NOT NULL,
+                decided_at TEXT,
+                decided_by TEXT,
+                UNIQUE (subject_id, candidate_person)))",
+              "id, subject_id, candidate_person, reason, status, created_at, decided_at, "
+              "decided_by",
+              true, {}),
+      rebuilt("notices", 10,
+              R"(CREATE TABLE notices_v10 (
+                id TEXT PRIMARY KEY,
+                dedupe_key TEXT NOT NULL UNIQUE,
+                type TEXT NOT NULL CHECK )" +
+                  one_of("type", kNoticeType) + R"(,
+                rule_id TEXT NOT NULL,
+                policy_id TEXT NOT NULL,
+                legal_basis TEXT NOT NULL,
+                person_id TEXT NOT NULL,
+                event_id TEXT NOT NULL,
+                subject_id TEXT NOT NULL,
+                recipient_role TEXT NOT NULL,
+                recipient_ward TEXT NOT NULL,
+                recipients TEXT NOT NULL,
+                channels TEXT NOT NULL,
+                title TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                fields BLOB,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                due_at INTEGER NOT NULL DEFAULT 0,
+                status TEXT NOT NULL CHECK )" +
+                  one_of("status", kNoticeStatus) + R"(,
+                escalation_level INTEGER NOT NULL DEFAULT 0,
+                next_escalation_at INTEGER NOT NULL DEFAULT 0,
+                parent_id TEXT NOT NULL DEFAULT '',
+                opened_at TEXT NOT NULL DEFAULT ''))",
+              "id, dedupe_key, type, rule_id, policy_id, legal_basis, person_id, event_id, "
+              "subject_id, recipient_role, recipient_ward, recipients, channels, title, reason, "
+              "fields, created_at, updated_at, due_at, status, escalation_level, "
+              "next_escalation_at, parent_id, opened_at",
+              false,
+              {"CREATE INDEX notices_by_escalation ON notices (status, next_escalation_at)",
+               "CREATE INDEX notices_by_person ON notices (person_id, status)",
+               "CREATE INDEX notices_by_recipient ON notices (recipient_role, recipient_ward, "
+               "status)",
+               "CREATE INDEX notices_by_event ON notices (event_id)"}),
+      rebuilt("routing_timers", 10,
+              R"(CREATE TABLE routing_timers_v10 (
+                id TEXT PRIMARY KEY,
+                rule_id TEXT NOT NULL,
+                start_key TEXT NOT NULL,
+                person_id TEXT NOT NULL,
+                event_id TEXT NOT NULL,
+                subject_id TEXT NOT NULL,
+                ward_code TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                due_at INTEGER NOT NULL,
+                status TEXT NOT NULL CHECK )" +
+                  one_of("status", kTimerStatus) + R"(,
+                stopped_by TEXT NOT NULL DEFAULT '',
+                fired_at TEXT NOT NULL DEFAULT '',
+                notice_id TEXT NOT NULL DEFAULT '',
+                UNIQUE (rule_id, start_key)))",
+              "id, rule_id, start_key, person_id, event_id, subject_id, ward_code, started_at, "
+              "due_at, status, stopped_by, fired_at, notice_id",
+              false,
+              {"CREATE INDEX routing_timers_due ON routing_timers (status, due_at)",
+               "CREATE INDEX routing_timers_by_person ON routing_timers (person_id, status)"}),
+      rebuilt("outbox", 10,
+              R"(CREATE TABLE outbox_v10 (
+                id TEXT PRIMARY KEY,
+                notice_id TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                recipient TEXT NOT NULL,
+                status TEXT NOT NULL CHECK )" +
+                  one_of("status", kOutboxStatus) + R"(,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL,
+                claimed_until INTEGER NOT NULL DEFAULT 0,
+                last_outcome TEXT NOT NULL DEFAULT '',
+                last_detail TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                delivered_at TEXT NOT NULL DEFAULT ''))",
+              "id, notice_id, channel, recipient, status, attempts, next_attempt_at, "
+              "claimed_until, last_outcome, last_detail, created_at, delivered_at",
+              false,
+              {"CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+               "CREATE INDEX outbox_by_notice ON outbox (notice_id)"}));
+}
+
+// PostgreSQL evaluates IN lists without that cost, but the schemas stay alike: the same CHECKs,
+// changed in place (their names are PostgreSQL's defaults).
+std::vector<std::string> checks_without_lists_postgres() {
+  auto change = [](const std::string& table, const std::string& column,
+                   const std::vector<std::string>& values) {
+    const std::string name = table + "_" + column + "_check";
+    return "ALTER TABLE " + table + " DROP CONSTRAINT " + name + ", ADD CONSTRAINT " + name +
+           " CHECK " + one_of(column, values);
+  };
+  return {change("inputs", "status", kInputStatus),
+          change("identity_reviews", "status", kReviewStatus),
+          change("notices", "type", kNoticeType),
+          change("notices", "status", kNoticeStatus),
+          change("routing_timers", "status", kTimerStatus),
+          change("outbox", "status", kOutboxStatus)};
+}
+
+}  // namespace
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> migrations{
       {1,
@@ -361,6 +552,8 @@ const std::vector<Migration>& migrations() {
            "DROP INDEX events_by_kind",
        },
        {}},
+      {10, "CHECKs that list values as comparisons, not IN lists (SQLite: tables rebuilt)",
+       checks_without_lists_sqlite(), checks_without_lists_postgres()},
   };
   return migrations;
 }
