@@ -494,15 +494,27 @@ std::optional<Person> PersonMaster::person(const std::string& person_id) {
     p.created_at = q.text(0);
   }
   p.facts = load_facts(p.id);
+  // decide() moves a merged person's subjects to the person it merged into, so the live
+  // person's own rows are all of them: one range of identity_by_person. (A condition on the
+  // merged persons too, ORed in, made this a scan of every link in the store.)
   auto q = store_.query(
-      "SELECT s.subject_id, s.source, s.rule, s.evidence, s.linked_at, s.linked_by "
-      "FROM identity_subjects s JOIN persons p ON p.id = s.person_id "
-      "WHERE s.person_id = ? OR p.merged_into = ? ORDER BY s.linked_at, s.subject_id");
-  q.bind(p.id).bind(p.id);
+      "SELECT subject_id, source, rule, evidence, linked_at, linked_by FROM identity_subjects "
+      "WHERE person_id = ? ORDER BY linked_at, subject_id");
+  q.bind(p.id);
   while (q.next()) {
     p.subjects.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5)});
   }
   return p;
+}
+
+std::optional<PersonFacts> PersonMaster::facts_of(const std::string& person_id) {
+  const std::string id = live(person_id);
+  {
+    auto q = store_.query("SELECT 1 FROM persons WHERE id = ?");
+    q.bind(id);
+    if (!q.next()) return std::nullopt;
+  }
+  return load_facts(id);
 }
 
 std::vector<Review> PersonMaster::reviews(bool open_only) {

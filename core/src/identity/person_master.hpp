@@ -91,6 +91,8 @@ class PersonMaster {
   LinkResult link(const CaseEvent& event, const std::string& subject_id, const std::string& actor);
 
   std::optional<Person> person(const std::string& person_id);
+  // Only the live person's facts (what routing tests), without its linked subjects.
+  std::optional<PersonFacts> facts_of(const std::string& person_id);
   // The live person a subject, an event or a 宛名番号 belongs to.
   std::optional<std::string> person_of_subject(const std::string& subject_id);
   std::optional<std::string> person_of_resident_id(const std::string& resident_id);

@@ -853,11 +853,11 @@ bool Router::fire_timer(const std::string& timer_id) {
   }
   auto stored = store_.event(event_id);
   identity::PersonMaster persons(store_, audit_);
-  auto person = persons.person(person_id);
+  const auto facts = persons.facts_of(person_id);
   std::string notice_id;
   if (rule != nullptr && stored && stored->readable) {
-    Context c = context_of(stored->event, subject_id, person_id,
-                           person ? person->facts : identity::PersonFacts{});
+    Context c =
+        context_of(stored->event, subject_id, person_id, facts ? *facts : identity::PersonFacts{});
     const Policy* policy = config_->policy(rule->policy);
     if (policy != nullptr) {
       Delivery d = delivery_for("timer", *rule, policy, rule->recipient, fill(rule->reason, c));

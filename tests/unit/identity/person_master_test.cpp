@@ -62,8 +62,10 @@ class PersonMasterTest : public ::testing::Test {
 };
 
 TEST_F(PersonMasterTest, SameResidentIdLinksAcrossSources) {
-  const auto a = ingest(child("health_centre", "HC1", "0012345678", "イケダ シオリ", "2017-11-30", "01103"));
-  const auto b = ingest(child("public_assistance", "PA1", "0012345678", "ｲｹﾀﾞ ｼｵﾘ", "2017-11-30", "01103"));
+  const auto a =
+      ingest(child("health_centre", "HC1", "0012345678", "イケダ シオリ", "2017-11-30", "01103"));
+  const auto b =
+      ingest(child("public_assistance", "PA1", "0012345678", "ｲｹﾀﾞ ｼｵﾘ", "2017-11-30", "01103"));
   EXPECT_EQ(a.rule, "new");
   EXPECT_EQ(b.rule, "resident_id");
   EXPECT_EQ(a.person_id, b.person_id);
@@ -72,7 +74,8 @@ TEST_F(PersonMasterTest, SameResidentIdLinksAcrossSources) {
 }
 
 TEST_F(PersonMasterTest, KanaAndBirthDateLinkWhenOneSideHasNoResidentId) {
-  const auto a = ingest(child("health_centre", "HC1", "0012345678", "イケダ シオリ", "2017-11-30", "01103"));
+  const auto a =
+      ingest(child("health_centre", "HC1", "0012345678", "イケダ シオリ", "2017-11-30", "01103"));
   const auto b = ingest(child("child_guidance", "CG1", "", "いけだ しおり", "2017-11-30", "01102"));
   const auto c = ingest(child("education", "ED1", "", "ｲｹﾀﾞ ｼｵﾘ", "2017-11-30", "01103"));
   EXPECT_EQ(b.rule, "kana_birth");
@@ -93,7 +96,8 @@ TEST_F(PersonMasterTest, DifferentSexIsNotTheSameChildAndUnknownSexDoesNotBlock)
 }
 
 TEST_F(PersonMasterTest, TwoEquallyGoodCandidatesGoToReview) {
-  const auto girl = ingest(child("health_centre", "HC1", "", "イケダ シオリ", "2017-11-30", "01103"));
+  const auto girl =
+      ingest(child("health_centre", "HC1", "", "イケダ シオリ", "2017-11-30", "01103"));
   auto boy = child("health_centre", "HC2", "", "イケダ シオリ", "2017-11-30", "01103");
   boy.subject.sex = "M";
   const auto b = ingest(boy);
@@ -107,8 +111,10 @@ TEST_F(PersonMasterTest, TwoEquallyGoodCandidatesGoToReview) {
 }
 
 TEST_F(PersonMasterTest, SameKanaAndBirthButDifferentResidentIdGoesToReview) {
-  const auto a = ingest(child("health_centre", "HC1", "0012345678", "イケダ シオリ", "2017-11-30", "01103"));
-  const auto b = ingest(child("public_assistance", "PA1", "0099999999", "イケダ シオリ", "2017-11-30", "01103"));
+  const auto a =
+      ingest(child("health_centre", "HC1", "0012345678", "イケダ シオリ", "2017-11-30", "01103"));
+  const auto b = ingest(
+      child("public_assistance", "PA1", "0099999999", "イケダ シオリ", "2017-11-30", "01103"));
   EXPECT_NE(b.person_id, a.person_id);
   EXPECT_EQ(b.rule, "new_pending_review");
   ASSERT_EQ(b.reviews_opened.size(), 1u);
@@ -119,8 +125,10 @@ TEST_F(PersonMasterTest, SameKanaAndBirthButDifferentResidentIdGoesToReview) {
 }
 
 TEST_F(PersonMasterTest, SameResidentIdButDifferentBirthDateGoesToReview) {
-  const auto a = ingest(child("health_centre", "HC1", "0012345678", "イケダ シオリ", "2017-11-30", "01103"));
-  const auto b = ingest(child("public_assistance", "PA1", "0012345678", "イケダ シオリ", "2017-11-03", "01103"));
+  const auto a =
+      ingest(child("health_centre", "HC1", "0012345678", "イケダ シオリ", "2017-11-30", "01103"));
+  const auto b = ingest(
+      child("public_assistance", "PA1", "0012345678", "イケダ シオリ", "2017-11-03", "01103"));
   EXPECT_NE(b.person_id, a.person_id);
   ASSERT_EQ(master_->reviews(true).size(), 1u);
   EXPECT_EQ(master_->reviews(true)[0].reason, "same 宛名番号, different birth date");
@@ -131,7 +139,8 @@ TEST_F(PersonMasterTest, SameKanaYearAndWardButDifferentDayGoesToReview) {
   const auto b = ingest(child("education", "ED1", "", "イケダ シオリ", "2017-11-13", "01103"));
   EXPECT_NE(b.person_id, a.person_id);
   ASSERT_EQ(master_->reviews(true).size(), 1u);
-  EXPECT_EQ(master_->reviews(true)[0].reason, "same kana, birth year and ward, different birth day");
+  EXPECT_EQ(master_->reviews(true)[0].reason,
+            "same kana, birth year and ward, different birth day");
   // Another ward: no review at all.
   ingest(child("education", "ED2", "", "イケダ シオリ", "2017-10-13", "01107"));
   EXPECT_EQ(master_->reviews(true).size(), 1u);
@@ -145,19 +154,24 @@ TEST_F(PersonMasterTest, DifferentNamesAreDifferentPeople) {
 }
 
 TEST_F(PersonMasterTest, ReviewLinkMergesAndRecomputesFacts) {
-  const auto a = ingest(child("health_centre", "HC1", "0012345678", "イケダ シオリ", "2017-11-30", "01103",
-                              "2019-04-01T00:00:00+09:00"));
-  auto welfare = child("public_assistance", "PA1", "0099999999", "イケダ シオリ", "2017-11-30", "01101",
-                       "2019-06-01T00:00:00+09:00");
+  const auto a = ingest(child("health_centre", "HC1", "0012345678", "イケダ シオリ", "2017-11-30",
+                              "01103", "2019-04-01T00:00:00+09:00"));
+  auto welfare = child("public_assistance", "PA1", "0099999999", "イケダ シオリ", "2017-11-30",
+                       "01101", "2019-06-01T00:00:00+09:00");
   welfare.kind = "welfare.household_opened";
   const auto b = ingest(welfare);
   EXPECT_FALSE(facts(a.person_id).on_public_assistance);
   const auto review = master_->reviews(true).at(0);
   master_->decide(review.id, true, "user:tanaka");
-  EXPECT_EQ(master_->person_of_subject(master_->person(b.person_id)->subjects[0].subject_id), a.person_id);
+  EXPECT_EQ(master_->person_of_subject(master_->person(b.person_id)->subjects[0].subject_id),
+            a.person_id);
   const auto merged = facts(a.person_id);
   EXPECT_TRUE(merged.on_public_assistance);
   EXPECT_EQ(merged.ward_code, "01101");  // the welfare event is the latest address
+  // The merged person's facts are the live person's; its subjects are listed under that person.
+  EXPECT_EQ(master_->facts_of(b.person_id), merged);
+  EXPECT_EQ(master_->person(a.person_id)->subjects.size(), 2u);
+  EXPECT_EQ(master_->facts_of("no-such-person"), std::nullopt);
   const auto decided = master_->reviews(false).at(0);
   EXPECT_EQ(decided.status, "linked");
   EXPECT_EQ(decided.decided_by, "user:tanaka");
@@ -165,8 +179,10 @@ TEST_F(PersonMasterTest, ReviewLinkMergesAndRecomputesFacts) {
 }
 
 TEST_F(PersonMasterTest, ReviewSeparateKeepsThemApart) {
-  const auto a = ingest(child("health_centre", "HC1", "0012345678", "イケダ シオリ", "2017-11-30", "01103"));
-  const auto b = ingest(child("public_assistance", "PA1", "0099999999", "イケダ シオリ", "2017-11-30", "01103"));
+  const auto a =
+      ingest(child("health_centre", "HC1", "0012345678", "イケダ シオリ", "2017-11-30", "01103"));
+  const auto b = ingest(
+      child("public_assistance", "PA1", "0099999999", "イケダ シオリ", "2017-11-30", "01103"));
   master_->decide(master_->reviews(true).at(0).id, false, "user:sato");
   EXPECT_TRUE(master_->reviews(true).empty());
   EXPECT_NE(*master_->person_of_resident_id("0099999999"), a.person_id);
@@ -174,21 +190,22 @@ TEST_F(PersonMasterTest, ReviewSeparateKeepsThemApart) {
 }
 
 TEST_F(PersonMasterTest, AnOldAddressArrivingLateDoesNotMoveTheChildBack) {
-  const auto a = ingest(child("public_assistance", "PA2", "0012345678", "イケダ シオリ", "2017-11-30",
-                              "01101", "2019-08-01T00:00:00+09:00"));
+  const auto a = ingest(child("public_assistance", "PA2", "0012345678", "イケダ シオリ",
+                              "2017-11-30", "01101", "2019-08-01T00:00:00+09:00"));
   ingest(child("public_assistance", "PA1", "0012345678", "イケダ シオリ", "2017-11-30", "01103",
                "2019-05-01T00:00:00+09:00"));
   EXPECT_EQ(facts(a.person_id).ward_code, "01101");
 }
 
 TEST_F(PersonMasterTest, AFamilyMovesFromHigashiToChuo) {
-  auto opened = child("public_assistance", "PA1", "0012345678", "イケダ シオリ", "2017-11-30", "01103",
-                      "2019-01-10T00:00:00+09:00");
+  auto opened = child("public_assistance", "PA1", "0012345678", "イケダ シオリ", "2017-11-30",
+                      "01103", "2019-01-10T00:00:00+09:00");
   opened.kind = "welfare.household_opened";
   opened.household = {"12345678", "子"};
   auto mother = opened;
   mother.source_ref = "PA2";
-  mother.subject = {"0012345600", "池田　由美", "イケダ ユミ", "1990-02-02", "F", "札幌市東区", "01103"};
+  mother.subject = {"0012345600", "池田　由美", "イケダ ユミ", "1990-02-02",
+                    "F",          "札幌市東区", "01103"};
   mother.household.role = "世帯主";
   const auto child_person = ingest(opened).person_id;
   const auto mother_person = ingest(mother).person_id;
@@ -202,7 +219,8 @@ TEST_F(PersonMasterTest, AFamilyMovesFromHigashiToChuo) {
   moved.occurred_at = "2019-03-01T00:00:00+09:00";
   moved.subject.ward_code = "01101";
   ingest(moved);
-  auto school = child("education", "ED1", "", "ｲｹﾀﾞ ｼｵﾘ", "2017-11-30", "01101", "2019-04-10T00:00:00+09:00");
+  auto school =
+      child("education", "ED1", "", "ｲｹﾀﾞ ｼｵﾘ", "2017-11-30", "01101", "2019-04-10T00:00:00+09:00");
   EXPECT_EQ(ingest(school).person_id, child_person);
   EXPECT_EQ(facts(child_person).ward_code, "01101");
   EXPECT_TRUE(facts(child_person).on_public_assistance);
@@ -230,7 +248,8 @@ TEST_F(PersonMasterTest, OpenChildGuidanceCaseFollowsTheLatestEvent) {
 }
 
 TEST_F(PersonMasterTest, BirthDateIsSealedAndAgeInMonths) {
-  const auto p = ingest(child("health_centre", "HC1", "", "イケダ シオリ", "2017-11-30", "01103")).person_id;
+  const auto p =
+      ingest(child("health_centre", "HC1", "", "イケダ シオリ", "2017-11-30", "01103")).person_id;
   EXPECT_EQ(facts(p).birth_date, "2017-11-30");
   EXPECT_EQ(identity::age_in_months("2017-11-30", "2019-05-30"), 18);
   EXPECT_EQ(identity::age_in_months("2017-11-30", "2019-05-29"), 17);
