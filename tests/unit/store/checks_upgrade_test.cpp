@@ -8,9 +8,9 @@
 
 #include <memory>
 
-#include "store/migrations.hpp"
 #include "store/prepared.hpp"
 #include "store/store.hpp"
+#include "support/old_store.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_store.hpp"
 
@@ -18,18 +18,7 @@ namespace {
 
 using namespace tsunagu;
 
-struct CloseDb {
-  void operator()(sqlite3* db) const { sqlite3_close(db); }
-};
-
-// Runs `sql`; returns "" or SQLite's error message.
-std::string exec(sqlite3* db, const std::string& sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK) return "";
-  std::string message = error != nullptr ? error : "failed";
-  sqlite3_free(error);
-  return message;
-}
+using tsunagu_test::exec;
 
 // One row of each table, `value` in the checked column(s).
 std::string input_row(const std::string& status) {
@@ -69,23 +58,7 @@ class ChecksUpgrade : public ::testing::Test {
     if (tsunagu_test::store_on_postgres()) {
       GTEST_SKIP() << "the SQLite table rebuild of migration 10; PostgreSQL alters in place";
     }
-    std::unique_ptr<sqlite3, CloseDb> db;
-    {
-      sqlite3* raw = nullptr;
-      ASSERT_EQ(sqlite3_open(file_.c_str(), &raw), SQLITE_OK);
-      db.reset(raw);
-    }
-    ASSERT_EQ(exec(db.get(), R"(CREATE TABLE schema_migrations (
-        version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL))"),
-              "");
-    for (const auto& m : store::migrations()) {
-      if (m.version > 9) break;
-      for (const auto& sql : m.statements) ASSERT_EQ(exec(db.get(), sql), "") << sql;
-      ASSERT_EQ(exec(db.get(), "INSERT INTO schema_migrations VALUES (" +
-                                   std::to_string(m.version) + ", 'v', '2019-04-01')"),
-                "");
-    }
-    ASSERT_EQ(exec(db.get(), "PRAGMA foreign_keys = ON"), "");
+    const tsunagu_test::RawSqlite db = tsunagu_test::store_at_version(file_, 9);
     // Two inputs and two reviews, the second of each since removed: AUTOINCREMENT has handed
     // out id 2 already.
     for (const char* status : {"done", "failed"}) ASSERT_EQ(exec(db.get(), input_row(status)), "");

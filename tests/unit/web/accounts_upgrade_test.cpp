@@ -9,9 +9,9 @@
 #include <memory>
 
 #include "audit/audit_log.hpp"
-#include "store/migrations.hpp"
 #include "store/prepared.hpp"
 #include "store/store.hpp"
+#include "support/old_store.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_store.hpp"
 #include "web/accounts.hpp"
@@ -27,28 +27,7 @@ constexpr const char* kPassword = "correct horse battery";
 constexpr const char* kSessionId = "a-session-id-from-before-the-upgrade-000000";
 constexpr const char* kToken = "tsu_a-token-from-before-the-upgrade";
 
-struct CloseDb {
-  void operator()(sqlite3* db) const { sqlite3_close(db); }
-};
-using Db = std::unique_ptr<sqlite3, CloseDb>;
-
-Db open_raw(const std::filesystem::path& file) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) {
-    sqlite3_close(db);
-    throw std::runtime_error("cannot open " + file.string());
-  }
-  return Db(db);
-}
-
-// Runs `sql`; returns "" or SQLite's error message.
-std::string exec(sqlite3* db, const std::string& sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK) return "";
-  std::string message = error != nullptr ? error : "failed";
-  sqlite3_free(error);
-  return message;
-}
+using tsunagu_test::exec;
 
 class AccountsUpgrade : public ::testing::Test {
  protected:
@@ -57,18 +36,7 @@ class AccountsUpgrade : public ::testing::Test {
       // PostgreSQL changes the CHECK in place (migrations.cpp); every fresh pg. store runs it.
       GTEST_SKIP() << "the SQLite table rebuild of migration 7; PostgreSQL alters in place";
     }
-    const Db db = open_raw(file_);
-    ASSERT_EQ(exec(db.get(), "PRAGMA foreign_keys = ON"), "");
-    ASSERT_EQ(exec(db.get(), R"(CREATE TABLE schema_migrations (
-        version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL))"),
-              "");
-    for (const auto& m : store::migrations()) {
-      if (m.version > 6) break;
-      for (const auto& sql : m.statements) ASSERT_EQ(exec(db.get(), sql), "") << sql;
-      ASSERT_EQ(exec(db.get(), "INSERT INTO schema_migrations VALUES (" +
-                                   std::to_string(m.version) + ", 'v', '2019-04-01')"),
-                "");
-    }
+    const tsunagu_test::RawSqlite db = tsunagu_test::store_at_version(file_, 6);
     const std::string hash = hash_password(kPassword, kFast);
     // Two accounts, the second since removed: AUTOINCREMENT has handed out id 2 already.
     ASSERT_EQ(exec(db.get(),
