@@ -15,7 +15,7 @@
 // tick() runs what is due on the clock: timers that ran out, and acknowledgement deadlines that
 // passed (escalation along the route's chain; outside office hours and on holidays to the
 // after-hours role on duty). Those are committed a few at a time (a group of at most 64, held
-// for at most ~5 ms); a timer fires once.
+// for at most ~5 ms, with a rest between groups while more are due); a timer fires once.
 //
 // Every decision writes its routing_decisions row and its audit entry (rule, policy, legal
 // basis, recipients, reason — never field values) in the same transaction as the notice change.
