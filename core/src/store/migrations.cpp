@@ -19,7 +19,7 @@ std::string one_of(const std::string& column, const std::vector<std::string>& va
 }
 
 // SQLite's procedure for changing a table's definition: the new table under a temporary name,
-// every row copied with its rowid, AUTOINCREMENT's high-water mark kept, the old table dropped,
+// every row copied with its id, AUTOINCREMENT's high-water mark kept, the old table dropped,
 // the new one renamed (references from other tables' foreign keys follow the name), and the
 // indexes made again. `create` is the CREATE TABLE statement for `<table>_v<version>`.
 std::vector<std::string> rebuilt(const std::string& table, int version, const std::string& create,

@@ -1,7 +1,7 @@
 // Migration 10 writes the CHECKs that listed more than two values (inputs, identity_reviews,
 // notices, routing_timers, outbox) as comparisons joined by OR, because SQLite evaluated each IN
 // list by building a temporary B-tree every time a row was written. On SQLite the five tables
-// are rebuilt: a store made at schema version 9 keeps every row, rowid and AUTOINCREMENT mark,
+// are rebuilt: a store made at schema version 9 keeps every row, id and AUTOINCREMENT mark,
 // its indexes and its foreign keys. On both engines the CHECKs refuse exactly what they refused.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
