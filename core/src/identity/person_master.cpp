@@ -416,18 +416,23 @@ LinkResult PersonMaster::link(const CaseEvent& event, const std::string& subject
   return result;
 }
 
-PersonFacts PersonMaster::load_facts(const std::string& person_id, std::string* sealed_birth) {
+std::optional<PersonFacts> PersonMaster::read_facts(const std::string& person_id,
+                                                    std::string* sealed_birth) {
   static const std::string sql =
       std::string("SELECT ") + kFactsColumns + " FROM persons p WHERE p.id = ?";
   StoredFacts stored;
   {
     auto q = store_.query(sql);
     q.bind(person_id);
-    if (!q.next()) return {};
+    if (!q.next()) return std::nullopt;
     read_stored(q, 0, stored.facts, stored.sealed_birth);
   }
   if (sealed_birth != nullptr) *sealed_birth = stored.sealed_birth;
   return open_facts(stored, person_id);
+}
+
+PersonFacts PersonMaster::load_facts(const std::string& person_id, std::string* sealed_birth) {
+  return read_facts(person_id, sealed_birth).value_or(PersonFacts{});
 }
 
 void PersonMaster::save_facts(const std::string& person_id, const PersonFacts& before,
@@ -508,13 +513,7 @@ std::optional<Person> PersonMaster::person(const std::string& person_id) {
 }
 
 std::optional<PersonFacts> PersonMaster::facts_of(const std::string& person_id) {
-  const std::string id = live(person_id);
-  {
-    auto q = store_.query("SELECT 1 FROM persons WHERE id = ?");
-    q.bind(id);
-    if (!q.next()) return std::nullopt;
-  }
-  return load_facts(id);
+  return read_facts(live(person_id));
 }
 
 std::vector<Review> PersonMaster::reviews(bool open_only) {

@@ -126,7 +126,10 @@ class PersonMaster {
               const Keys& keys, const std::string& actor);
   std::int64_t open_review(const std::string& subject_id, const std::string& candidate_person,
                            const std::string& reason, const std::string& actor);
-  // `sealed_birth`, if given, receives the stored (sealed) birth date as it is.
+  // `sealed_birth`, if given, receives the stored (sealed) birth date as it is. nullopt: no such
+  // person; load_facts() gives empty facts then.
+  std::optional<PersonFacts> read_facts(const std::string& person_id,
+                                        std::string* sealed_birth = nullptr);
   PersonFacts load_facts(const std::string& person_id, std::string* sealed_birth = nullptr);
   // `sealed_birth`: the stored sealed birth date, written back as it is when the birth date did
   // not change (instead of sealing it again); nullptr seals it anew.
