@@ -18,8 +18,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 #include <string>
@@ -72,7 +74,10 @@ __attribute__((destructor)) void report() {
             [](const auto& a, const auto& b) { return a.second.cpu_s > b.second.cpu_s; });
   const std::string file = std::string(base) + "." + std::to_string(getpid());
   FILE* out = std::fopen(file.c_str(), "w");
-  if (out == nullptr) return;
+  if (out == nullptr) {
+    std::fprintf(stderr, "stmt_profile: cannot write %s: %s\n", file.c_str(), std::strerror(errno));
+    return;
+  }
   double total = 0;
   for (const auto& row : rows) total += row.second.cpu_s;
   std::fprintf(out,
