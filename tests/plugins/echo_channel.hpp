@@ -1,5 +1,6 @@
-// A minimal channel for loader tests: "delivers" by remembering the last delivery id, and answers
-// with the outcome named by its setting `outcome` (delivered by default).
+// A minimal channel for loader and outbox tests: "delivers" by describing the delivery in its
+// result's detail (id, attempt, and the unread summary the hub counted), and answers with the
+// outcome named by its setting `outcome` (delivered by default).
 #pragma once
 
 #include <mutex>
@@ -21,6 +22,11 @@ class EchoChannel final : public tsunagu::Channel {
       const std::lock_guard<std::mutex> lock(mutex_);
       result.detail =
           "echo " + delivery.delivery_id + " attempt " + std::to_string(delivery.attempt);
+      // What the hub counted for a summary (the outbox tests read it back from last_detail).
+      if (delivery.unread_for_recipient > 0) {
+        result.detail += " unread " + std::to_string(delivery.unread_for_recipient) + " earliest " +
+                         delivery.earliest_due_for_recipient;
+      }
     } catch (...) {
     }
     return result;

@@ -104,6 +104,11 @@ class NoticeStore {
                    const std::string& actor, const std::string& detail,
                    const std::string& subject_id = "", const std::string& note = "");
   void add_decision(const RoutingDecision& decision);
+  // Keeps notice_recipients, the (officer, notice) index of the recipients column that an
+  // officer's inbox and unread count read, equal to it: `previous` are the ids the notice was
+  // addressed to before (none for a new notice), `officers` the ids it is addressed to now.
+  void address(const std::string& notice_id, const std::vector<std::string>& previous,
+               const std::vector<std::string>& officers);
 
   // Associated data binding sealed fields / notes to their notice.
   static std::string fields_ad(const std::string& notice_id);

@@ -304,6 +304,7 @@ std::string Router::insert_notice(const std::string& type, const std::string& de
       .bind(next_escalation_at)
       .bind(parent_id)
       .run();
+  notices_.address(id, {}, to.officers);
   const std::string recipient = describe(to.role, c.ward, to.officers);
   notices_.add_history(id, "created", kHub,
                        "rule " + rule_id + ", policy " + policy.id + ", " + recipient +
@@ -690,6 +691,7 @@ void Router::hand_over(const Context& c, const std::string& from_ward, const std
         .bind(now)
         .bind(id)
         .run();
+    notices_.address(id, n->recipients, to.officers);
     // The new officers get the notice by its channels too (the old ones' deliveries stand).
     for (const auto& channel : n->channels) {
       if (channel == "inbox") continue;

@@ -554,6 +554,39 @@ const std::vector<Migration>& migrations() {
        {}},
       {10, "CHECKs that list values as comparisons, not IN lists (SQLite: tables rebuilt)",
        checks_without_lists_sqlite(), checks_without_lists_postgres()},
+      {11,
+       "notice_recipients: which officers each notice is addressed to, by officer",
+       {
+           // The recipients column (",a,b,") as rows, written with it in the router's
+           // transaction (routing::NoticeStore::address): an officer's inbox and the outbox's
+           // unread count read their own range of this key instead of testing every notice's
+           // list, which no index serves and which grew with the store (113 ms per inbox view
+           // at 20,000 notices; bench/RESULTS.md). Access is still decided on the notice itself
+           // (web::may_read); this table only finds the candidates.
+           R"(CREATE TABLE notice_recipients (
+                officer_id TEXT NOT NULL,
+                notice_id TEXT NOT NULL REFERENCES notices (id),
+                PRIMARY KEY (officer_id, notice_id)) WITHOUT ROWID)",
+           // Every stored notice's list, split at its commas.
+           R"(WITH RECURSIVE split (notice_id, officer, rest) AS (
+                SELECT id, '', substr(recipients, 2) FROM notices
+                UNION ALL
+                SELECT notice_id, substr(rest, 1, instr(rest, ',') - 1),
+                       substr(rest, instr(rest, ',') + 1)
+                  FROM split WHERE instr(rest, ',') > 0)
+              INSERT INTO notice_recipients (officer_id, notice_id)
+              SELECT DISTINCT officer, notice_id FROM split WHERE officer <> '')",
+       },
+       {
+           R"(CREATE TABLE notice_recipients (
+                officer_id TEXT NOT NULL,
+                notice_id TEXT NOT NULL REFERENCES notices (id),
+                PRIMARY KEY (officer_id, notice_id)))",
+           R"(INSERT INTO notice_recipients (officer_id, notice_id)
+              SELECT DISTINCT officer, id FROM notices,
+                     unnest(string_to_array(recipients, ',')) AS officer
+               WHERE officer <> '')",
+       }},
   };
   return migrations;
 }

@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include <Poco/Net/NetSSL.h>
 
 #include "channels/channel_test_support.hpp"
@@ -105,17 +108,25 @@ class OutboxTest : public ::testing::Test {
 
   // Routes one missed check-up: a notice to both liaisons by inbox, webhook and spool.
   std::string route_one() {
+    const std::string id = route_event("HC-1");
+    EXPECT_EQ(routing::NoticeStore(*store_, *audit_, clock_).list({}).size(), 1u);
+    return id;
+  }
+
+  // Routes a missed check-up reported as `ref` (HC-1, HC-2, …: each another child, born on
+  // that day of March 2017) in `ward`; returns its notice id.
+  std::string route_event(const std::string& ref, const std::string& ward = "01103") {
     CaseEvent e;
     e.source = "health_centre";
-    e.source_ref = "HC-1";
+    e.source_ref = ref;
     e.source_version = 1;
     e.kind = "infant_checkup.missed";
     e.occurred_at = "2019-06-05T10:00:00+09:00";
     e.subject.name = "山田　ことり";
-    e.subject.birth_date = "2017-03-10";
-    e.subject.ward_code = "01103";
+    e.subject.birth_date = "2017-03-" + std::string(ref.size() < 5 ? "0" : "") + ref.substr(3);
+    e.subject.ward_code = ward;
     store::Transaction tx(*store_);
-    const auto input = store_->open_input("health_centre", "t", "digest", 0);
+    const auto input = store_->open_input("health_centre", "t", "digest-" + ref, 0);
     std::string subject;
     EXPECT_TRUE(store_->insert_event(e, input, 1, "raw", &subject));
     identity::PersonMaster master(*store_, *audit_);
@@ -123,9 +134,9 @@ class OutboxTest : public ::testing::Test {
     routing::Router(config_, *store_, *audit_, clock_).on_event(e, subject, link);
     tx.commit();
     routing::NoticeFilter f;
+    f.event = e.id;
     auto list = routing::NoticeStore(*store_, *audit_, clock_).list(f);
-    EXPECT_EQ(list.size(), 1u);
-    return list.empty() ? std::string() : list[0].id;
+    return list.size() == 1 ? list[0].id : std::string();
   }
 
   std::vector<delivery::OutboxRow> rows(const std::string& channel) {
@@ -179,6 +190,41 @@ TEST_F(OutboxTest, TheNoticesDeliveriesAreWrittenWithItAndEachIsDeliveredOnceWit
   std::size_t delivered = 0;
   for (const auto& h : n->history) delivered += h.action == "delivered" ? 1 : 0;
   EXPECT_EQ(delivered, 5u);  // the inbox, then four channel deliveries
+}
+
+// The summary a channel gets with each delivery: the recipient's own unread open notices and the
+// earliest deadline among them, counted in the store (from notice_recipients) when it is sent.
+TEST_F(OutboxTest, EachDeliveryCarriesItsRecipientsUnreadCountAndEarliestDeadline) {
+  const fs::path echo = fs::path(TSUNAGU_TEST_PLUGIN_DIR) / "tsunagu-channel-echo_channel.so";
+  ASSERT_TRUE(registry_.load_file(echo)) << echo;
+  driver_ = std::make_unique<delivery::ChannelDriver>(
+      registry_, std::vector<delivery::ChannelConfig>{{"echo", "echo_channel", {}}});
+  auto c = std::make_shared<routing::RoutingConfig>(*config_);
+  c->roster.wards.push_back({"01102", "北区"});
+  routing::Officer kita = c->roster.officers[0];
+  kita.id = "liaison-kita";
+  kita.ward = "01102";
+  c->roster.officers.push_back(kita);
+  c->routes[0].recipients = {{"liaison", "", {"inbox", "echo"}}};
+  c->routes[0].deadline.hours = 24;
+  config_ = c;
+  // Three notices to 東区's two liaisons, one to 北区's; one of 東区's has been opened.
+  std::vector<std::string> ids;
+  for (const char* ref : {"HC-1", "HC-2", "HC-3"}) ids.push_back(route_event(ref));
+  ids.push_back(route_event("HC-4", "01102"));
+  for (const auto& id : ids) ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(routing::NoticeStore(*store_, *audit_, clock_).mark_opened(ids[1], "user:l1"));
+  EXPECT_EQ(outbox().run_due(), 7u);
+  std::map<std::string, std::set<std::string>> details;  // recipient → what the channel saw
+  for (const auto& r : rows("echo")) {
+    const auto at = r.last_detail.find(" unread ");
+    ASSERT_NE(at, std::string::npos) << r.last_detail;
+    details[r.recipient].insert(r.last_detail.substr(at));
+  }
+  const std::string due = " earliest 2019-06-06T10:00:00+09:00";  // created + 24 h
+  EXPECT_EQ(details["liaison-1"], std::set<std::string>{" unread 2" + due});
+  EXPECT_EQ(details["liaison-2"], std::set<std::string>{" unread 2" + due});
+  EXPECT_EQ(details["liaison-kita"], std::set<std::string>{" unread 1" + due});
 }
 
 TEST_F(OutboxTest, ServerErrorsAreRetriedWithExponentialBackOffAndTheSameKey) {

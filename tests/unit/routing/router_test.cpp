@@ -512,6 +512,15 @@ TEST_F(RouterTest, AMoveHandsOpenNoticesOverAndTellsBothLiaisons) {
   bool handed = false;
   for (const auto& h : n->history) handed = handed || h.action == "handed_over";
   EXPECT_TRUE(handed);
+  // The notice is in the new liaison's inbox and no longer in the old one's.
+  auto has = [&](const char* officer) {
+    for (const auto& m : notices(officer)) {
+      if (m.id == id) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has("liaison-chuo"));
+  EXPECT_FALSE(has("liaison-higashi"));
   // Each liaison gets a hand-over notice.
   int told = 0;
   for (const auto& who : {"liaison-higashi", "liaison-chuo"}) {
