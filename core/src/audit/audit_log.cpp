@@ -312,16 +312,17 @@ std::optional<TreeHead> AuditLog::sign_head(const security::SigningKey& key, boo
   h.signature_hex = bytes_to_hex(key.sign(h.signed_message()));
   const std::string root = to_hex(h.root);
   {
-    auto q = store_.query(
+    auto q = store_.insert_query(
         "INSERT INTO audit_heads (tree_size, root, time, key_id, signature) "
-        "VALUES (?, ?, ?, ?, ?) RETURNING id");
+        "VALUES (?, ?, ?, ?, ?)");
     q.bind(static_cast<std::int64_t>(h.tree_size))
         .bind(root)
         .bind(h.time)
         .bind(h.key_id)
         .bind(h.signature_hex);
-    if (!q.next()) throw std::runtime_error("the tree head was not stored");
-    h.id = q.integer(0);
+    const auto id = q.inserted_id();
+    if (!id) throw std::runtime_error("the tree head was not stored");
+    h.id = *id;
   }
   tx.commit();
   return h;

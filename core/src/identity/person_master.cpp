@@ -227,12 +227,13 @@ std::int64_t PersonMaster::open_review(const std::string& subject_id,
   std::int64_t id = 0;
   {
     // No row comes back when the review already exists.
-    auto q = store_.query(
+    auto q = store_.insert_query(
         "INSERT INTO identity_reviews (subject_id, candidate_person, reason, created_at) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT (subject_id, candidate_person) DO NOTHING RETURNING id");
+        "VALUES (?, ?, ?, ?) ON CONFLICT (subject_id, candidate_person) DO NOTHING");
     q.bind(subject_id).bind(candidate_person).bind(reason).bind(at);
-    if (!q.next()) return 0;
-    id = q.integer(0);
+    const auto inserted = q.inserted_id();
+    if (!inserted) return 0;
+    id = *inserted;
   }
   audit_.append({audit::entry_type::kIdentityReviewOpened,
                  actor,

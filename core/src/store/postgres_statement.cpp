@@ -135,6 +135,15 @@ std::int64_t PostgresPrepared::changes() const {
   return (n == nullptr || *n == '\0') ? 0 : std::strtoll(n, nullptr, 10);
 }
 
+std::optional<std::int64_t> PostgresPrepared::inserted_id() {
+  // The statement ends in RETURNING id (Store::insert_query): one row, or none.
+  std::optional<std::int64_t> id;
+  if (step()) id = integer(0);
+  while (step()) {
+  }
+  return id;
+}
+
 bool PostgresPrepared::is_null(int column) const {
   return PQgetisnull(result_, row_, column) != 0;
 }

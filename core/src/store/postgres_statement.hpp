@@ -32,6 +32,7 @@ class PostgresPrepared final : public Prepared {
   std::string blob(int column) const override;
   std::int64_t integer(int column) const override;
   void reset() noexcept override;
+  std::optional<std::int64_t> inserted_id() override;
 
  private:
   void prepare();

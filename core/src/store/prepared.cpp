@@ -108,6 +108,13 @@ std::int64_t SqlitePrepared::changes() const {
   return sqlite3_changes64(db_);
 }
 
+std::optional<std::int64_t> SqlitePrepared::inserted_id() {
+  while (step()) {
+  }
+  if (sqlite3_changes64(db_) == 0) return std::nullopt;
+  return sqlite3_last_insert_rowid(db_);
+}
+
 bool SqlitePrepared::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -53,6 +54,9 @@ class Prepared {
   virtual std::string blob(int column) const = 0;
   virtual std::int64_t integer(int column) const = 0;
   virtual void reset() noexcept = 0;  // clears bindings and results
+  // Steps an INSERT made by Store::insert_query to its end: the id of the row it inserted, or
+  // nullopt if it inserted none (ON CONFLICT … DO NOTHING).
+  virtual std::optional<std::int64_t> inserted_id() = 0;
 
  private:
   std::string sql_;
@@ -78,6 +82,7 @@ class SqlitePrepared final : public Prepared {
   std::string blob(int column) const override;
   std::int64_t integer(int column) const override;
   void reset() noexcept override;
+  std::optional<std::int64_t> inserted_id() override;
 
  private:
   [[noreturn]] void fail() const;
@@ -106,6 +111,9 @@ class Query {
   bool next();
   // Steps to the end (INSERT, UPDATE, …); returns the rows it changed.
   std::int64_t run();
+  // For a statement from Store::insert_query: steps to the end; the id of the inserted row, or
+  // nullopt if none was inserted.
+  std::optional<std::int64_t> inserted_id() { return p_.inserted_id(); }
 
   bool is_null(int column) const { return p_.is_null(column); }
   std::string text(int column) const { return std::string(p_.text(column)); }  // "" for NULL

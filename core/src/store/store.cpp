@@ -450,6 +450,11 @@ Query Store::query(std::string_view sql) {
   return Query(*it->second);
 }
 
+Query Store::insert_query(std::string_view sql) {
+  if (impl_->backend == Backend::sqlite) return query(sql);
+  return query(std::string(sql) + " RETURNING id");
+}
+
 Store::Extension& Store::extension(std::string_view key,
                                    const std::function<std::unique_ptr<Extension>()>& make) {
   for (auto& [k, e] : impl_->extensions) {
@@ -768,15 +773,14 @@ std::int64_t Store::open_input(const std::string& system, const std::string& ori
     if (q.next()) return q.integer(0);
   }
   const std::string received = utc_now();
-  auto q = query(
+  auto q = insert_query(
       "INSERT INTO inputs (system, origin, sha256, size, status, received_at) "
-      "VALUES (?, ?, ?, ?, 'processing', ?) RETURNING id");
+      "VALUES (?, ?, ?, ?, 'processing', ?)");
   q.bind(system).bind(origin).bind(sha256).bind(size).bind(received);
-  if (!q.next()) throw StoreError("inputs: the insert returned no id");
-  const std::int64_t id = q.integer(0);
-  q.run();
+  const auto id = q.inserted_id();
+  if (!id) throw StoreError("inputs: the insert returned no id");
   if (created != nullptr) *created = true;
-  return id;
+  return *id;
 }
 
 void Store::close_input(const InputRecord& o) {

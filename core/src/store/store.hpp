@@ -215,6 +215,11 @@ class Store {
   // A statement compiled once per store and kept (store/prepared.hpp): for the statements run
   // once per record. The SQL is the cache key.
   Query query(std::string_view sql);
+  // An INSERT into a table keyed by `id INTEGER PRIMARY KEY`, whose id Query::inserted_id()
+  // returns: PostgreSQL's statement gets `RETURNING id`; SQLite's does not and reads the
+  // connection's last rowid, because SQLite buffers RETURNING rows in a temporary table made
+  // and freed on every execution (~30 µs of CPU per push in the daemon; bench/RESULTS.md).
+  Query insert_query(std::string_view sql);
 
   // State of a module above the store that is shared by all of its objects on this store, with
   // work to do inside each transaction just before it commits. The audit log keeps its Merkle

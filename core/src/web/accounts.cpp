@@ -176,17 +176,18 @@ IssuedToken Accounts::create_api_token(const std::string& login, const std::stri
   const std::string hash = token_hash(issued.token);
   const std::string now = store::utc_now();
   {
-    auto q = store_.query(
+    auto q = store_.insert_query(
         "INSERT INTO api_tokens (account_id, token_hash, label, created_at, expires_unix) "
-        "VALUES (?, ?, ?, ?, ?) RETURNING id");
+        "VALUES (?, ?, ?, ?, ?)");
     q.bind(account->id).bind(hash).bind(label).bind(now);
     if (valid_for) {
       q.bind(now_unix() + std::chrono::duration_cast<std::chrono::seconds>(*valid_for).count());
     } else {
       q.bind_null();
     }
-    if (!q.next()) throw AccountError("the API token was not stored");
-    issued.id = q.integer(0);
+    const auto id = q.inserted_id();
+    if (!id) throw AccountError("the API token was not stored");
+    issued.id = *id;
   }
   std::map<std::string, std::string> details{{"login", login},
                                              {"account_id", std::to_string(account->id)},
