@@ -1,10 +1,10 @@
 #include "ingest/spool_ingestor.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstdio>
-#include <fcntl.h>
 #include <fstream>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -16,7 +16,9 @@ namespace tsunagu::ingest {
 namespace fs = std::filesystem;
 namespace {
 
-Poco::Logger& log() { return Poco::Logger::get("tsunagu.ingest"); }
+Poco::Logger& log() {
+  return Poco::Logger::get("tsunagu.ingest");
+}
 
 // done/<name>, or done/<stem>.<input id><ext> when a file of that name was processed before.
 fs::path free_name(const fs::path& dir, const fs::path& name, std::int64_t input_id) {
@@ -57,7 +59,8 @@ std::string file_sha256(const fs::path& file, std::int64_t& size) {
   if (!in) throw std::runtime_error(file.string() + ": cannot open for reading");
   // OpenSSL's SHA-256 (SHA-NI where the CPU has it): Poco's portable C implementation read a
   // large export at a fraction of the disk's speed.
-  const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                    &EVP_MD_CTX_free);
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
     throw std::runtime_error("SHA-256 is not available");
   }
@@ -87,7 +90,10 @@ std::string file_sha256(const fs::path& file, std::int64_t& size) {
 SpoolIngestor::SpoolIngestor(const config::HubConfig& config, store::Store& store,
                              audit::AuditLog& audit, std::vector<SystemPipeline> pipelines,
                              const std::atomic<bool>& stop)
-    : config_(config), store_(store), audit_(audit), pipelines_(std::move(pipelines)),
+    : config_(config),
+      store_(store),
+      audit_(audit),
+      pipelines_(std::move(pipelines)),
       stop_(stop) {}
 
 std::vector<SystemPipeline> SpoolIngestor::pipelines() const {
@@ -119,7 +125,7 @@ std::size_t SpoolIngestor::poll_once() {
       for (const auto& f : files) {
         if (stop_) return processed;
         const FileOutcome o = *stage ? ingest_claimed_file(p, f) : ingest_new_file(p, f);
-        if (o.input_id != 0) ++processed;
+        if (o.input_id != 0 && !o.retry_later) ++processed;
       }
     }
   }
@@ -156,7 +162,9 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
     bool created = false;
     o.input_id = store_.open_input(pipeline.system, origin, sha256, size, &created);
     if (created) {  // a resumed input was recorded as received the first time
-      audit_.append({audit::entry_type::kInputReceived, "system:" + pipeline.system, "",
+      audit_.append({audit::entry_type::kInputReceived,
+                     "system:" + pipeline.system,
+                     "",
                      {{"system", pipeline.system},
                       {"origin", origin},
                       {"transport", "spool"},
@@ -173,9 +181,8 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
                   {{log_fields::kSystem, pipeline.system}, {log_fields::kInputId, input_id}});
 
   std::ifstream in(claimed, std::ios::binary);
-  RecordStorer sink(store_, audit_, pipeline,
-                    InputRef{pipeline.system, origin, sha256, o.input_id}, config_.batch_size,
-                    stop_);
+  RecordStorer sink(store_, audit_, pipeline, InputRef{pipeline.system, origin, sha256, o.input_id},
+                    config_.batch_size, stop_);
   DecodeResult decoded;
   if (!in) {
     decoded.ok = false;
@@ -185,8 +192,9 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
   }
   if (sink.failure()) {
     o.message = *sink.failure();
-    log().error("%s/%s: %s; the file stays in work/ and is retried", pipeline.system, origin,
-                o.message);
+    o.retry_later = true;
+    log().error("%s/%s: %s; the file stays in work/ and is retried on a later pass",
+                pipeline.system, origin, o.message);
     return o;
   }
   sink.flush();
@@ -222,14 +230,17 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
     if (o.failed) {
       // Records before the point where reading stopped were processed as usual (the summary
       // says how many); the file goes to failed/ so that its sender can send it again.
-      header = o.message + "\n" + origin + ": reading stopped there; before it: " + header.substr(origin.size() + 2);
+      header = o.message + "\n" + origin +
+               ": reading stopped there; before it: " + header.substr(origin.size() + 2);
     }
     write_error_report(target.string() + ".errors", header, rejected);
   }
   {
     store::Transaction tx(store_);
     store_.close_input(outcome);
-    audit_.append({audit::entry_type::kInputCompleted, "hub", "",
+    audit_.append({audit::entry_type::kInputCompleted,
+                   "hub",
+                   "",
                    {{"system", pipeline.system},
                     {"input_id", std::to_string(o.input_id)},
                     {"sha256", sha256},
@@ -246,8 +257,8 @@ FileOutcome SpoolIngestor::ingest_claimed_file(const SystemPipeline& pipeline,
   o.duplicates = outcome.duplicates;
   o.quarantined = outcome.quarantined;
   if (o.failed) {
-    log().error("%s/%s could not be read to the end: %s (moved to %s)", pipeline.system, origin, o.message,
-                target.string());
+    log().error("%s/%s could not be read to the end: %s (moved to %s)", pipeline.system, origin,
+                o.message, target.string());
   } else {
     log_fields::log(log(), Poco::Message::PRIO_INFORMATION,
                     pipeline.system + "/" + origin + ": " + std::to_string(o.records) +

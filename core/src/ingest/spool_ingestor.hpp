@@ -31,7 +31,8 @@
 namespace tsunagu::ingest {
 
 struct FileOutcome {
-  std::filesystem::path final_path;  // where the file ended up (done/, failed/, or work/ if stopped)
+  std::filesystem::path
+      final_path;  // where the file ended up (done/, failed/, or work/ if stopped)
   std::int64_t input_id = 0;
   std::int64_t records = 0;      // records the adapter produced
   std::int64_t events = 0;       // events stored from this input (across resumed runs)
@@ -39,6 +40,9 @@ struct FileOutcome {
   std::int64_t quarantined = 0;  // records of this input in quarantine
   bool failed = false;           // the file as a whole could not be decoded
   bool interrupted = false;      // stop was requested; the file stays in work/ for the next run
+  // A store error (full disk, a failing routing step): the file stays in work/ and is tried
+  // again on a later pass, not at once.
+  bool retry_later = false;
   std::string message;
 };
 
@@ -50,7 +54,9 @@ class SpoolIngestor {
                 std::vector<SystemPipeline> pipelines, const std::atomic<bool>& stop);
 
   // One pass over every system's spool: first files left in work/ by an interrupted run, then
-  // new files in name order. Returns the number of files processed.
+  // new files in name order. Returns the number of files processed (not counting those left
+  // to retry after a store error, so the caller waits its poll interval before trying them
+  // again rather than spinning on a full disk).
   std::size_t poll_once();
 
   // Claims `file` (in the system's spool directory) and ingests it.

@@ -12,7 +12,7 @@
 #include "security/ed25519.hpp"
 #include "security/keyring.hpp"
 #include "store/prepared.hpp"
-#include "support/pa_fields.hpp"
+#include "support/line_adapter.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_store.hpp"
 
@@ -23,28 +23,7 @@ using ingest::PushOutcome;
 namespace fs = std::filesystem;
 using Status = PushOutcome::Status;
 
-// One public_assistance record per line, "<ref>,<ward code>"; a line "!" makes the body unusable.
-class LineAdapter final : public Adapter {
- public:
-  const char* system() const noexcept override { return "public_assistance"; }
-  DecodeResult decode(std::istream& in, const std::string&, RecordSink& sink) noexcept override {
-    DecodeResult result;
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line == "!") return {false, "line " + std::to_string(result.records + 1) + " is bad"};
-      NativeRecord r;
-      r.number = ++result.records;
-      r.raw = line;
-      const auto comma = line.find(',');
-      r.fields = tsunagu_test::pa_native_fields(line.substr(0, comma), line.substr(comma + 1));
-      if (!sink.accept(std::move(r))) {
-        result.stopped = true;
-        break;
-      }
-    }
-    return result;
-  }
-};
+using tsunagu_test::LineAdapter;
 
 class GroupCommitterTest : public ::testing::Test {
  protected:
