@@ -129,7 +129,7 @@ step b3-hc "$bin/tsunagu-bench" hc "$hc" "$work/hc"
 # B4: HTTPS pushes, once the endpoint has landed (core/src/http committed).
 if git ls-files --error-unmatch core/src/http/ingest_endpoint.cpp >/dev/null 2>&1; then
   step b4-https "$bin/tsunagu-bench" https "$work/https" --requests "$https_requests" \
-    --connections 16 --rate 1000 --rate-requests "$https_rate_requests"
+    --connections 16 --rate 1000 --rate-requests "$https_rate_requests" --more-connections 64
 else
   figure B4 status "the HTTPS push endpoint (core/src/http) has not landed on this branch yet"
 fi

@@ -182,6 +182,18 @@ std::vector<Row> rows(const Figures& f) {
                                       : std::string()),
                      "", "n/a"});
     }
+    if (auto more = f.num("B4.more_events_per_s")) {
+      out.push_back({"B4",
+                     "… the same number of pushes back to back over " +
+                         fmt(*f.num("B4.more_connections")) +
+                         " connections, last (more requests to share each COMMIT; informative)",
+                     "—",
+                     fmt(*more) + " events/s, p99 " + fmt(*f.num("B4.more_p99_ms"), 1) +
+                         " ms to the durable 2xx, " + fmt(f.num("B4.more_failed").value_or(0)) +
+                         " failed",
+                     fmt(*more / *per_s, 2) + " × with " + fmt(*f.num("B4.connections")),
+                     "n/a"});
+    }
   } else {
     out.push_back({"B4", "child_guidance HTTPS pushes", "≥ 5,000 events/s; p99 ≤ 20 ms",
                    "not yet measurable: " + f.text("B4.status", "not run"), "—", "n/a"});
