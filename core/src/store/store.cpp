@@ -34,7 +34,6 @@
 #include "store/migrations.hpp"
 #include "store/postgres_statement.hpp"
 #include "store/prepared.hpp"
-#include "store/wal_vfs.hpp"
 
 namespace tsunagu::store {
 namespace fs = std::filesystem;
@@ -347,24 +346,7 @@ std::unique_ptr<Store> Store::open_sqlite(const fs::path& file, const SqliteOpti
   std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
   try {
     if (file.has_parent_path()) fs::create_directories(file.parent_path());
-    // With synchronous=FULL every commit syncs the WAL, and the commit's frames are written to
-    // it with one pwrite instead of two per page (store/wal_vfs.hpp).
-    const std::string target =
-        options.synchronous_full ? coalescing_wal_uri(file.string()) : file.string();
-    auto impl = std::make_unique<Impl>(Backend::sqlite, Session("SQLite", target));
-    if (options.synchronous_full) {
-      // A SQLite built without URI filenames would have opened a file named by the URI.
-      char* vfs = nullptr;
-      sqlite3_file_control(impl->db, "main", SQLITE_FCNTL_VFSNAME, &vfs);
-      const bool through = vfs != nullptr && std::strncmp(vfs, coalescing_wal_vfs(),
-                                                          std::strlen(coalescing_wal_vfs())) == 0;
-      sqlite3_free(vfs);
-      if (!through) {
-        throw StoreError(file.string() +
-                         ": SQLite did not open the store through the tsunagu-wal VFS (is it "
-                         "built without URI filenames?)");
-      }
-    }
+    auto impl = std::make_unique<Impl>(Backend::sqlite, Session("SQLite", file.string()));
     impl->file = file;
     impl->location = file.string();
     impl->writers = writer_queue_for(file);
