@@ -64,7 +64,7 @@ gen() {
 }
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-git diff --quiet HEAD -- core adapters bench mappings 2>/dev/null || commit="$commit (with uncommitted changes in the code measured)"
+git diff --quiet HEAD -- core adapters bench mappings ':!bench/RESULTS.md' 2>/dev/null || commit="$commit (with uncommitted changes in the code measured)"
 figure machine mode "$mode"
 figure machine date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 figure machine commit "$commit"
@@ -129,7 +129,10 @@ step b3-hc "$bin/tsunagu-bench" hc "$hc" "$work/hc"
 # B4: HTTPS pushes, once the endpoint has landed (core/src/http committed).
 if git ls-files --error-unmatch core/src/http/ingest_endpoint.cpp >/dev/null 2>&1; then
   step b4-https "$bin/tsunagu-bench" https "$work/https" --requests "$https_requests" \
-    --connections 16 --rate 1000 --rate-requests "$https_rate_requests" --more-connections 64
+    --connections 16 --rate 1000 --rate-requests "$https_rate_requests"
+  # The same burst over 64 connections, on a fresh instance (informative).
+  step b4-wide "$bin/tsunagu-bench" https "$work/https-wide" --requests "$https_requests" \
+    --connections 64 --only-burst yes
 else
   figure B4 status "the HTTPS push endpoint (core/src/http) has not landed on this branch yet"
 fi

@@ -186,7 +186,8 @@ std::vector<Row> rows(const Figures& f) {
       out.push_back({"B4",
                      "… the same number of pushes back to back over " +
                          fmt(*f.num("B4.more_connections")) +
-                         " connections, last (more requests to share each COMMIT; informative)",
+                         " connections, on a fresh instance (more pushes to share each COMMIT; "
+                         "informative)",
                      "—",
                      fmt(*more) + " events/s, p99 " + fmt(*f.num("B4.more_p99_ms"), 1) +
                          " ms to the durable 2xx, " + fmt(f.num("B4.more_failed").value_or(0)) +
