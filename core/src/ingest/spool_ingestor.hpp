@@ -31,8 +31,8 @@
 namespace tsunagu::ingest {
 
 struct FileOutcome {
-  std::filesystem::path
-      final_path;  // where the file ended up (done/, failed/, or work/ if stopped)
+  // Where the file ended up: done/, failed/, or work/ if stopped.
+  std::filesystem::path final_path;
   std::int64_t input_id = 0;
   std::int64_t records = 0;      // records the adapter produced
   std::int64_t events = 0;       // events stored from this input (across resumed runs)
