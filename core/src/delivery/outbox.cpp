@@ -128,12 +128,12 @@ ChannelDelivery Outbox::delivery_of(const OutboxRow& row, bool& readable) {
   d.created_at = n->created_at;
   d.fields = n->fields;
   // For a summary mail: how many of the officer's notices are still unread, the earliest due
-  // (counted in the store, not through a list that a limit would cut short; from the officer's
-  // range of notice_recipients, as NoticeStore::list reads an inbox).
-  auto q = store_.query(
-      "SELECT COUNT(*), MIN(CASE WHEN due_at > 0 THEN due_at END) FROM notice_recipients r "
-      "CROSS JOIN notices WHERE notices.id = r.notice_id AND r.officer_id = ? AND status = "
-      "'open' AND opened_at = ''");
+  // (counted in the store, not through a list that a limit would cut short; read as
+  // NoticeStore::list reads an inbox).
+  static const std::string unread =
+      std::string("SELECT COUNT(*), MIN(CASE WHEN due_at > 0 THEN due_at END)") +
+      routing::kOfficersNotices + " AND status = 'open' AND opened_at = ''";
+  auto q = store_.query(unread);
   q.bind(row.recipient);
   if (q.next()) {
     d.unread_for_recipient = static_cast<int>(q.integer(0));

@@ -126,21 +126,15 @@ Notice NoticeStore::read_row(store::Query& q, bool with_fields) {
 }
 
 std::vector<Notice> NoticeStore::list(const NoticeFilter& f) {
-  // An officer's notices are read from their own range of notice_recipients' (officer_id,
-  // notice_id) key, not by testing every notice's list. CROSS JOIN keeps that order on SQLite,
-  // which has no statistics to choose it (it would walk every open notice instead);
-  // PostgreSQL plans it from its own.
   std::string sql = std::string("SELECT ") + kColumns +
-                    (f.officer.empty() ? " FROM notices WHERE 1 = 1"
-                                       : " FROM notice_recipients r CROSS JOIN notices WHERE "
-                                         "notices.id = r.notice_id");
+                    (f.officer.empty() ? " FROM notices WHERE 1 = 1" : kOfficersNotices);
   std::vector<std::string> params;
+  if (!f.officer.empty()) params.push_back(f.officer);
   auto add = [&](const std::string& value, const char* clause) {
     if (value.empty()) return;
     sql += clause;
     params.push_back(value);
   };
-  add(f.officer, " AND r.officer_id = ?");
   add(f.role, " AND recipient_role = ?");
   add(f.ward, " AND recipient_ward = ?");
   add(f.status, " AND status = ?");

@@ -79,6 +79,15 @@ struct RoutingDecision {
   std::string at;
 };
 
+// The FROM and WHERE of a query over one officer's notices (bind the officer id first, then
+// add " AND …" conditions on notices' columns): the officer's own range of notice_recipients'
+// (officer_id, notice_id) key, not a test of every notice's recipients list. CROSS JOIN keeps
+// that order on SQLite, which has no statistics to choose it and would walk every open notice
+// instead; PostgreSQL plans it from its own.
+inline constexpr const char* kOfficersNotices =
+    " FROM notice_recipients r CROSS JOIN notices WHERE notices.id = r.notice_id AND "
+    "r.officer_id = ?";
+
 class NoticeStore {
  public:
   NoticeStore(store::Store& store, audit::AuditLog& audit,
