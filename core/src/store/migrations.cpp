@@ -560,8 +560,9 @@ const std::vector<Migration>& migrations() {
            // The recipients column (",a,b,") as rows, written with it in the router's
            // transaction (routing::NoticeStore::address): an officer's inbox and the outbox's
            // unread count read their own range of this key instead of testing every notice's
-           // list, which no index serves and which grew with the store (113 ms per inbox view
-           // at 20,000 notices; bench/RESULTS.md). Access is still decided on the notice itself
+           // list, which no index serves and which grew with the store (25–40 ms per inbox
+           // list at 20,286 notices, even for an officer with none; bench/RESULTS.md, 3e88f4d).
+           // Access is still decided on the notice itself
            // (web::may_read); this table only finds the candidates.
            R"(CREATE TABLE notice_recipients (
                 officer_id TEXT NOT NULL,
