@@ -993,9 +993,14 @@ bool Router::escalate(const std::string& notice_id) {
                                                            : "") +
       "。" + n->reason;
   const std::int64_t due = deadline.empty() ? 0 : to_unix(calendar_.due(now, deadline));
+  // The step's own channels (escalation/step @channels); past the chain's end (after hours), the
+  // channels the notice itself went by.
+  const std::vector<std::string>& channels =
+      level < static_cast<int>(chain->size()) ? (*chain)[static_cast<std::size_t>(level)].channels
+                                              : n->channels;
   const std::string escalation_id = insert_notice(
       "escalation", "esc:" + notice_id + ":" + std::to_string(level), n->rule_id, *policy, c, to,
-      {"inbox"}, "【期限超過】" + n->title, reason, n->fields, due, 0, notice_id, level + 1);
+      channels, "【期限超過】" + n->title, reason, n->fields, due, 0, notice_id, level + 1);
   advance();
   notices_.add_history(
       notice_id, "escalated", kHub,

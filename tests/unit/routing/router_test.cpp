@@ -359,6 +359,41 @@ TEST_F(RouterTest, ADeadlineRunningOutAfterHoursGoesToTheEmergencyTeamOnDuty) {
   EXPECT_TRUE(notices("cge-day").empty());
 }
 
+TEST_F(RouterTest, AnEscalationGoesByTheChannelsItsStepNames) {
+  auto c = std::make_shared<RoutingConfig>(*config_);
+  c->routes[0].escalation[0].channels = {"inbox", "mail"};
+  c->routes[3].escalation[0].channels = {"webhook"};
+  config_ = c;
+  on_welfare("01103");
+  ASSERT_TRUE(ingest(event("health_centre", "HC-1", "infant_checkup.missed",
+                           "2019-01-05T10:00:00+09:00", "01103")));
+  clock_.set(parse_iso("2019-01-07T16:30:00+09:00"));  // Monday afternoon: due 18:30
+  ASSERT_TRUE(ingest(event("health_centre", "HC-5", "home_visit.unreachable",
+                           "2019-01-07T15:00:00+09:00", "01103")));
+  auto deliveries = [&](const std::string& officer) {
+    std::vector<std::string> out;
+    auto q = store_->query(
+        "SELECT o.channel FROM outbox o JOIN notices n ON n.id = o.notice_id WHERE o.recipient = "
+        "? AND n.type = 'escalation' ORDER BY o.channel");
+    q.bind(officer);
+    while (q.next()) out.push_back(q.text(0));
+    return out;
+  };
+  EXPECT_TRUE(deliveries("coord-higashi").empty());
+  // After hours the step's channels go with the escalation to the emergency officer on duty.
+  clock_.set(parse_iso("2019-01-07T18:31:00+09:00"));
+  EXPECT_EQ(tick(), 1u);
+  EXPECT_EQ(deliveries("cge-night"), std::vector<std::string>{"webhook"});
+  // In office hours, to the coordinator: the inbox and mail.
+  clock_.set(parse_iso("2019-01-08T10:00:30+09:00"));
+  EXPECT_EQ(tick(), 1u);
+  EXPECT_EQ(deliveries("coord-higashi"), std::vector<std::string>{"mail"});
+  auto coord = notices("coord-higashi");
+  ASSERT_EQ(coord.size(), 1u);
+  auto n = notice(coord[0].id);
+  EXPECT_EQ(n->channels, (std::vector<std::string>{"inbox", "mail"}));
+}
+
 TEST_F(RouterTest, AnAcknowledgedNoticeDoesNotEscalate) {
   on_welfare("01103");
   ASSERT_TRUE(ingest(event("health_centre", "HC-1", "infant_checkup.missed",
