@@ -49,6 +49,8 @@ inline constexpr const char* kPersonFactsChanged = "person.facts_changed";
 inline constexpr const char* kNoticeRouted = "routing.routed";
 inline constexpr const char* kRoutingWithheld = "routing.withheld";
 inline constexpr const char* kRoutingUnreachable = "routing.unreachable";
+// An identity merge routed the survivor's recent events again (Router::on_merged).
+inline constexpr const char* kRoutingReevaluated = "routing.reevaluated";
 inline constexpr const char* kNoticeUpdated = "notice.updated";
 inline constexpr const char* kNoticeEscalated = "notice.escalated";
 inline constexpr const char* kNoticeHandedOver = "notice.handed_over";
@@ -165,7 +167,8 @@ InclusionProof prove(AuditLog& log, std::int64_t seq);
 // The same against a given head of this log (which must cover the entry).
 InclusionProof prove(AuditLog& log, std::int64_t seq, const TreeHead& head);
 // Checks the entry hash, the audit path and the head's signature. On failure `why` says which.
-bool check_proof(const InclusionProof& proof, const security::VerifyingKey& trusted, std::string& why);
+bool check_proof(const InclusionProof& proof, const security::VerifyingKey& trusted,
+                 std::string& why);
 
 struct VerifyReport {
   bool ok = true;

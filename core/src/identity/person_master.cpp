@@ -547,7 +547,8 @@ std::vector<Review> PersonMaster::reviews(bool open_only) {
   return out;
 }
 
-void PersonMaster::decide(std::int64_t review_id, bool link, const std::string& by) {
+void PersonMaster::decide(std::int64_t review_id, bool link, const std::string& by,
+                          const MergeHook& on_merged) {
   store::Transaction tx(store_);
   std::optional<Review> review;
   for (auto& r : reviews(false)) {
@@ -590,6 +591,9 @@ void PersonMaster::decide(std::int64_t review_id, bool link, const std::string& 
     const PersonFacts before = load_facts(into_person);
     const PersonFacts after = recompute_facts(into_person);
     if (after != before) save_facts(into_person, before, after, by);
+    if (on_merged) {
+      on_merged(Merge{review_id, review->subject_id, from, into_person, before, after, by});
+    }
   }
   tx.commit();
 }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +78,20 @@ struct LinkResult {
   PersonFacts facts;         // … and after it (what the router tests; a ward change is a move)
 };
 
+// What a review's link decision merged: the review's subject's person into the candidate.
+struct Merge {
+  std::int64_t review_id = 0;
+  std::string subject_id;    // the review's subject
+  std::string from_person;   // merged away (persons.merged_into = into_person)
+  std::string into_person;   // the survivor, which now holds every subject of both
+  PersonFacts facts_before;  // the survivor's facts before the merge …
+  PersonFacts facts;         // … and after it, recomputed from both persons' events
+  std::string by;
+};
+// Called inside decide()'s transaction after a merge (the router moves its state and routes
+// again: Router::on_merged); what it writes commits or rolls back with the decision.
+using MergeHook = std::function<void(const Merge&)>;
+
 // Age in whole months on `date` (YYYY-MM-DD) of someone born on `birth_date`; nullopt if either
 // is malformed or the date is before the birth.
 std::optional<int> age_in_months(const std::string& birth_date, const std::string& date);
@@ -98,10 +113,11 @@ class PersonMaster {
   std::optional<std::string> person_of_resident_id(const std::string& resident_id);
 
   std::vector<Review> reviews(bool open_only);
-  // Decides a review: link merges the subject's person into the candidate (facts recomputed);
-  // separate keeps them apart for good. Own transaction. Throws std::invalid_argument if the
-  // review does not exist or is already decided.
-  void decide(std::int64_t review_id, bool link, const std::string& by);
+  // Decides a review: link merges the subject's person into the candidate (facts recomputed,
+  // then `on_merged`); separate keeps them apart for good. Own transaction. Throws
+  // std::invalid_argument if the review does not exist or is already decided.
+  void decide(std::int64_t review_id, bool link, const std::string& by,
+              const MergeHook& on_merged = {});
 
   // Recomputes a person's facts from all its events (after a merge). Inside a transaction.
   PersonFacts recompute_facts(const std::string& person_id);

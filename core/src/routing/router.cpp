@@ -60,6 +60,10 @@ struct Router::Context {
   std::string birth_date;
   std::optional<int> age_months;
   std::string kinds_text;  // correlation: the signals' labels
+  // Routed again after a merge (on_merged): no timer is started, a route's notice raised before
+  // is left as it is, and a withheld decision already recorded is not recorded again.
+  bool again = false;
+  std::string handover_key;  // the hand-over notices' dedupe key part; empty: the event id
 };
 
 struct Router::Delivery {
@@ -246,6 +250,13 @@ Router::Resolved Router::on_duty(const std::string& role, const std::string& war
 
 void Router::withhold(const std::string& rule_id, const Policy* policy, const Context& c,
                       const std::string& recipient, const std::string& reason) {
+  if (c.again) {
+    auto q = store_.query(
+        "SELECT 1 FROM routing_decisions WHERE event_id = ? AND rule_id = ? AND outcome = "
+        "'withheld' AND recipient = ? AND reason = ?");
+    q.bind(c.event_id).bind(rule_id).bind(recipient).bind(reason);
+    if (q.next()) return;
+  }
   notices_.add_decision({0, c.event_id, rule_id, "withheld", policy ? policy->id : "", recipient,
                          "", reason, format_jst(clock_.now())});
   audit_.append({audit::entry_type::kRoutingWithheld,
@@ -418,6 +429,7 @@ void Router::deliver(const Delivery& d, const Context& c) {
   }
   const std::int64_t due = d.deadline.empty() ? 0 : to_unix(calendar_.due(now, d.deadline));
   const std::int64_t next = d.escalates ? due : 0;
+  if (existing && c.again && d.type != "combined") return;  // told before the merge
   if (existing) {
     if (existing->status == "closed") {
       notices_.add_decision({0, c.event_id, d.rule_id, "duplicate", policy.id, wanted, existing->id,
@@ -513,7 +525,7 @@ void Router::timers(const Context& c) {
                        {{"timer_id", id}, {"rule", rule.id}, {"stopped_by", c.event_id}}});
       }
     }
-    if (e.kind == rule.start_kind) {
+    if (e.kind == rule.start_kind && !c.again) {
       const Policy* policy = config_->policy(rule.policy);
       if (policy == nullptr || !policy->covers(e.source, e.kind)) {
         withhold(rule.id, policy, c, rule.recipient.role,
@@ -556,11 +568,12 @@ void Router::timers(const Context& c) {
   }
 }
 
-void Router::correlate(const Context& c) {
+void Router::correlate(const Context& c, std::set<std::string>* met) {
   const CaseEvent& e = *c.event;
   bool recorded = false;
   for (const CorrelationRule& rule : config_->correlations) {
     if (rule.kinds.count(e.kind) == 0) continue;
+    if (met != nullptr && met->count(rule.id) != 0) continue;
     if (!recorded) {
       store_
           .query(
@@ -614,7 +627,7 @@ void Router::correlate(const Context& c) {
     }
     if (static_cast<int>(kinds.size()) < rule.min_kinds ||
         static_cast<int>(systems.size()) < rule.min_systems) {
-      if (!uncovered.empty() && !best.empty() && policy != nullptr) {
+      if (!uncovered.empty() && !best.empty() && policy != nullptr && !c.again) {
         withhold(rule.id, policy, c, "",
                  "方針「" + policy->id +
                      "」が対象としないシグナルを除くと条件を満たしません (the signals the policy "
@@ -645,6 +658,7 @@ void Router::correlate(const Context& c) {
       if (!listed.empty()) d.extra_fields["signals"] = listed;
       deliver(d, cc);
     }
+    if (met != nullptr) met->insert(rule.id);
   }
 }
 
@@ -737,10 +751,136 @@ void Router::hand_over(const Context& c, const std::string& from_ward, const std
     }
     Resolved liaison = resolve(Recipient{"liaison", {}, {}}, ward);
     if (liaison.officers.empty()) continue;
-    insert_notice("handover", "handover:" + c.event_id + ":" + ward, "handover", *policy, wc,
-                  liaison, {"inbox"}, "担当区の変更（引継ぎ）", reason, first->fields, 0, 0,
-                  first->id, 0);
+    insert_notice("handover",
+                  "handover:" + (c.handover_key.empty() ? c.event_id : c.handover_key) + ":" + ward,
+                  "handover", *policy, wc, liaison, {"inbox"}, "担当区の変更（引継ぎ）", reason,
+                  first->fields, 0, 0, first->id, 0);
   }
+}
+
+void Router::on_merged(const identity::Merge& m) {
+  if (m.from_person.empty() || m.from_person == m.into_person) return;
+  // 1. The merged person's routing state follows its subjects to the survivor. A route notice's
+  //    dedupe key names the person; it is renamed so that routing the same record again finds it
+  //    (unless the survivor already has one for that record: both stay, under their own keys).
+  for (const char* table : {"routing_signals", "routing_timers"}) {
+    store_.query(std::string("UPDATE ") + table + " SET person_id = ? WHERE person_id = ?")
+        .bind(m.into_person)
+        .bind(m.from_person)
+        .run();
+  }
+  const std::string from_part = ":" + m.from_person + ":";
+  const std::string into_part = ":" + m.into_person + ":";
+  store_
+      .query(
+          "UPDATE notices SET dedupe_key = replace(dedupe_key, ?, ?) WHERE person_id = ? AND "
+          "type = 'route' AND NOT EXISTS (SELECT 1 FROM notices o WHERE o.dedupe_key = "
+          "replace(notices.dedupe_key, ?, ?))")
+      .bind(from_part)
+      .bind(into_part)
+      .bind(m.from_person)
+      .bind(from_part)
+      .bind(into_part)
+      .run();
+  store_.query("UPDATE notices SET person_id = ? WHERE person_id = ?")
+      .bind(m.into_person)
+      .bind(m.from_person)
+      .run();
+
+  // The survivor's events: the latest version of each record, newest first.
+  struct Row {
+    std::string id, subject_id, source, source_ref;
+    std::int64_t version;
+    TimePoint occurred;
+  };
+  std::vector<Row> rows;
+  {
+    auto q = store_.query(
+        "SELECT e.id, e.subject_id, e.source, e.source_ref, e.source_version, e.occurred_at FROM "
+        "events e JOIN identity_subjects s ON s.subject_id = e.subject_id WHERE s.person_id = ?");
+    q.bind(m.into_person);
+    while (q.next()) {
+      TimePoint at{};
+      try {
+        at = parse_iso(q.text(5));
+      } catch (const std::exception&) {
+        continue;  // stored events carry a valid time; one that does not is not routed again
+      }
+      rows.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.integer(4), at});
+    }
+  }
+  if (rows.empty()) return;
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    if (a.occurred != b.occurred) return a.occurred > b.occurred;
+    return a.id > b.id;
+  });
+  std::vector<const Row*> latest;
+  {
+    std::set<std::pair<std::string, std::string>> seen;  // (source, source_ref)
+    std::vector<const Row*> by_version;
+    for (const Row& r : rows) by_version.push_back(&r);
+    std::stable_sort(by_version.begin(), by_version.end(),
+                     [](const Row* a, const Row* b) { return a->version > b->version; });
+    std::set<std::string> keep;
+    for (const Row* r : by_version) {
+      if (seen.insert({r->source, r->source_ref}).second) keep.insert(r->id);
+    }
+    for (const Row& r : rows) {
+      if (keep.count(r.id) != 0) latest.push_back(&r);
+    }
+  }
+
+  // 2. Open notices addressed to another ward than the survivor's current one are handed over,
+  //    as on a move; the hand-over is recorded against the survivor's newest event.
+  Context base;
+  base.event_id = rows.front().id;
+  base.subject_id = m.subject_id;
+  base.person_id = m.into_person;
+  base.facts = m.facts;
+  base.ward = m.facts.ward_code;
+  base.handover_key = "review-" + std::to_string(m.review_id);
+  if (!base.ward.empty()) {
+    std::vector<std::string> wards;
+    {
+      auto q = store_.query(
+          "SELECT DISTINCT recipient_ward FROM notices WHERE person_id = ? AND status <> 'closed' "
+          "AND type <> 'handover' AND recipient_ward <> '' AND recipient_ward <> ? ORDER BY "
+          "recipient_ward");
+      q.bind(m.into_person).bind(base.ward);
+      while (q.next()) wards.push_back(q.text(0));
+    }
+    for (const auto& ward : wards) hand_over(base, ward, base.ward);
+  }
+
+  // 3. Route again what happened within the longest correlation window before now.
+  int window_days = 0;
+  for (const CorrelationRule& r : config_->correlations)
+    window_days = std::max(window_days, r.window_days);
+  if (window_days == 0) window_days = CorrelationRule{}.window_days;
+  const TimePoint since = clock_.now() - std::chrono::hours(24) * window_days;
+  std::set<std::string> met;
+  std::size_t again = 0;
+  for (const Row* r : latest) {
+    if (r->occurred < since) break;  // newest first
+    const auto stored = store_.event(r->id);
+    if (!stored || !stored->readable) continue;  // its subject's key was purged: nothing to tell
+    Context c = context_of(stored->event, r->subject_id, m.into_person, m.facts);
+    c.again = true;
+    ++again;
+    timers(c);
+    for (const Route& route_rule : config_->routes) {
+      if (matches(route_rule.match, c)) route(route_rule, c);
+    }
+    correlate(c, &met);
+  }
+  audit_.append({audit::entry_type::kRoutingReevaluated,
+                 m.by,
+                 m.subject_id,
+                 {{"review_id", std::to_string(m.review_id)},
+                  {"from_person", m.from_person},
+                  {"into_person", m.into_person},
+                  {"events", std::to_string(again)},
+                  {"window_days", std::to_string(window_days)}}});
 }
 
 void Router::queue_delivery(const std::string& notice_id, const std::string& channel,

@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,15 @@ class Router {
   void on_event(const CaseEvent& event, const std::string& subject_id,
                 const identity::LinkResult& link);
 
+  // After an identity review merged two persons (identity::PersonMaster::decide, inside its
+  // transaction). The merged person's signals, timers and notices move to the survivor; its open
+  // notices addressed to another ward than the survivor's current one are handed over (both
+  // liaisons told); and the survivor's events of the last correlation window (the longest; the
+  // latest version of each record) are routed again with the merged facts: a route that now
+  // matches raises its notice (one raised before stays as it is), a confirmation stops a timer
+  // the other person's report started, and correlation rules see both persons' signals.
+  void on_merged(const identity::Merge& merge);
+
   // Fires due timers and escalates overdue notices as of clock.now(), in short transactions of
   // a group each (in_groups). Returns how many it handled.
   std::size_t tick();
@@ -65,7 +75,8 @@ class Router {
   void route(const Route& route, const Context& c);
   void deliver(const Delivery& d, const Context& c);
   void timers(const Context& c);
-  void correlate(const Context& c);
+  // `met`: rules already raised or updated in this pass (on_merged), skipped; those met are added.
+  void correlate(const Context& c, std::set<std::string>* met = nullptr);
   void hand_over(const Context& c, const std::string& from_ward, const std::string& to_ward);
   // Inside the caller's transaction; false when the row is no longer due (nothing written).
   bool fire_timer(const std::string& timer_id);

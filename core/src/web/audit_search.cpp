@@ -222,6 +222,7 @@ const char* audit_type_label(const std::string& type) {
       {t::kNoticeRouted, "通知の配信"},
       {t::kRoutingWithheld, "提供の保留（方針外）"},
       {t::kRoutingUnreachable, "宛先なし"},
+      {t::kRoutingReevaluated, "統合後の再判定"},
       {t::kNoticeUpdated, "通知の更新"},
       {t::kNoticeEscalated, "期限超過による連絡"},
       {t::kNoticeHandedOver, "転居による引継ぎ"},

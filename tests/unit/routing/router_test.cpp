@@ -176,6 +176,15 @@ CaseEvent event(const std::string& source, const std::string& ref, const std::st
   return e;
 }
 
+// The same child in another system's records under another 宛名番号 (a data-entry error): the
+// same kana and birth date, so the person master opens a review instead of linking.
+CaseEvent other_record(const std::string& source, const std::string& ref, const std::string& kind,
+                       const std::string& occurred_at, const std::string& ward) {
+  CaseEvent e = event(source, ref, kind, occurred_at, ward);
+  e.subject.resident_id = "0007654321";
+  return e;
+}
+
 class RouterTest : public ::testing::Test {
  protected:
   void SetUp() override { open(); }
@@ -205,6 +214,20 @@ class RouterTest : public ::testing::Test {
   }
 
   std::size_t tick() { return Router(config_, *store_, *audit_, clock_).tick(); }
+
+  // Links the open review's subject to its candidate, as `tsunagu identity review link` does.
+  identity::Merge merge_review() {
+    identity::PersonMaster master(*store_, *audit_);
+    const auto open = master.reviews(true);
+    EXPECT_FALSE(open.empty());
+    identity::Merge merged;
+    if (open.empty()) return merged;
+    master.decide(open.front().id, true, "user:tanaka", [&](const identity::Merge& m) {
+      merged = m;
+      Router(config_, *store_, *audit_, clock_).on_merged(m);
+    });
+    return merged;
+  }
 
   std::vector<Notice> notices(const std::string& officer = "") {
     NoticeStore s(*store_, *audit_, clock_);
@@ -563,6 +586,84 @@ TEST_F(RouterTest, AMoveHandsOpenNoticesOverAndTellsBothLiaisons) {
   }
   EXPECT_EQ(told, 2);
   EXPECT_EQ(audit_count("notice.handed_over"), 1);
+}
+
+TEST_F(RouterTest, AMergeRoutesWhatOnlyBothRecordsTogetherSay) {
+  on_welfare("01103");
+  ASSERT_TRUE(ingest(event("public_assistance", "PA-9", "welfare.visit_child_not_seen",
+                           "2019-01-04T10:00:00+09:00", "01103")));
+  // The missed check-up is about a child the person master cannot yet tell is the same: no
+  // welfare household known for it, one system's signal each.
+  ASSERT_TRUE(ingest(other_record("health_centre", "HC-1", "infant_checkup.missed",
+                                  "2019-01-05T10:00:00+09:00", "01103")));
+  const std::string missed_event = last_event_;
+  EXPECT_TRUE(notices("liaison-higashi").empty());
+  EXPECT_TRUE(notices("cg-worker").empty());
+
+  const identity::Merge m = merge_review();
+  ASSERT_FALSE(m.from_person.empty());
+  EXPECT_TRUE(m.facts.on_public_assistance);
+  // The route that needs the welfare household now reaches the ward's liaison, and the two
+  // systems' signals make a combined concern for the liaison and the child guidance centre.
+  std::map<std::string, int> by_type;
+  for (const auto& n : notices("liaison-higashi")) ++by_type[n.type];
+  EXPECT_EQ(by_type, (std::map<std::string, int>{{"combined", 1}, {"route", 1}}));
+  ASSERT_EQ(notices("cg-worker").size(), 1u);
+  EXPECT_EQ(notices("cg-worker")[0].type, "combined");
+  bool routed = false;
+  for (const auto& d : decisions(missed_event)) routed = routed || d.outcome == "routed";
+  EXPECT_TRUE(routed);
+  EXPECT_EQ(audit_count("routing.reevaluated"), 1);
+  const auto routed_before = audit_count("routing.routed");
+  EXPECT_EQ(routed_before, 3);  // the route, and the combined concern to two roles
+
+  // Routing the same merge again tells nobody anything twice.
+  {
+    store::Transaction tx(*store_);
+    Router(config_, *store_, *audit_, clock_).on_merged(m);
+    tx.commit();
+  }
+  EXPECT_EQ(notices("liaison-higashi").size(), 2u);
+  EXPECT_EQ(notices("cg-worker").size(), 1u);
+  EXPECT_EQ(audit_count("routing.routed"), routed_before);
+}
+
+TEST_F(RouterTest, AMergeStopsATimerTheOtherRecordStartedAndHandsItsNoticesOver) {
+  on_welfare("01103");
+  // The other record: a welfare household in 中央区, a missed check-up routed to that ward's
+  // liaison, and a report to the child guidance centre that starts the 48-hour clock.
+  ASSERT_TRUE(ingest(other_record("public_assistance", "PA-7", "welfare.member_added",
+                                  "2018-12-01T09:00:00+09:00", "01101")));
+  ASSERT_TRUE(ingest(other_record("health_centre", "HC-1", "infant_checkup.missed",
+                                  "2019-01-05T10:00:00+09:00", "01101")));
+  ASSERT_TRUE(ingest(other_record("child_guidance", "CG-1", "cg.report_received",
+                                  "2019-01-05T12:00:00+09:00", "01101")));
+  ASSERT_EQ(notices("liaison-chuo").size(), 2u);  // the route and a combined concern
+  const std::string chuo_route = notices("liaison-chuo")[0].type == "route"
+                                     ? notices("liaison-chuo")[0].id
+                                     : notices("liaison-chuo")[1].id;
+  // The safety confirmation the child guidance centre recorded under the first 宛名番号, in 東区.
+  ASSERT_TRUE(ingest(event("child_guidance", "CG-2", "cg.safety_confirmed",
+                           "2019-01-06T10:00:00+09:00", "01103")));
+  EXPECT_EQ(audit_count("timer.stopped"), 0);  // another person, as far as anyone knew
+
+  const identity::Merge m = merge_review();
+  EXPECT_EQ(m.facts.ward_code, "01103");
+  EXPECT_EQ(audit_count("timer.stopped"), 1);
+  clock_.set(parse_iso("2019-01-09T10:00:00+09:00"));
+  tick();
+  EXPECT_EQ(audit_count("timer.fired"), 0);
+  // The other record's open notices follow the child to 東区, and both liaisons are told.
+  auto n = notice(chuo_route);
+  EXPECT_EQ(n->recipient_ward, "01103");
+  EXPECT_EQ(n->recipients, std::vector<std::string>{"liaison-higashi"});
+  EXPECT_EQ(n->person_id, m.into_person);
+  int told = 0;
+  for (const auto& who : {"liaison-higashi", "liaison-chuo"}) {
+    for (const auto& x : notices(who)) told += x.type == "handover" ? 1 : 0;
+  }
+  EXPECT_EQ(told, 2);
+  for (const auto& x : notices("liaison-chuo")) EXPECT_EQ(x.type, "handover");
 }
 
 }  // namespace
