@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <condition_variable>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <exception>
@@ -161,6 +162,11 @@ struct AuditLog::Frontier final : store::Store::Extension {
   std::string entry;                      // scratch: the entry being appended (its capacity kept)
   std::uint64_t generation = 0;           // the transaction `tree` belongs to
   bool dirty = false;                     // appended to since it was read: audit_frontier is behind
+  // The index block (migration 12) this transaction last appended to, and the subjects and
+  // types whose audit_subject_blocks / audit_type_blocks row it has written for that block.
+  std::int64_t block = -1;
+  std::vector<std::string> block_subjects;
+  std::vector<std::string> block_types;
 
   bool current(const store::Store& store) const {
     return tree && store.in_transaction() && generation == store.transaction_generation();
@@ -206,6 +212,7 @@ std::int64_t AuditLog::append(const EntryDraft& draft) {
     }
     frontier_.tree = std::move(tree);
     frontier_.generation = store_.transaction_generation();
+    frontier_.block = -1;
   }
   const auto seq = static_cast<std::int64_t>(frontier_.tree->size() + 1);
   const std::string time = store::utc_now();
@@ -225,6 +232,7 @@ std::int64_t AuditLog::append(const EntryDraft& draft) {
       .bind(entry)
       .bind(std::string_view(leaf_hex, sizeof leaf_hex))
       .run();
+  index_block(seq, draft);
   frontier_.completed.clear();
   frontier_.tree->append(leaf, kNodeLevel, frontier_.completed);
   frontier_.dirty = true;
@@ -237,6 +245,38 @@ std::int64_t AuditLog::append(const EntryDraft& draft) {
         .run();
   }
   return seq;
+}
+
+void AuditLog::index_block(std::int64_t seq, const EntryDraft& draft) {
+  const std::int64_t block = (seq - 1) / static_cast<std::int64_t>(kBlock);
+  if (block != frontier_.block) {
+    frontier_.block = block;
+    frontier_.block_subjects.clear();
+    frontier_.block_types.clear();
+  }
+  // A block holds a few dozen distinct subjects and types at most: a linear search of the last
+  // ones written beats hashing every entry's strings. Another transaction (or process) may have
+  // written the row for this block already: ON CONFLICT keeps the one row.
+  auto first_time = [](std::vector<std::string>& written, const std::string& key) {
+    if (std::find(written.rbegin(), written.rend(), key) != written.rend()) return false;
+    written.push_back(key);
+    return true;
+  };
+  if (!draft.subject.empty() && first_time(frontier_.block_subjects, draft.subject)) {
+    store_
+        .query(
+            "INSERT INTO audit_subject_blocks (subject, block) VALUES (?, ?) ON CONFLICT DO "
+            "NOTHING")
+        .bind(draft.subject)
+        .bind(block)
+        .run();
+  }
+  if (first_time(frontier_.block_types, draft.type)) {
+    store_.query("INSERT INTO audit_type_blocks (type, block) VALUES (?, ?) ON CONFLICT DO NOTHING")
+        .bind(draft.type)
+        .bind(block)
+        .run();
+  }
 }
 
 std::int64_t AuditLog::append_now(const EntryDraft& draft) {
@@ -281,6 +321,8 @@ std::vector<StoredEntry> read_entries(store::Query& q) {
   }
   return out;
 }
+
+static_assert(kBlock == 256, "migration 12 and entries_in_blocks_sql() count blocks of 256");
 
 constexpr const char* kEntryColumns =
     "SELECT seq, time, type, subject, entry, leaf_hash FROM audit_entries ";
@@ -338,9 +380,17 @@ std::vector<TreeHead> AuditLog::heads() {
   return read_heads(store_, "ORDER BY id");
 }
 
+std::string entries_in_blocks_sql(const char* table, const char* column) {
+  return std::string("(SELECT block FROM ") + table + " WHERE " + column +
+         " = ? AND block <= ?) AS b CROSS JOIN audit_entries WHERE seq BETWEEN b.block * 256 + 1 "
+         "AND b.block * 256 + 256";
+}
+
 std::vector<StoredEntry> AuditLog::entries_of_subject(const std::string& subject) {
-  auto q = store_.query(std::string(kEntryColumns) + "WHERE subject = ? ORDER BY seq");
-  q.bind(subject);
+  auto q = store_.query("SELECT seq, time, type, subject, entry, leaf_hash FROM " +
+                        std::string(entries_in_blocks_sql("audit_subject_blocks", "subject")) +
+                        " AND subject = ? ORDER BY b.block, seq");
+  q.bind(subject).bind(INT64_MAX).bind(subject);
   return read_entries(q);
 }
 

@@ -105,6 +105,16 @@ struct TreeHead {
   static TreeHead from_json(const std::string& json);
 };
 
+// The entries of one subject or type are found through the blocks of 256 entries that hold
+// them (audit_subject_blocks, audit_type_blocks; migration 12), not through an index of every
+// entry. This is the FROM … WHERE of such a read: the blocks of `table` whose `column` is the
+// first parameter and whose block is at most the second (INT64_MAX: all; (before-1)/256 for
+// entries before `before`), joined to the rows of audit_entries in each block's seq range. The
+// blocks' table is visible only as `b` with its `block` column, so the entries' own columns
+// keep their bare names. `ORDER BY b.block DESC, seq DESC` (or ascending) walks the blocks and
+// each block's rows in seq order, with no sort; add `AND <column> = ?` for the rows themselves.
+std::string entries_in_blocks_sql(const char* table, const char* column);
+
 class AuditLog {
  public:
   explicit AuditLog(store::Store& store);
@@ -141,6 +151,8 @@ class AuditLog {
 
  private:
   struct Frontier;
+  // Writes the entry's subject's and type's rows for its block, the first time in a block.
+  void index_block(std::int64_t seq, const EntryDraft& draft);
   store::Store& store_;
   // The appender's Merkle frontier, kept per store (shared by every AuditLog on it): read once
   // per transaction, advanced in memory by each append, and written back to audit_frontier once,

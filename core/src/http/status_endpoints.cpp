@@ -1,10 +1,12 @@
 #include "http/status_endpoints.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <sstream>
 
 #include <Poco/Logger.h>
 
+#include "audit/audit_log.hpp"
 #include "store/prepared.hpp"
 
 namespace tsunagu::http {
@@ -30,10 +32,17 @@ std::map<std::string, std::int64_t> counts_by(store::Store& store, const std::st
 // entry of the exchange log with details.outcome (delivered, retry, dead), so the log is the
 // durable count of attempts, across restarts. Then the outbox's rows by status.
 void delivery_metrics(store::Store& store, std::ostream& out) {
-  const auto outcomes =
-      counts_by(store, "SELECT COALESCE(" + store.json_text_sql("entry", "details.outcome") +
-                           ", ''), COUNT(*) FROM audit_entries WHERE type = 'delivery.attempted' "
-                           "GROUP BY 1 ORDER BY 1");
+  // The entries of that type, through the blocks that hold them (audit::entries_in_blocks_sql).
+  std::map<std::string, std::int64_t> outcomes;
+  {
+    auto q = store.query("SELECT COALESCE(" + store.json_text_sql("entry", "details.outcome") +
+                         ", ''), COUNT(*) FROM " +
+                         audit::entries_in_blocks_sql("audit_type_blocks", "type") +
+                         " AND type = ? GROUP BY 1 ORDER BY 1");
+    const std::string type = "delivery.attempted";
+    q.bind(type).bind(INT64_MAX).bind(type);
+    while (q.next()) outcomes[q.text(0)] += q.integer(1);
+  }
   family(out, "tsunagu_delivery_attempts_total", "counter",
          "Delivery attempts through the channels, by outcome (from the exchange log).");
   std::map<std::string, std::int64_t> by_outcome{{"delivered", 0}, {"retry", 0}, {"dead", 0}};

@@ -588,6 +588,48 @@ const std::vector<Migration>& migrations() {
                      unnest(string_to_array(recipients, ',')) AS officer
                WHERE officer <> '')",
        }},
+      {12,
+       "exchange log: found by subject and by type through blocks of 256 entries, not two "
+       "indexes of every entry",
+       {
+           // Which blocks of 256 entries (seq 256·block+1 … 256·block+256, the blocks of
+           // audit_nodes) hold a subject's or a type's entries: the appender writes a row the
+           // first time a block has that subject or type (audit/audit_log.cpp), and readers
+           // take those blocks' seq ranges of audit_entries. A record's entries are consecutive
+           // and a block holds a dozen types, so this is a small fraction of the rows the two
+           // indexes wrote (one per entry each): appending 1,000,000 entries without them ran
+           // 110,000 → 141,000 entries/s (bench/RESULTS.md, B5).
+           R"(CREATE TABLE audit_subject_blocks (
+                subject TEXT NOT NULL,
+                block INTEGER NOT NULL,
+                PRIMARY KEY (subject, block)) WITHOUT ROWID)",
+           R"(CREATE TABLE audit_type_blocks (
+                type TEXT NOT NULL,
+                block INTEGER NOT NULL,
+                PRIMARY KEY (type, block)) WITHOUT ROWID)",
+           R"(INSERT INTO audit_subject_blocks (subject, block)
+              SELECT DISTINCT subject, (seq - 1) / 256 FROM audit_entries WHERE subject <> '')",
+           R"(INSERT INTO audit_type_blocks (type, block)
+              SELECT DISTINCT type, (seq - 1) / 256 FROM audit_entries)",
+           "DROP INDEX audit_by_subject",
+           "DROP INDEX audit_by_type",
+       },
+       {
+           R"(CREATE TABLE audit_subject_blocks (
+                subject TEXT NOT NULL,
+                block BIGINT NOT NULL,
+                PRIMARY KEY (subject, block)))",
+           R"(CREATE TABLE audit_type_blocks (
+                type TEXT NOT NULL,
+                block BIGINT NOT NULL,
+                PRIMARY KEY (type, block)))",
+           R"(INSERT INTO audit_subject_blocks (subject, block)
+              SELECT DISTINCT subject, (seq - 1) / 256 FROM audit_entries WHERE subject <> '')",
+           R"(INSERT INTO audit_type_blocks (type, block)
+              SELECT DISTINCT type, (seq - 1) / 256 FROM audit_entries)",
+           "DROP INDEX audit_by_subject",
+           "DROP INDEX audit_by_type",
+       }},
   };
   return migrations;
 }

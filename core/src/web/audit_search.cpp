@@ -90,12 +90,28 @@ AuditFilter audit_filter_from(const std::map<std::string, std::string>& params) 
 }
 
 std::vector<AuditRow> search_audit(store::Store& store, const AuditFilter& f) {
-  std::string sql = "SELECT seq, time, type, subject, entry FROM audit_entries WHERE 1 = 1";
   std::vector<std::string> texts;  // kept alive until the query is done (bound without copy)
   texts.reserve(24);               // more than the filters bind: the pointers below stay valid
   auto text = [&](std::string v) -> const std::string& { return texts.emplace_back(std::move(v)); };
   std::vector<std::variant<const std::string*, std::int64_t>> binds;
   auto json = [&](const char* path) { return store.json_text_sql("entry", path); };
+  // A subject or an exact type is found through the blocks that hold it (the subject's, the
+  // more selective, when both are given), newest block first: a page of the newest entries
+  // reads only as many blocks as it needs.
+  const bool exact_type = !f.type.empty() && f.type.back() != '.';
+  std::string sql = "SELECT seq, time, type, subject, entry FROM ";
+  std::string order = " ORDER BY seq DESC";
+  if (!f.subject.empty() || exact_type) {
+    const bool by_subject = !f.subject.empty();
+    sql += by_subject ? audit::entries_in_blocks_sql("audit_subject_blocks", "subject")
+                      : audit::entries_in_blocks_sql("audit_type_blocks", "type");
+    binds.push_back(&text(by_subject ? f.subject : f.type));
+    // Entries before `before` lie in its block or earlier ones.
+    binds.push_back(f.before > 0 ? (f.before - 2) / 256 : INT64_MAX);
+    order = " ORDER BY b.block DESC, seq DESC";
+  } else {
+    sql += "audit_entries WHERE 1 = 1";
+  }
   if (!f.subject.empty()) {
     sql += " AND subject = ?";
     binds.push_back(&text(f.subject));
@@ -161,7 +177,7 @@ std::vector<AuditRow> search_audit(store::Store& store, const AuditFilter& f) {
     sql += " AND seq < ?";
     binds.push_back(f.before);
   }
-  sql += " ORDER BY seq DESC LIMIT " + std::to_string(f.limit);
+  sql += order + " LIMIT " + std::to_string(f.limit);
 
   auto q = store.query(sql);
   for (const auto& b : binds) {

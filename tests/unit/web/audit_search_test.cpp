@@ -127,6 +127,84 @@ TEST_F(AuditSearch, FilterValuesAreBoundNotSpliced) {
   EXPECT_EQ(seqs({{"type", "') OR 1=1 --"}}), Seqs{});
 }
 
+// Subjects and types are found through the blocks of 256 entries that hold them (migration
+// 12): across many blocks, transactions that end mid-block and one rolled back, every page of a
+// search and every subject's entries are exactly what reading the whole log finds.
+TEST(AuditSearchBlocks, EverySubjectAndTypeAcrossBlocksAndTransactions) {
+  tsunagu_test::TempDir dir;
+  auto store = tsunagu_test::open_test_store(dir / "store.db", {});
+  audit::AuditLog log(*store);
+  const std::vector<std::string> subjects{"", "subject-a", "subject-b", "subject-c", "subject-d"};
+  const std::vector<std::string> types{"event.stored", "identity.linked", "routing.routed",
+                                       "delivery.attempted"};
+  // Only in the rolled-back batch and the first entries of the one after it.
+  const std::string late_subject = "subject-e", late_type = "notice.opened";
+  std::uint64_t n = 0;
+  auto draft = [&](std::uint64_t i) {
+    // Runs of a few entries about one subject, as a record's entries come.
+    return audit::EntryDraft{types[(i * 7 / 3) % types.size()],
+                             "hub",
+                             subjects[(i / 3) % subjects.size()],
+                             {{"outcome", i % 5 == 0 ? "retry" : "delivered"}}};
+  };
+  for (int batch = 0; batch < 9; ++batch) {
+    // Batch 4 is rolled back: its block rows go with it, and batch 5, which appends the same
+    // entries to the same block, must write them again.
+    const int size = batch == 4 ? 10 : 97 + batch * 13;
+    store::Transaction tx(*store);
+    for (int k = 0; k < size; ++k) {
+      audit::EntryDraft d = draft(n++);
+      if ((batch == 4 || batch == 5) && k < 10) d.subject = late_subject, d.type = late_type;
+      log.append(d);
+    }
+    if (batch == 4) {
+      n -= static_cast<std::uint64_t>(size);
+      continue;
+    }
+    tx.commit();
+  }
+  ASSERT_GT(log.size(), 3 * 256U);
+  auto all = [&](const std::string& column, const std::string& value) {
+    Seqs out;
+    auto q =
+        store->query("SELECT seq FROM audit_entries WHERE " + column + " = ? ORDER BY seq DESC");
+    q.bind(value);
+    while (q.next()) out.push_back(q.integer(0));
+    return out;
+  };
+  auto paged = [&](std::map<std::string, std::string> params) {
+    Seqs out;
+    params["limit"] = "37";
+    for (;;) {
+      const auto rows = search_audit(*store, audit_filter_from(params));
+      for (const auto& r : rows) out.push_back(r.seq);
+      if (rows.size() < 37) return out;
+      params["before"] = std::to_string(rows.back().seq);
+    }
+  };
+  for (const auto& subject : {subjects[1], subjects[2], subjects[3], subjects[4], late_subject}) {
+    const Seqs expected = all("subject", subject);
+    ASSERT_FALSE(expected.empty());
+    EXPECT_EQ(paged({{"subject", subject}}), expected) << subject;
+    Seqs ascending;
+    for (const auto& e : log.entries_of_subject(subject))
+      ascending.insert(ascending.begin(), e.seq);
+    EXPECT_EQ(ascending, expected) << subject;
+  }
+  for (const auto& type : {types[0], types[1], types[2], types[3], late_type}) {
+    const Seqs expected = all("type", type);
+    ASSERT_FALSE(expected.empty());
+    EXPECT_EQ(paged({{"type", type}}), expected) << type;
+    Seqs both;
+    for (const auto seq : all("subject", "subject-b")) {
+      auto q = store->query("SELECT type FROM audit_entries WHERE seq = ?");
+      q.bind(seq);
+      if (q.next() && q.text(0) == type) both.push_back(seq);
+    }
+    EXPECT_EQ(paged({{"type", type}, {"subject", "subject-b"}}), both) << type;
+  }
+}
+
 TEST(AuditTypeLabels, LoginEntriesHaveJapaneseLabels) {
   EXPECT_STREQ(audit_type_label("user.login"), "ログイン");
   EXPECT_STREQ(audit_type_label("user.login_failed"), "ログイン失敗");
