@@ -388,7 +388,7 @@ std::string entries_in_blocks_sql(const char* table, const char* column) {
 
 std::vector<StoredEntry> AuditLog::entries_of_subject(const std::string& subject) {
   auto q = store_.query("SELECT seq, time, type, subject, entry, leaf_hash FROM " +
-                        std::string(entries_in_blocks_sql("audit_subject_blocks", "subject")) +
+                        entries_in_blocks_sql("audit_subject_blocks", "subject") +
                         " AND subject = ? ORDER BY b.block, seq");
   q.bind(subject).bind(INT64_MAX).bind(subject);
   return read_entries(q);

@@ -49,6 +49,13 @@ std::string describe(const std::string& role, const std::string& ward,
 
 }  // namespace
 
+namespace {
+// Said after the reason of a notice raised or updated by on_merged, so that a liaison who gets a
+// notice about an event of some weeks ago knows why it comes now.
+constexpr const char* kRoutedAgain =
+    "（照合確認で別々の記録が同じ子どものものと確認されたため、改めて判定しました。）";
+}  // namespace
+
 struct Router::Context {
   const CaseEvent* event = nullptr;  // null for notices raised from a stored notice
   std::string event_id;
@@ -485,7 +492,7 @@ void Router::route(const Route& r, const Context& c) {
     withhold(r.id, nullptr, c, "", "unknown policy " + r.policy);
     return;
   }
-  const std::string reason = fill(r.reason, c);
+  const std::string reason = fill(r.reason, c) + (c.again ? kRoutedAgain : "");
   for (const Recipient& recipient : r.recipients) {
     Delivery d = delivery_for("route", r, policy, recipient, reason);
     d.dedupe_key = "route:" + r.id + ":" + recipient.role + ":" + c.person_id + ":" +
@@ -652,7 +659,7 @@ void Router::correlate(const Context& c, std::set<std::string>* met) {
       if (!item.empty()) listed += (listed.empty() ? "" : "; ") + item;
     }
     cc.kinds_text = kinds_text;
-    const std::string reason = fill(rule.reason, cc);
+    const std::string reason = fill(rule.reason, cc) + (c.again ? kRoutedAgain : "");
     for (const Recipient& recipient : rule.recipients) {
       Delivery d = delivery_for("combined", rule, policy, recipient, reason);
       if (!listed.empty()) d.extra_fields["signals"] = listed;

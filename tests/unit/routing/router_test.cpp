@@ -613,6 +613,12 @@ TEST_F(RouterTest, AMergeRoutesWhatOnlyBothRecordsTogetherSay) {
   bool routed = false;
   for (const auto& d : decisions(missed_event)) routed = routed || d.outcome == "routed";
   EXPECT_TRUE(routed);
+  // The liaison is told why a check-up of last week reaches her only now.
+  for (const auto& n : notices("liaison-higashi")) {
+    EXPECT_NE(n.reason.find("照合確認で別々の記録が同じ子どものものと確認された"),
+              std::string::npos)
+        << n.reason;
+  }
   EXPECT_EQ(audit_count("routing.reevaluated"), 1);
   const auto routed_before = audit_count("routing.routed");
   EXPECT_EQ(routed_before, 3);  // the route, and the combined concern to two roles
