@@ -47,13 +47,11 @@ std::string describe(const std::string& role, const std::string& ward,
          (officers.empty() ? std::string("(nobody)") : join_ids(officers));
 }
 
-}  // namespace
-
-namespace {
 // Said after the reason of a notice raised or updated by on_merged, so that a liaison who gets a
 // notice about an event of some weeks ago knows why it comes now.
 constexpr const char* kRoutedAgain =
     "（照合確認で別々の記録が同じ子どものものと確認されたため、改めて判定しました。）";
+
 }  // namespace
 
 struct Router::Context {
