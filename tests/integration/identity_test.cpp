@@ -130,13 +130,7 @@ std::pair<std::string, std::string> days_ago(int days) {
 // as it would have had the records matched at once.
 TEST(IdentityAcrossSystems, AReviewLinkRoutesWhatTheTwoRecordsSayTogether) {
   TempDir dir;
-  const fs::path shipped = kSourceDir / "config";
-  const std::string routing = "<routing><policies>" + (shipped / "policies.xml").string() +
-                              "</policies><roster>" + (shipped / "roster.xml").string() +
-                              "</roster><holidays>" + (shipped / "holidays.xml").string() +
-                              "</holidays><routes>" + (shipped / "routes.xml").string() +
-                              "</routes><tick-interval-ms>0</tick-interval-ms></routing>";
-  const auto config = write_test_config(dir, 50, kSystems, routing);
+  const auto config = write_test_config(dir, 50, kSystems, shipped_routing_config());
   const fs::path data = dir / "data";
   Daemon daemon(config, data);
   daemon.start();

@@ -115,12 +115,7 @@ class Scenario2019 : public ::testing::Test {
     <health_centre><adapter>health_centre</adapter><mapping>health_centre.xml</mapping></health_centre>
     <education><adapter>education</adapter><mapping>education.xml</mapping></education>
     <child_guidance><adapter>child_guidance</adapter><mapping>child_guidance.xml</mapping></child_guidance>)";
-    const fs::path shipped = kSourceDir / "config";
-    const std::string routing = "<routing><policies>" + (shipped / "policies.xml").string() +
-                                "</policies><roster>" + (shipped / "roster.xml").string() +
-                                "</roster><holidays>" + (shipped / "holidays.xml").string() +
-                                "</holidays><routes>" + (shipped / "routes.xml").string() +
-                                "</routes><tick-interval-ms>0</tick-interval-ms></routing>";
+    const std::string routing = shipped_routing_config();
     // On PostgreSQL (pg.Scenario2019) the file names the database, so the CLI runs below use it
     // too.
     std::string store;

@@ -43,6 +43,17 @@ inline std::filesystem::path write_test_config(const TempDir& dir, int batch_siz
 </tsunagu>)");
 }
 
+// A <routing> element naming the shipped config/ files (policies, roster, holidays, routes), with
+// the scheduler off: the test moves the clock or runs the timers itself.
+inline std::string shipped_routing_config() {
+  const std::filesystem::path shipped = kSourceDir / "config";
+  return "<routing><policies>" + (shipped / "policies.xml").string() + "</policies><roster>" +
+         (shipped / "roster.xml").string() + "</roster><holidays>" +
+         (shipped / "holidays.xml").string() + "</holidays><routes>" +
+         (shipped / "routes.xml").string() +
+         "</routes><tick-interval-ms>0</tick-interval-ms></routing>";
+}
+
 // Polls `done` every 20 ms until it returns true or `timeout` passes.
 inline bool wait_until(const std::function<bool()>& done,
                        std::chrono::milliseconds timeout = std::chrono::seconds(60)) {

@@ -191,6 +191,32 @@ std::vector<std::string> checks_without_lists_postgres() {
           change("outbox", "status", kOutboxStatus)};
 }
 
+// Migration 12. Which blocks of 256 entries (seq 256·block+1 … 256·block+256, the blocks of
+// audit_nodes) hold a subject's or a type's entries: the appender writes a row the first time a
+// block has that subject or type (audit/audit_log.cpp), and readers take those blocks' seq
+// ranges of audit_entries. A record's entries are consecutive and a block holds a dozen types,
+// so this is a small fraction of the rows the two indexes wrote (one per entry each): appending
+// 1,000,000 entries ran ~110,000 → ~140,000 entries/s without them (bench/RESULTS.md, B5).
+std::vector<std::string> audit_blocks_statements(bool postgres) {
+  const std::string block_type = postgres ? "BIGINT" : "INTEGER";
+  const std::string table_options = postgres ? "" : " WITHOUT ROWID";
+  std::vector<std::string> out;
+  for (const char* column : {"subject", "type"}) {
+    const std::string table = std::string("audit_") + column + "_blocks";
+    out.push_back("CREATE TABLE " + table + " (" + column + " TEXT NOT NULL, block " + block_type +
+                  " NOT NULL, PRIMARY KEY (" + column + ", block))" + table_options);
+  }
+  out.push_back(
+      "INSERT INTO audit_subject_blocks (subject, block) SELECT DISTINCT subject, (seq - 1) / 256 "
+      "FROM audit_entries WHERE subject <> ''");
+  out.push_back(
+      "INSERT INTO audit_type_blocks (type, block) SELECT DISTINCT type, (seq - 1) / 256 FROM "
+      "audit_entries");
+  out.push_back("DROP INDEX audit_by_subject");
+  out.push_back("DROP INDEX audit_by_type");
+  return out;
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -591,45 +617,7 @@ const std::vector<Migration>& migrations() {
       {12,
        "exchange log: found by subject and by type through blocks of 256 entries, not two "
        "indexes of every entry",
-       {
-           // Which blocks of 256 entries (seq 256·block+1 … 256·block+256, the blocks of
-           // audit_nodes) hold a subject's or a type's entries: the appender writes a row the
-           // first time a block has that subject or type (audit/audit_log.cpp), and readers
-           // take those blocks' seq ranges of audit_entries. A record's entries are consecutive
-           // and a block holds a dozen types, so this is a small fraction of the rows the two
-           // indexes wrote (one per entry each): appending 1,000,000 entries without them ran
-           // 110,000 → 141,000 entries/s (bench/RESULTS.md, B5).
-           R"(CREATE TABLE audit_subject_blocks (
-                subject TEXT NOT NULL,
-                block INTEGER NOT NULL,
-                PRIMARY KEY (subject, block)) WITHOUT ROWID)",
-           R"(CREATE TABLE audit_type_blocks (
-                type TEXT NOT NULL,
-                block INTEGER NOT NULL,
-                PRIMARY KEY (type, block)) WITHOUT ROWID)",
-           R"(INSERT INTO audit_subject_blocks (subject, block)
-              SELECT DISTINCT subject, (seq - 1) / 256 FROM audit_entries WHERE subject <> '')",
-           R"(INSERT INTO audit_type_blocks (type, block)
-              SELECT DISTINCT type, (seq - 1) / 256 FROM audit_entries)",
-           "DROP INDEX audit_by_subject",
-           "DROP INDEX audit_by_type",
-       },
-       {
-           R"(CREATE TABLE audit_subject_blocks (
-                subject TEXT NOT NULL,
-                block BIGINT NOT NULL,
-                PRIMARY KEY (subject, block)))",
-           R"(CREATE TABLE audit_type_blocks (
-                type TEXT NOT NULL,
-                block BIGINT NOT NULL,
-                PRIMARY KEY (type, block)))",
-           R"(INSERT INTO audit_subject_blocks (subject, block)
-              SELECT DISTINCT subject, (seq - 1) / 256 FROM audit_entries WHERE subject <> '')",
-           R"(INSERT INTO audit_type_blocks (type, block)
-              SELECT DISTINCT type, (seq - 1) / 256 FROM audit_entries)",
-           "DROP INDEX audit_by_subject",
-           "DROP INDEX audit_by_type",
-       }},
+       audit_blocks_statements(false), audit_blocks_statements(true)},
   };
   return migrations;
 }
