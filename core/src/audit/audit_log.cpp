@@ -16,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -162,18 +163,62 @@ struct AuditLog::Frontier final : store::Store::Extension {
   std::string entry;                      // scratch: the entry being appended (its capacity kept)
   std::uint64_t generation = 0;           // the transaction `tree` belongs to
   bool dirty = false;                     // appended to since it was read: audit_frontier is behind
-  // The index block (migration 12) this transaction last appended to, and the subjects and
-  // types whose audit_subject_blocks / audit_type_blocks row it has written for that block.
+  // The index block (migration 12) this transaction last appended to, the subjects and types
+  // already seen in it, and the audit_subject_blocks / audit_type_blocks rows not yet written:
+  // they are written together before COMMIT (a row per statement cost more than the two indexes
+  // it replaces when every entry has a subject of its own, as in identity linking).
   std::int64_t block = -1;
   std::vector<std::string> block_subjects;
   std::vector<std::string> block_types;
+  std::vector<std::pair<std::string, std::int64_t>> pending_subjects;
+  std::vector<std::pair<std::string, std::int64_t>> pending_types;
 
   bool current(const store::Store& store) const {
     return tree && store.in_transaction() && generation == store.transaction_generation();
   }
 
+  // A new transaction: nothing seen, nothing pending (what a rolled-back one held is gone).
+  void reset_blocks() {
+    block = -1;
+    block_subjects.clear();
+    block_types.clear();
+    pending_subjects.clear();
+    pending_types.clear();
+  }
+
+  void write_blocks(store::Store& store) {
+    write_rows(store, "audit_subject_blocks", "subject", pending_subjects);
+    write_rows(store, "audit_type_blocks", "type", pending_types);
+  }
+
+  // Many rows per INSERT (64, then 8, then 1 at a time: three statements to keep prepared).
+  // Another transaction or process may have written a row for the same block: ON CONFLICT keeps
+  // the one row.
+  static void write_rows(store::Store& store, const char* table, const char* column,
+                         std::vector<std::pair<std::string, std::int64_t>>& rows) {
+    // In key order (neighbouring rows share their B-tree pages), each once.
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    std::size_t at = 0;
+    for (const std::size_t chunk : {std::size_t{64}, std::size_t{8}, std::size_t{1}}) {
+      if (rows.size() - at < chunk) continue;
+      std::string sql =
+          std::string("INSERT INTO ") + table + " (" + column + ", block) VALUES (?, ?)";
+      for (std::size_t k = 1; k < chunk; ++k) sql += ", (?, ?)";
+      sql += " ON CONFLICT DO NOTHING";
+      for (; rows.size() - at >= chunk; at += chunk) {
+        auto q = store.query(sql);
+        for (std::size_t k = at; k < at + chunk; ++k) q.bind(rows[k].first).bind(rows[k].second);
+        q.run();
+      }
+    }
+    rows.clear();
+  }
+
   void before_commit(store::Store& store) override {
-    if (!dirty || !current(store)) return;
+    if (!current(store)) return;
+    write_blocks(store);
+    if (!dirty) return;
     const std::string state = tree->serialize();
     store.query("UPDATE audit_frontier SET size = ?, state = ? WHERE id = 1")
         .bind(static_cast<std::int64_t>(tree->size()))
@@ -212,7 +257,7 @@ std::int64_t AuditLog::append(const EntryDraft& draft) {
     }
     frontier_.tree = std::move(tree);
     frontier_.generation = store_.transaction_generation();
-    frontier_.block = -1;
+    frontier_.reset_blocks();
   }
   const auto seq = static_cast<std::int64_t>(frontier_.tree->size() + 1);
   const std::string time = store::utc_now();
@@ -254,28 +299,22 @@ void AuditLog::index_block(std::int64_t seq, const EntryDraft& draft) {
     frontier_.block_subjects.clear();
     frontier_.block_types.clear();
   }
-  // A block holds a few dozen distinct subjects and types at most: a linear search of the last
-  // ones written beats hashing every entry's strings. Another transaction (or process) may have
-  // written the row for this block already: ON CONFLICT keeps the one row.
-  auto first_time = [](std::vector<std::string>& written, const std::string& key) {
-    if (std::find(written.rbegin(), written.rend(), key) != written.rend()) return false;
-    written.push_back(key);
-    return true;
+  // A block holds a dozen types or so: each is noted once per block. It may hold a hundred
+  // subjects or more (identity linking: one or two entries each), but a subject's entries come
+  // together, so only the last few seen are compared; a subject seen again later in the block is
+  // noted again, and write_rows() drops the repeat.
+  auto seen = [](std::vector<std::string>& recent, const std::string& key, std::size_t last) {
+    const auto from =
+        recent.size() > last ? recent.end() - static_cast<std::ptrdiff_t>(last) : recent.begin();
+    if (std::find(from, recent.end(), key) != recent.end()) return true;
+    recent.push_back(key);
+    return false;
   };
-  if (!draft.subject.empty() && first_time(frontier_.block_subjects, draft.subject)) {
-    store_
-        .query(
-            "INSERT INTO audit_subject_blocks (subject, block) VALUES (?, ?) ON CONFLICT DO "
-            "NOTHING")
-        .bind(draft.subject)
-        .bind(block)
-        .run();
+  if (!draft.subject.empty() && !seen(frontier_.block_subjects, draft.subject, 4)) {
+    frontier_.pending_subjects.emplace_back(draft.subject, block);
   }
-  if (first_time(frontier_.block_types, draft.type)) {
-    store_.query("INSERT INTO audit_type_blocks (type, block) VALUES (?, ?) ON CONFLICT DO NOTHING")
-        .bind(draft.type)
-        .bind(block)
-        .run();
+  if (!seen(frontier_.block_types, draft.type, SIZE_MAX)) {
+    frontier_.pending_types.emplace_back(draft.type, block);
   }
 }
 
@@ -387,6 +426,8 @@ std::string entries_in_blocks_sql(const char* table, const char* column) {
 }
 
 std::vector<StoredEntry> AuditLog::entries_of_subject(const std::string& subject) {
+  // Inside a transaction that has appended: its block rows first, so that its entries are found.
+  if (frontier_.current(store_)) frontier_.write_blocks(store_);
   auto q = store_.query("SELECT seq, time, type, subject, entry, leaf_hash FROM " +
                         entries_in_blocks_sql("audit_subject_blocks", "subject") +
                         " AND subject = ? ORDER BY b.block, seq");

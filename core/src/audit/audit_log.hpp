@@ -151,7 +151,8 @@ class AuditLog {
 
  private:
   struct Frontier;
-  // Writes the entry's subject's and type's rows for its block, the first time in a block.
+  // Notes the entry's subject's and type's rows for its block, the first time in a block; they
+  // are written before the transaction commits (Frontier::before_commit).
   void index_block(std::int64_t seq, const EntryDraft& draft);
   store::Store& store_;
   // The appender's Merkle frontier, kept per store (shared by every AuditLog on it): read once

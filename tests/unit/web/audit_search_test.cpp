@@ -164,6 +164,15 @@ TEST(AuditSearchBlocks, EverySubjectAndTypeAcrossBlocksAndTransactions) {
     tx.commit();
   }
   ASSERT_GT(log.size(), 3 * 256U);
+  {
+    // The transaction that appends finds its own entries (its block rows are written first).
+    store::Transaction tx(*store);
+    const auto seq = log.append({"notice.closed", "hub", "subject-z", {}});
+    const auto own = log.entries_of_subject("subject-z");
+    ASSERT_EQ(own.size(), 1U);
+    EXPECT_EQ(own[0].seq, seq);
+    tx.commit();
+  }
   auto all = [&](const std::string& column, const std::string& value) {
     Seqs out;
     auto q =
