@@ -425,6 +425,12 @@ std::string entries_in_blocks_sql(const char* table, const char* column) {
          "AND b.block * 256 + 256";
 }
 
+std::int64_t last_block_before(std::int64_t seq) {
+  // The last entry before it is seq - 1, in block (seq - 2) / 256 (block 0 for seq 1, which
+  // selects nothing anyway).
+  return seq >= 2 ? (seq - 2) / static_cast<std::int64_t>(kBlock) : 0;
+}
+
 std::vector<StoredEntry> AuditLog::entries_of_subject(const std::string& subject) {
   // Inside a transaction that has appended: its block rows first, so that its entries are found.
   if (frontier_.current(store_)) frontier_.write_blocks(store_);

@@ -114,6 +114,8 @@ struct TreeHead {
 // keep their bare names. `ORDER BY b.block DESC, seq DESC` (or ascending) walks the blocks and
 // each block's rows in seq order, with no sort; add `AND <column> = ?` for the rows themselves.
 std::string entries_in_blocks_sql(const char* table, const char* column);
+// The block bound (the second parameter) for entries before `seq` only (seq ≥ 1).
+std::int64_t last_block_before(std::int64_t seq);
 
 class AuditLog {
  public:

@@ -21,11 +21,15 @@ void family(std::ostream& out, const char* name, const char* type, const char* h
 }
 
 // The rows of `SELECT key, COUNT(*) … GROUP BY …` as a map.
-std::map<std::string, std::int64_t> counts_by(store::Store& store, const std::string& sql) {
+// (key, count) rows of a query, bound by the caller.
+std::map<std::string, std::int64_t> counts_by(store::Query& q) {
   std::map<std::string, std::int64_t> out;
-  auto q = store.query(sql);
   while (q.next()) out[q.text(0)] += q.integer(1);
   return out;
+}
+std::map<std::string, std::int64_t> counts_by(store::Store& store, const std::string& sql) {
+  auto q = store.query(sql);
+  return counts_by(q);
 }
 
 // Delivery through the channels. Every attempt of the delivery outbox is a delivery.attempted
@@ -33,16 +37,13 @@ std::map<std::string, std::int64_t> counts_by(store::Store& store, const std::st
 // durable count of attempts, across restarts. Then the outbox's rows by status.
 void delivery_metrics(store::Store& store, std::ostream& out) {
   // The entries of that type, through the blocks that hold them (audit::entries_in_blocks_sql).
-  std::map<std::string, std::int64_t> outcomes;
-  {
-    auto q = store.query("SELECT COALESCE(" + store.json_text_sql("entry", "details.outcome") +
-                         ", ''), COUNT(*) FROM " +
-                         audit::entries_in_blocks_sql("audit_type_blocks", "type") +
-                         " AND type = ? GROUP BY 1 ORDER BY 1");
-    const std::string type = "delivery.attempted";
-    q.bind(type).bind(INT64_MAX).bind(type);
-    while (q.next()) outcomes[q.text(0)] += q.integer(1);
-  }
+  const std::string type = audit::entry_type::kDeliveryAttempted;
+  auto q = store.query("SELECT COALESCE(" + store.json_text_sql("entry", "details.outcome") +
+                       ", ''), COUNT(*) FROM " +
+                       audit::entries_in_blocks_sql("audit_type_blocks", "type") +
+                       " AND type = ? GROUP BY 1 ORDER BY 1");
+  q.bind(type).bind(INT64_MAX).bind(type);
+  const auto outcomes = counts_by(q);
   family(out, "tsunagu_delivery_attempts_total", "counter",
          "Delivery attempts through the channels, by outcome (from the exchange log).");
   std::map<std::string, std::int64_t> by_outcome{{"delivered", 0}, {"retry", 0}, {"dead", 0}};

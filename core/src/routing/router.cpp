@@ -792,26 +792,28 @@ void Router::on_merged(const identity::Merge& m) {
       .bind(m.from_person)
       .run();
 
-  // The survivor's events: the latest version of each record, newest first.
+  // The survivor's events: the latest version of each record (the events' unique key serves
+  // the subquery), newest first.
   struct Row {
-    std::string id, subject_id, source, source_ref;
-    std::int64_t version;
+    std::string id, subject_id;
     TimePoint occurred;
   };
   std::vector<Row> rows;
   {
     auto q = store_.query(
-        "SELECT e.id, e.subject_id, e.source, e.source_ref, e.source_version, e.occurred_at FROM "
-        "events e JOIN identity_subjects s ON s.subject_id = e.subject_id WHERE s.person_id = ?");
+        "SELECT e.id, e.subject_id, e.occurred_at FROM events e JOIN identity_subjects s ON "
+        "s.subject_id = e.subject_id WHERE s.person_id = ? AND e.source_version = (SELECT "
+        "MAX(v.source_version) FROM events v WHERE v.source = e.source AND v.source_ref = "
+        "e.source_ref)");
     q.bind(m.into_person);
     while (q.next()) {
       TimePoint at{};
       try {
-        at = parse_iso(q.text(5));
+        at = parse_iso(q.text(2));
       } catch (const std::exception&) {
         continue;  // stored events carry a valid time; one that does not is not routed again
       }
-      rows.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.integer(4), at});
+      rows.push_back({q.text(0), q.text(1), at});
     }
   }
   if (rows.empty()) return;
@@ -819,21 +821,6 @@ void Router::on_merged(const identity::Merge& m) {
     if (a.occurred != b.occurred) return a.occurred > b.occurred;
     return a.id > b.id;
   });
-  std::vector<const Row*> latest;
-  {
-    std::set<std::pair<std::string, std::string>> seen;  // (source, source_ref)
-    std::vector<const Row*> by_version;
-    for (const Row& r : rows) by_version.push_back(&r);
-    std::stable_sort(by_version.begin(), by_version.end(),
-                     [](const Row* a, const Row* b) { return a->version > b->version; });
-    std::set<std::string> keep;
-    for (const Row* r : by_version) {
-      if (seen.insert({r->source, r->source_ref}).second) keep.insert(r->id);
-    }
-    for (const Row& r : rows) {
-      if (keep.count(r.id) != 0) latest.push_back(&r);
-    }
-  }
 
   // 2. Open notices addressed to another ward than the survivor's current one are handed over,
   //    as on a move; the hand-over is recorded against the survivor's newest event.
@@ -865,11 +852,11 @@ void Router::on_merged(const identity::Merge& m) {
   const TimePoint since = clock_.now() - std::chrono::hours(24) * window_days;
   std::set<std::string> met;
   std::size_t again = 0;
-  for (const Row* r : latest) {
-    if (r->occurred < since) break;  // newest first
-    const auto stored = store_.event(r->id);
+  for (const Row& r : rows) {
+    if (r.occurred < since) break;  // newest first
+    const auto stored = store_.event(r.id);
     if (!stored || !stored->readable) continue;  // its subject's key was purged: nothing to tell
-    Context c = context_of(stored->event, r->subject_id, m.into_person, m.facts);
+    Context c = context_of(stored->event, r.subject_id, m.into_person, m.facts);
     c.again = true;
     ++again;
     timers(c);

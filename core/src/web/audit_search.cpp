@@ -107,7 +107,7 @@ std::vector<AuditRow> search_audit(store::Store& store, const AuditFilter& f) {
                       : audit::entries_in_blocks_sql("audit_type_blocks", "type");
     binds.push_back(&text(by_subject ? f.subject : f.type));
     // Entries before `before` lie in its block or earlier ones.
-    binds.push_back(f.before > 0 ? (f.before - 2) / 256 : INT64_MAX);
+    binds.push_back(f.before > 0 ? audit::last_block_before(f.before) : INT64_MAX);
     order = " ORDER BY b.block DESC, seq DESC";
   } else {
     sql += "audit_entries WHERE 1 = 1";

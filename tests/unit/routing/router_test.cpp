@@ -594,8 +594,13 @@ TEST_F(RouterTest, AMergeRoutesWhatOnlyBothRecordsTogetherSay) {
                            "2019-01-04T10:00:00+09:00", "01103")));
   // The missed check-up is about a child the person master cannot yet tell is the same: no
   // welfare household known for it, one system's signal each.
-  ASSERT_TRUE(ingest(other_record("health_centre", "HC-1", "infant_checkup.missed",
-                                  "2019-01-05T10:00:00+09:00", "01103")));
+  auto missed = other_record("health_centre", "HC-1", "infant_checkup.missed",
+                             "2019-01-05T10:00:00+09:00", "01103");
+  missed.attributes["checkup_type"] = "4M";
+  ASSERT_TRUE(ingest(missed));
+  missed.source_version = 2;  // a revision: the merge routes this version, not the first
+  missed.attributes["checkup_type"] = "18M";
+  ASSERT_TRUE(ingest(missed));
   const std::string missed_event = last_event_;
   EXPECT_TRUE(notices("liaison-higashi").empty());
   EXPECT_TRUE(notices("cg-worker").empty());
@@ -613,6 +618,11 @@ TEST_F(RouterTest, AMergeRoutesWhatOnlyBothRecordsTogetherSay) {
   bool routed = false;
   for (const auto& d : decisions(missed_event)) routed = routed || d.outcome == "routed";
   EXPECT_TRUE(routed);
+  for (const auto& n : notices("liaison-higashi")) {
+    if (n.type == "route") {
+      EXPECT_EQ(notice(n.id)->fields.at("attributes.checkup_type"), "18M");
+    }
+  }
   // The liaison is told why a check-up of last week reaches her only now.
   for (const auto& n : notices("liaison-higashi")) {
     EXPECT_NE(n.reason.find("照合確認で別々の記録が同じ子どものものと確認された"),
