@@ -1,6 +1,7 @@
 #include "audit/audit_log.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <condition_variable>
@@ -16,11 +17,14 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+
+#include <openssl/rand.h>
 
 #include "common/json_string.hpp"
 #include "store/prepared.hpp"
@@ -753,12 +757,18 @@ class CanonicalSeq {
     }
     if (!literal(",\"seq\":")) return std::nullopt;
     const auto seq = number();
-    if (!seq || !literal(",\"subject\":") || !string() || !literal(",\"time\":") || !string() ||
-        !literal(",\"type\":") || !string() || !literal(",\"v\":1}") || i_ != s_.size()) {
+    if (!seq || !literal(",\"subject\":") || !string(&subject_) || !literal(",\"time\":") ||
+        !string() || !literal(",\"type\":") || !string(&type_) || !literal(",\"v\":1}") ||
+        i_ != s_.size()) {
       return std::nullopt;
     }
     return seq;
   }
+
+  // After read() succeeded: the subject's and the type's JSON string contents, escapes as
+  // written (none in a subject or type the hub writes; a backslash means "parse it").
+  std::string_view subject() const { return subject_; }
+  std::string_view type() const { return type_; }
 
  private:
   bool literal(std::string_view l) {
@@ -779,13 +789,15 @@ class CanonicalSeq {
     return v;
   }
 
-  bool string() {
+  bool string(std::string_view* contents = nullptr) {
     if (!literal("\"")) return false;
+    const std::size_t start = i_;
     while (i_ < s_.size()) {
       skip_plain();
       if (i_ == s_.size()) break;
       const auto c = static_cast<unsigned char>(s_[i_]);
       if (c == '"') {
+        if (contents != nullptr) *contents = s_.substr(start, i_ - start);
         ++i_;
         return true;
       }
@@ -868,6 +880,8 @@ class CanonicalSeq {
 
   std::string_view s_;
   std::size_t i_ = 0;
+  std::string_view subject_;
+  std::string_view type_;
 };
 
 // Rows of audit_entries copied out of the statement (its text is valid only until the next row),
@@ -875,22 +889,35 @@ class CanonicalSeq {
 struct RowChunk {
   struct Row {
     std::int64_t seq;
-    std::size_t entry_at, entry_size, recorded_at, recorded_size;
+    std::size_t at;  // entry, recorded hash, subject column, type column, one after another
+    std::uint32_t entry_size, recorded_size, subject_size, type_size;
   };
   static constexpr std::size_t kRows = 4096;
   std::vector<Row> rows;
   std::string bytes;
 
-  void add(std::int64_t seq, std::string_view entry, std::string_view recorded) {
+  void add(std::int64_t seq, std::string_view entry, std::string_view recorded,
+           std::string_view subject, std::string_view type) {
     if (rows.empty()) rows.reserve(kRows);
-    rows.push_back({seq, bytes.size(), entry.size(), bytes.size() + entry.size(), recorded.size()});
+    rows.push_back({seq, bytes.size(), static_cast<std::uint32_t>(entry.size()),
+                    static_cast<std::uint32_t>(recorded.size()),
+                    static_cast<std::uint32_t>(subject.size()),
+                    static_cast<std::uint32_t>(type.size())});
     bytes.append(entry);
     bytes.append(recorded);
+    bytes.append(subject);
+    bytes.append(type);
   }
   bool full() const { return rows.size() >= kRows; }
-  std::string_view entry(const Row& r) const { return {bytes.data() + r.entry_at, r.entry_size}; }
+  std::string_view entry(const Row& r) const { return {bytes.data() + r.at, r.entry_size}; }
   std::string_view recorded(const Row& r) const {
-    return {bytes.data() + r.recorded_at, r.recorded_size};
+    return {bytes.data() + r.at + r.entry_size, r.recorded_size};
+  }
+  std::string_view subject(const Row& r) const {
+    return {bytes.data() + r.at + r.entry_size + r.recorded_size, r.subject_size};
+  }
+  std::string_view type(const Row& r) const {
+    return {bytes.data() + r.at + r.entry_size + r.recorded_size + r.subject_size, r.type_size};
   }
 };
 
@@ -977,15 +1004,237 @@ class ChunkPipeline {
   std::thread worker_;  // last: started once everything it uses exists
 };
 
-// The seq an entry says it has; -1 if it cannot be read.
-std::int64_t own_seq(std::string_view entry) {
-  if (const auto seq = CanonicalSeq(entry).read()) return *seq;
+// What an entry says of itself: its seq (-1 if it cannot be read) and, if it can be read, its
+// subject and type. The views point into the entry or into the owned strings: not copied.
+struct OwnFields {
+  std::int64_t seq = -1;
+  bool keys = false;
+  std::string_view subject, type;
+  std::string owned_subject, owned_type;
+};
+
+void own_fields(std::string_view entry, OwnFields& f) {
+  f.seq = -1;
+  f.keys = false;
+  CanonicalSeq canonical(entry);
+  if (const auto seq = canonical.read()) {
+    f.seq = *seq;
+    if (canonical.subject().find('\\') == std::string_view::npos &&
+        canonical.type().find('\\') == std::string_view::npos) {
+      f.subject = canonical.subject();
+      f.type = canonical.type();
+      f.keys = true;
+      return;
+    }
+  }
   try {
-    return parse_object(std::string(entry), "entry")->getValue<std::int64_t>("seq");
+    const auto o = parse_object(std::string(entry), "entry");
+    if (f.seq < 0) f.seq = o->getValue<std::int64_t>("seq");
+    if (o->has("subject") && o->has("type")) {
+      f.owned_subject = o->getValue<std::string>("subject");
+      f.owned_type = o->getValue<std::string>("type");
+      f.subject = f.owned_subject;
+      f.type = f.owned_type;
+      f.keys = true;
+    }
   } catch (const std::exception&) {
-    return -1;
+    f.keys = false;
   }
 }
+
+// The search index of migration 12 (audit_subject_blocks, audit_type_blocks) against the rows
+// the entries say it must hold: one per subject (not empty) and per type in each block of 256.
+// Each block's rows are kept as a count and the XOR of a hash keyed for this check only (so rows
+// cannot be made up to cancel out a deleted one), and the last block's keys in full: a live hub
+// may still be adding rows to it, so there only the rows its entries need are looked up.
+class BlockIndexCheck {
+ public:
+  struct Table {
+    const char* name;
+    const char* column;
+    const char* what;  // in messages: "subject", "type"
+  };
+  static constexpr Table kTables[2] = {{"audit_subject_blocks", "subject", "subject"},
+                                       {"audit_type_blocks", "type", "type"}};
+
+  BlockIndexCheck() {
+    if (RAND_bytes(salt_.data(), static_cast<int>(salt_.size())) != 1) {
+      throw std::runtime_error("no random bytes for the search index check");
+    }
+  }
+
+  // Entry by entry, in seq order (the checking thread).
+  void add(std::int64_t seq, std::string_view subject, std::string_view type) {
+    const std::int64_t block = (seq - 1) / static_cast<std::int64_t>(kBlock);
+    if (block < 0) return;
+    if (block != block_) {
+      block_ = block;
+      for (auto& keys : last_keys_) keys.clear();
+    }
+    if (!subject.empty()) note(0, block, subject);
+    note(1, block, type);
+  }
+
+  // After every entry was added; `last_seq` is the highest seq read.
+  void check(store::Store& store, std::int64_t last_seq,
+             const std::function<void(std::string)>& fail) {
+    if (last_seq < 1) return;
+    const std::int64_t last = (last_seq - 1) / static_cast<std::int64_t>(kBlock);
+    for (int t = 0; t < 2; ++t) {
+      const Table& table = kTables[t];
+      std::vector<Digest> actual(static_cast<std::size_t>(last));
+      expected_[t].resize(static_cast<std::size_t>(last));
+      std::int64_t negative = 0;
+      {
+        auto q = store.query(std::string("SELECT ") + table.column + ", block FROM " + table.name +
+                             " WHERE block < ?");
+        q.bind(last);
+        while (q.next()) {
+          const std::int64_t block = q.integer(1);
+          if (block < 0) {
+            ++negative;
+            continue;
+          }
+          actual[static_cast<std::size_t>(block)].add(digest(t, block, q.text_view(0)));
+        }
+      }
+      if (negative > 0) {
+        fail(std::string(table.name) + ": " + std::to_string(negative) +
+             " rows name a negative block; the search index was altered");
+      }
+      int named = 0;
+      std::int64_t more = 0;
+      for (std::int64_t b = 0; b < last; ++b) {
+        const auto i = static_cast<std::size_t>(b);
+        if (actual[i] == expected_[t][i]) continue;
+        if (named < 5) {
+          ++named;
+          if (!explain(store, t, b, actual[i].rows, fail)) {
+            fail(blocks_name(table, b) +
+                 ": its rows differ from what its entries need. The "
+                 "search index was altered");
+          }
+        } else {
+          ++more;
+        }
+      }
+      if (more > 0) {
+        fail(std::string(table.name) + ": " + std::to_string(more) +
+             " more blocks differ from their entries in the same way");
+      }
+      // The last block: every row its entries need (a live hub may have added more since).
+      for (const std::string& key : last_keys_[t]) {
+        if (!has_row(store, table, key, last)) missing(store, table, key, last, fail);
+      }
+    }
+  }
+
+ private:
+  struct Digest {
+    std::uint64_t a = 0, b = 0;
+    std::uint32_t rows = 0;
+    void add(const Digest& d) {
+      a ^= d.a;
+      b ^= d.b;
+      rows += d.rows;
+    }
+    bool operator==(const Digest&) const = default;
+  };
+
+  void note(int t, std::int64_t block, std::string_view key) {
+    auto& keys = last_keys_[t];
+    if (!keys.emplace(key).second) return;
+    auto& blocks = expected_[t];
+    if (blocks.size() <= static_cast<std::size_t>(block)) {
+      blocks.resize(static_cast<std::size_t>(block) + 1);
+    }
+    blocks[static_cast<std::size_t>(block)].add(digest(t, block, key));
+  }
+
+  Digest digest(int t, std::int64_t block, std::string_view key) {
+    scratch_.assign(reinterpret_cast<const char*>(salt_.data()), salt_.size());
+    scratch_.push_back(static_cast<char>('0' + t));
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      scratch_.push_back(static_cast<char>((static_cast<std::uint64_t>(block) >> shift) & 0xff));
+    }
+    scratch_.append(key);
+    const Hash h = sha256(scratch_);
+    Digest d;
+    std::memcpy(&d.a, h.data(), sizeof d.a);
+    std::memcpy(&d.b, h.data() + sizeof d.a, sizeof d.b);
+    d.rows = 1;
+    return d;
+  }
+
+  static std::string blocks_name(const Table& table, std::int64_t block) {
+    return std::string(table.name) + " (the auditors' search by " + table.what + "), block " +
+           std::to_string(block) + " (entries " + std::to_string(block * 256 + 1) + "–" +
+           std::to_string(block * 256 + 256) + ")";
+  }
+
+  static bool has_row(store::Store& store, const Table& table, const std::string& key,
+                      std::int64_t block) {
+    auto q = store.query(std::string("SELECT 1 FROM ") + table.name + " WHERE " + table.column +
+                         " = ? AND block = ?");
+    q.bind(key).bind(block);
+    return q.next();
+  }
+
+  static void missing(store::Store& store, const Table& table, const std::string& key,
+                      std::int64_t block, const std::function<void(std::string)>& fail) {
+    std::int64_t first = 0;
+    {
+      auto q = store.query(std::string("SELECT MIN(seq) FROM audit_entries WHERE seq BETWEEN ? "
+                                       "AND ? AND ") +
+                           table.column + " = ?");
+      q.bind(block * 256 + 1).bind(block * 256 + 256).bind(key);
+      if (q.next()) first = q.integer(0);
+    }
+    fail(blocks_name(table, block) + ": no row for " + table.what + " " + key + " of entry " +
+         std::to_string(first) + "; a search by that " + table.what +
+         " would not find the entry. The search index was altered");
+  }
+
+  // Names what differs in one complete block: the keys its entries have and the index lacks,
+  // and how many rows the index has that none of its entries needs. False if it found neither.
+  static bool explain(store::Store& store, int t, std::int64_t block, std::uint32_t rows,
+                      const std::function<void(std::string)>& fail) {
+    const Table& table = kTables[t];
+    std::vector<std::string> keys;
+    {
+      auto q = store.query(std::string("SELECT DISTINCT ") + table.column +
+                           " FROM audit_entries WHERE seq BETWEEN ? AND ?");
+      q.bind(block * 256 + 1).bind(block * 256 + 256);
+      while (q.next()) {
+        if (t == 0 && q.text_view(0).empty()) continue;
+        keys.push_back(q.text(0));
+      }
+    }
+    std::uint32_t found = 0;
+    bool named = false;
+    for (const std::string& key : keys) {
+      if (has_row(store, table, key, block)) {
+        ++found;
+      } else {
+        missing(store, table, key, block, fail);
+        named = true;
+      }
+    }
+    if (rows > found) {
+      fail(blocks_name(table, block) + ": " + std::to_string(rows - found) + " rows name a " +
+           table.what + " that no entry of the block has. The search index was altered");
+      named = true;
+    }
+    return named;
+  }
+
+  std::array<unsigned char, 16> salt_{};
+  std::string scratch_;
+  std::int64_t block_ = -1;
+  std::vector<Digest> expected_[2];
+  std::unordered_set<std::string> last_keys_[2];  // the keys of the block being read (at the
+                                                  // end: of the last block)
+};
 
 }  // namespace
 
@@ -1011,12 +1260,15 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
   // one in chunks: reading the rows and hashing them each take about half the time, and a log of
   // millions of entries is verified in one pass.
   MerkleFrontier all;
+  BlockIndexCheck search_index;  // 5. below: the search index, as the entries say it must be
+  std::int64_t last_seq = 0;     // the highest seq read
   // Every node audit_nodes should hold, from the same pass: (level, index) → root.
   std::map<std::pair<unsigned, std::uint64_t>, Hash> nodes;
   std::vector<std::int64_t> named;  // entries found altered, in order: their nodes differ too
   {
     std::int64_t expected = 1;
     std::vector<PerfectSubtree> completed;
+    OwnFields own;
     auto check = [&](const RowChunk& chunk) {
       char hex[64];
       for (const RowChunk::Row& row : chunk.rows) {
@@ -1029,19 +1281,37 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
                std::to_string(seq) + "); entries were deleted");
           expected = seq;
         }
-        const std::int64_t own = own_seq(entry);
-        if (own != seq) {
+        own_fields(entry, own);
+        bool intact = true;
+        if (own.seq != seq) {
+          intact = false;
           named.push_back(seq);
-          fail("entry " + std::to_string(seq) + ": its content says seq " + std::to_string(own) +
-               "; entries were reordered, moved or altered");
+          fail("entry " + std::to_string(seq) + ": its content says seq " +
+               std::to_string(own.seq) + "; entries were reordered, moved or altered");
         }
         const Hash leaf = leaf_hash(entry);
         hex_into(leaf, hex);
         if (std::string_view(hex, sizeof hex) != recorded) {
+          intact = false;
           named.push_back(seq);
           fail("entry " + std::to_string(seq) +
                ": its content does not match its recorded leaf hash; the entry was altered");
         }
+        // The columns the auditors' search matches on must say what the entry says.
+        if (intact && own.keys &&
+            (own.subject != chunk.subject(row) || own.type != chunk.type(row))) {
+          fail("entry " + std::to_string(seq) + ": its subject or type column (" +
+               std::string(chunk.subject(row)) + ", " + std::string(chunk.type(row)) +
+               ") differs from the entry's own (" + std::string(own.subject) + ", " +
+               std::string(own.type) +
+               "); a search would not find it where it belongs. The columns were altered");
+        }
+        if (intact && own.keys) {
+          search_index.add(seq, own.subject, own.type);
+        } else {
+          search_index.add(seq, chunk.subject(row), chunk.type(row));
+        }
+        last_seq = seq;
         completed.clear();
         all.append(leaf, kNodeLevel, completed);
         for (const PerfectSubtree& node : completed)
@@ -1051,10 +1321,11 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
       }
     };
     ChunkPipeline pipeline(check);
-    auto q = store.query("SELECT seq, entry, leaf_hash FROM audit_entries ORDER BY seq");
+    auto q =
+        store.query("SELECT seq, entry, leaf_hash, subject, type FROM audit_entries ORDER BY seq");
     RowChunk chunk;
     while (q.next()) {
-      chunk.add(q.integer(0), q.text_view(1), q.text_view(2));
+      chunk.add(q.integer(0), q.text_view(1), q.text_view(2), q.text_view(3), q.text_view(4));
       if (chunk.full()) chunk = pipeline.hand_over(std::move(chunk));
     }
     pipeline.hand_over(std::move(chunk));
@@ -1157,6 +1428,9 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
                         "the next inclusion proof builds them");
     }
   }
+  // 5. The search index by block (migration 12): a row missing from it hides an entry from the
+  // auditors' search by subject or type, though not from this check or a full export.
+  search_index.check(store, last_seq, fail);
   if (previous == nullptr && n > 0) {
     r.notes.push_back("no signed tree head yet: the entries are hash-chained but not signed");
   } else if (previous != nullptr && previous->tree_size < n) {

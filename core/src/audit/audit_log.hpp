@@ -195,8 +195,10 @@ struct VerifyReport {
 
 // Recomputes every leaf hash from the entry bytes, checks the sequence, every signed head's
 // signature (against `trusted`) and root, consistency between successive heads, `pinned`
-// (a head the auditor kept from an earlier check) if given, and every stored Merkle node
-// (audit_nodes) against the entries. Reads only; works on a copy.
+// (a head the auditor kept from an earlier check) if given, every stored Merkle node
+// (audit_nodes) against the entries, each intact entry's subject and type columns against its
+// own, and the search index by block (audit_subject_blocks, audit_type_blocks) against the rows
+// the entries need. Reads only; works on a copy.
 VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
                     const std::optional<TreeHead>& pinned = std::nullopt);
 

@@ -475,6 +475,86 @@ TEST_F(AuditLogTest, ATamperedNodeIsNamedAndDoesNotSpoilProofs) {
   EXPECT_EQ(all.find("index 0"), std::string::npos) << all;
 }
 
+// The search index of migration 12 (which blocks of 256 entries hold a subject or a type): a row
+// missing from it hides entries from the auditors' search, so verify checks it against the
+// entries and names the block, the subject and the entry.
+TEST_F(AuditLogTest, TheSearchIndexIsCheckedAgainstTheEntries) {
+  {
+    store::Transaction tx(*store_);
+    const char* subjects[] = {"s-A", "s-B", "s-C", ""};
+    for (int i = 0; i < 600; ++i) {
+      log_->append(
+          {i % 7 == 0 ? audit::entry_type::kIdentityLinked : audit::entry_type::kEventStored,
+           "system:test",
+           subjects[i % 4],
+           {{"event_id", "e" + std::to_string(i)}}});
+    }
+    tx.commit();
+  }
+  log_->sign_head(key_);
+  auto r = verify();
+  ASSERT_TRUE(r.ok) << problems(r);
+
+  // A row of a complete block deleted: entry 258 is the first of block 1 about s-B.
+  exec("DELETE FROM audit_subject_blocks WHERE subject = 's-B' AND block = 1");
+  r = verify();
+  EXPECT_FALSE(r.ok);
+  ASSERT_EQ(r.problems.size(), 1u) << problems(r);
+  EXPECT_NE(r.problems[0].find("audit_subject_blocks (the auditors' search by subject), block 1 "
+                               "(entries 257–512): no row for subject s-B of entry 258"),
+            std::string::npos)
+      << r.problems[0];
+  exec("INSERT INTO audit_subject_blocks (subject, block) VALUES ('s-B', 1)");
+
+  // A row no entry needs, in a complete block.
+  exec("INSERT INTO audit_subject_blocks (subject, block) VALUES ('s-Z', 0)");
+  r = verify();
+  ASSERT_EQ(r.problems.size(), 1u) << problems(r);
+  EXPECT_NE(r.problems[0].find("block 0 (entries 1–256): 1 rows name a subject that no entry of "
+                               "the block has"),
+            std::string::npos)
+      << r.problems[0];
+  exec("DELETE FROM audit_subject_blocks WHERE subject = 's-Z'");
+
+  // The last block, still filling (entries 513–600): the rows its entries need are looked up.
+  exec("DELETE FROM audit_subject_blocks WHERE subject = 's-C' AND block = 2");
+  r = verify();
+  ASSERT_EQ(r.problems.size(), 1u) << problems(r);
+  EXPECT_NE(r.problems[0].find("block 2 (entries 513–768): no row for subject s-C of entry 515"),
+            std::string::npos)
+      << r.problems[0];
+  exec("INSERT INTO audit_subject_blocks (subject, block) VALUES ('s-C', 2)");
+
+  // The index by type, and a row with a block that cannot be.
+  exec("DELETE FROM audit_type_blocks WHERE type = 'identity.linked' AND block = 0");
+  exec("INSERT INTO audit_type_blocks (type, block) VALUES ('event.stored', -1)");
+  r = verify();
+  ASSERT_EQ(r.problems.size(), 2u) << problems(r);
+  EXPECT_NE(r.problems[0].find("audit_type_blocks: 1 rows name a negative block"),
+            std::string::npos)
+      << r.problems[0];
+  EXPECT_NE(r.problems[1].find("audit_type_blocks (the auditors' search by type), block 0 "
+                               "(entries 1–256): no row for type identity.linked of entry 1"),
+            std::string::npos)
+      << r.problems[1];
+  exec("INSERT INTO audit_type_blocks (type, block) VALUES ('identity.linked', 0)");
+  exec("DELETE FROM audit_type_blocks WHERE block = -1");
+
+  // Rows past the log's last block are a live hub's next entries, not reported.
+  exec("INSERT INTO audit_subject_blocks (subject, block) VALUES ('s-A', 3)");
+  r = verify();
+  EXPECT_TRUE(r.ok) << problems(r);
+
+  // The subject column the search matches on, changed for one entry: named, with both values.
+  exec("UPDATE audit_entries SET subject = 's-Q' WHERE seq = 10");
+  r = verify();
+  ASSERT_FALSE(r.problems.empty());
+  EXPECT_NE(r.problems[0].find("entry 10: its subject or type column (s-Q, event.stored) differs "
+                               "from the entry's own (s-B, event.stored)"),
+            std::string::npos)
+      << problems(r);
+}
+
 TEST_F(AuditLogTest, AProofNeedsASignedHead) {
   append(3);
   EXPECT_THROW(audit::prove(*log_, 1), std::runtime_error);
