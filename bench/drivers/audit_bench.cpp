@@ -53,7 +53,7 @@ int audit_main(const Args& args) {
   double append_s = 0;
   {
     auto store = open_store(config, true);
-    const auto key = load_or_create_signing_key(config);
+    const auto key = load_or_create_signing_key(config, *store);
     audit::AuditLog log(*store);
     // Drafts made beforehand: the clock is for appending, not for building std::maps.
     std::vector<audit::EntryDraft> drafts;

@@ -10,6 +10,7 @@
 #include "audit/audit_log.hpp"
 #include "cli/cli_support.hpp"
 #include "hub/hub.hpp"
+#include "runtime/daemon_files.hpp"
 
 namespace tsunagu::cli {
 namespace {
@@ -52,11 +53,20 @@ std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -66,8 +76,10 @@ std::string html_escape(const std::string& s) {
 std::optional<int> day_number(const std::string& iso) {
   int y = 0;
   unsigned m = 0, d = 0;
-  if (iso.size() < 10 || std::sscanf(iso.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+  if (iso.size() < 10 || std::sscanf(iso.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3)
+    return std::nullopt;
+  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m},
+                                        std::chrono::day{d}};
   if (!ymd.ok()) return std::nullopt;
   return std::chrono::sys_days(ymd).time_since_epoch().count();
 }
@@ -96,11 +108,58 @@ int audit_sign(const runtime::CommonOptions& options, const Args& args) {
   parse(args, {});
   quiet_logging();
   const auto config = runtime::load_config(options);
-  const auto key = load_or_create_signing_key(config);
   auto store = open_store(config);
+  const auto key = load_or_create_signing_key(config, *store);
   audit::AuditLog log(*store);
   auto head = log.sign_head(key, true);
   std::cout << head->to_json() << "\n";
+  return kExitOk;
+}
+
+// A new audit signing key, on purpose (a suspected leak, a lost key file): the old key files go
+// to keys/retired/, the change is an entry of the log, and the first head signed with the new key
+// covers it. tsunagud refuses to start while the log's latest head names another key than its
+// file, so this is the one way to change it.
+int audit_new_key(const runtime::CommonOptions& options, const Args& args) {
+  parse(args, {});
+  quiet_logging();
+  const auto config = runtime::load_config(options);
+  if (const auto pid = runtime::running_daemon(config)) {
+    std::cerr << "tsunagud (pid " << *pid << ") is running on " << config.data_dir.string()
+              << ": stop it first (it goes on signing with the key it loaded)\n";
+    return kExitFailure;
+  }
+  auto store = open_store(config);
+  audit::AuditLog log(*store);
+  const auto before = log.latest_head();
+  std::string old_file_id;
+  const auto key = replace_signing_key(config, old_file_id);
+  const std::string old_id = before ? before->key_id : old_file_id;
+  {
+    store::Transaction tx(*store);
+    log.append({audit::entry_type::kAuditKeyReplaced,
+                cli_actor(),
+                "",
+                {{"old_key_id", old_id}, {"new_key_id", key.key_id()}}});
+    tx.commit();
+  }
+  const auto head = log.sign_head(key, true);
+  std::cout << "OK  新しい署名鍵 (new audit signing key) " << key.key_id() << ": "
+            << config.audit_private_key().string() << "\n";
+  if (!old_id.empty()) {
+    std::cout << "--  heads up to #" << (before ? std::to_string(before->id) : std::string("-"))
+              << " verify with the old public key " << old_id;
+    if (!old_file_id.empty()) {
+      std::cout << " (kept in "
+                << (config.audit_private_key().parent_path() / "retired" /
+                    ("audit-ed25519-" + old_file_id + ".pub.pem"))
+                       .string()
+                << ")";
+    }
+    std::cout << "\n";
+  }
+  std::cout << "--  give the auditors the new public key " << config.audit_public_key().string()
+            << "; the first head it signs: " << head->to_json() << "\n";
   return kExitOk;
 }
 
@@ -150,7 +209,8 @@ int audit_check_proof(const runtime::CommonOptions&, const Args& args) {
 
 int audit_export(const runtime::CommonOptions& options, const Args& args) {
   const auto p = parse(args, {"subject", "json", "html"});
-  if (!p.has("subject")) throw std::invalid_argument("usage: audit export --subject <id> [--json FILE] [--html FILE]");
+  if (!p.has("subject"))
+    throw std::invalid_argument("usage: audit export --subject <id> [--json FILE] [--html FILE]");
   quiet_logging();
   const auto config = runtime::load_config(options);
   auto store = open_store(config);
@@ -163,11 +223,14 @@ int audit_export(const runtime::CommonOptions& options, const Args& args) {
     std::cerr << "no audit entries for subject " << subject << "\n";
     return kExitFailure;
   }
-  // Record the export first, so that the history it prints includes it; then sign, so that every
+  // The key first (a store signed with another one is refused before anything is recorded).
+  // Then record the export, so that the history it prints includes it; then sign, so that every
   // entry printed is covered by the head the proofs refer to.
-  log.append_now({audit::entry_type::kAuditExported, cli_actor(), subject,
+  const auto key = load_or_create_signing_key(config, *store);
+  log.append_now({audit::entry_type::kAuditExported,
+                  cli_actor(),
+                  subject,
                   {{"entries", std::to_string(entries.size())}}});
-  const auto key = load_or_create_signing_key(config);
   log.sign_head(key);
   entries = log.entries_of_subject(subject);
   const auto head = *log.latest_head();
@@ -183,8 +246,8 @@ int audit_export(const runtime::CommonOptions& options, const Args& args) {
     const std::string& details = e.entry;  // as recorded: metadata and digests only
     rows << "<tr><td>" << e.seq << "</td><td>" << html_escape(e.time) << "</td><td>"
          << type_label(e.type) << "<br><code>" << html_escape(e.type) << "</code></td><td><code>"
-         << html_escape(details) << "</code></td><td><code>" << audit::to_hex(audit::leaf_hash(e.entry)).substr(0, 16)
-         << "…</code></td></tr>\n";
+         << html_escape(details) << "</code></td><td><code>"
+         << audit::to_hex(audit::leaf_hash(e.entry)).substr(0, 16) << "…</code></td></tr>\n";
   }
   json << "]}";
   if (p.has("json")) {
@@ -200,10 +263,12 @@ int audit_export(const runtime::CommonOptions& options, const Args& args) {
             "td,th{border:1px solid #999;padding:4px 8px;vertical-align:top}"
             "code{font-size:85%;word-break:break-all}</style></head><body>\n"
          << "<h1>情報連携の記録（ケース会議用）</h1>\n"
-         << "<p>対象 (subject): <code>" << html_escape(subject) << "</code>　記録件数: " << entries.size()
-         << "</p>\n<p>署名済みツリーヘッド: サイズ " << head.tree_size << "、時刻 " << html_escape(head.time)
-         << "、ルート <code>" << audit::to_hex(head.root) << "</code>、鍵 <code>" << html_escape(head.key_id)
-         << "</code></p>\n<p>各記録の包含証明は JSON 出力にあり、<code>tsunagu audit check-proof</code> "
+         << "<p>対象 (subject): <code>" << html_escape(subject)
+         << "</code>　記録件数: " << entries.size() << "</p>\n<p>署名済みツリーヘッド: サイズ "
+         << head.tree_size << "、時刻 " << html_escape(head.time) << "、ルート <code>"
+         << audit::to_hex(head.root) << "</code>、鍵 <code>" << html_escape(head.key_id)
+         << "</code></p>\n<p>各記録の包含証明は JSON 出力にあり、<code>tsunagu audit "
+            "check-proof</code> "
             "と監査用公開鍵で、ストアなしに検証できます。記録には個人情報の本文は含まれません"
             "（メタデータとハッシュのみ）。</p>\n"
          << "<table><tr><th>番号</th><th>時刻 (UTC)</th><th>種別</th><th>内容（メタデータ）</th>"
@@ -223,7 +288,8 @@ int retention_purge(const runtime::CommonOptions& options, const Args& args) {
   audit::AuditLog log(*store);
   std::string as_of_text = p.has("as-of") ? p.get("as-of") : store::utc_now();
   const auto as_of = day_number(as_of_text);
-  if (!as_of) throw std::invalid_argument("--as-of takes a date YYYY-MM-DD, not '" + as_of_text + "'");
+  if (!as_of)
+    throw std::invalid_argument("--as-of takes a date YYYY-MM-DD, not '" + as_of_text + "'");
 
   // A subject is purged only when every one of its records is past its retention period.
   std::map<std::string, int> keep_until;  // subject → last day its data must be kept
@@ -244,7 +310,9 @@ int retention_purge(const runtime::CommonOptions& options, const Args& args) {
     }
     store::Transaction tx(*store);
     if (store->purge_subject(subject)) {
-      log.append({audit::entry_type::kRetentionPurged, cli_actor(), subject,
+      log.append({audit::entry_type::kRetentionPurged,
+                  cli_actor(),
+                  subject,
                   {{"as_of", as_of_text.substr(0, 10)}}});
       ++purged;
     }
@@ -252,7 +320,8 @@ int retention_purge(const runtime::CommonOptions& options, const Args& args) {
     std::cout << "purged " << subject << "\n";
   }
   std::cout << purged << " 件の対象のデータ鍵を破棄しました (subjects purged"
-            << (p.has("dry-run") ? ", dry run" : "") << ") as of " << as_of_text.substr(0, 10) << "\n";
+            << (p.has("dry-run") ? ", dry run" : "") << ") as of " << as_of_text.substr(0, 10)
+            << "\n";
   return kExitOk;
 }
 

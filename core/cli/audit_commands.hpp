@@ -8,6 +8,7 @@ namespace tsunagu::cli {
 
 int audit_verify(const runtime::CommonOptions& options, const Args& args);
 int audit_sign(const runtime::CommonOptions& options, const Args& args);
+int audit_new_key(const runtime::CommonOptions& options, const Args& args);
 int audit_head(const runtime::CommonOptions& options, const Args& args);
 int audit_prove(const runtime::CommonOptions& options, const Args& args);
 int audit_check_proof(const runtime::CommonOptions& options, const Args& args);

@@ -11,13 +11,13 @@
 #include <Poco/NullChannel.h>
 
 #include "cli/audit_commands.hpp"
-#include "delivery/channel_driver.hpp"
 #include "cli/cli_support.hpp"
-#include "cli/identity_commands.hpp"
 #include "cli/delivery_commands.hpp"
+#include "cli/identity_commands.hpp"
 #include "cli/notice_commands.hpp"
-#include "cli/user_commands.hpp"
 #include "cli/ops_commands.hpp"
+#include "cli/user_commands.hpp"
+#include "delivery/channel_driver.hpp"
 #include "hub/hub.hpp"
 #include "ingest/quarantine_retry.hpp"
 #include "plugin/plugin_registry.hpp"
@@ -36,7 +36,9 @@ std::size_t number(const ParsedArgs& p, const std::string& name, std::size_t fal
   }
 }
 
-std::string opt(const ParsedArgs& p, const std::string& name) { return p.get(name); }
+std::string opt(const ParsedArgs& p, const std::string& name) {
+  return p.get(name);
+}
 
 int plugins_list(const runtime::CommonOptions& options, const Args& args) {
   parse(args, {});
@@ -46,7 +48,8 @@ int plugins_list(const runtime::CommonOptions& options, const Args& args) {
   registry.load_directory(config.plugin_dir);
   std::cout << "プラグイン (plugins) in " << config.plugin_dir.string() << "\n";
   std::cout << std::left << std::setw(10) << "kind" << std::setw(22) << "name" << std::setw(10)
-            << "version" << std::setw(5) << "api" << "file\n";
+            << "version" << std::setw(5) << "api"
+            << "file\n";
   for (const auto& p : registry.plugins()) {
     std::cout << std::left << std::setw(10) << to_string(p.kind) << std::setw(22) << p.name
               << std::setw(10) << p.version << std::setw(5) << p.api_version
@@ -74,7 +77,8 @@ int check_routing(const config::HubConfig& config) {
     std::cout << "NG  routing: 連絡経路の設定に誤りがあります (the routing files have errors):\n";
     int problems = 0;
     std::istringstream lines(e.what());
-    for (std::string line; std::getline(lines, line); ++problems) std::cout << "NG  " << line << "\n";
+    for (std::string line; std::getline(lines, line); ++problems)
+      std::cout << "NG  " << line << "\n";
     return problems;
   }
   std::cout << "OK  routing: " << routing.policies.size() << " policies, " << routing.routes.size()
@@ -136,8 +140,9 @@ int config_check(const runtime::CommonOptions& options, const Args& args) {
     std::cout << "NG  " << e.what() << "\n";
     ++problems;
   }
-  std::cout << (problems == 0 ? "設定に問題はありません (configuration OK)\n"
-                              : std::to_string(problems) + " 件の問題があります (problems found)\n");
+  std::cout << (problems == 0
+                    ? "設定に問題はありません (configuration OK)\n"
+                    : std::to_string(problems) + " 件の問題があります (problems found)\n");
   return problems == 0 ? kExitOk : kExitFailure;
 }
 
@@ -155,8 +160,8 @@ int events_list(const runtime::CommonOptions& options, const Args& args) {
   for (const auto& se : events) {
     const auto& e = se.event;
     std::cout << e.id << "  " << e.source << "  " << e.source_ref << " v" << e.source_version
-              << "  " << e.kind << "  " << e.occurred_at << "  ward " << e.subject.ward_code
-              << "  " << to_string(e.sensitivity) << (se.readable ? "" : "  [sealed]") << "\n";
+              << "  " << e.kind << "  " << e.occurred_at << "  ward " << e.subject.ward_code << "  "
+              << to_string(e.sensitivity) << (se.readable ? "" : "  [sealed]") << "\n";
   }
   std::cout << "イベント (events): " << store->count_events(q.source) << " 件 stored, "
             << events.size() << " shown\n";
@@ -222,7 +227,8 @@ int identity_review(const runtime::CommonOptions& options, const Args& args) {
   if (args[0] == "list") return identity_review_list(options, rest);
   if (args[0] == "link") return identity_review_link(options, rest);
   if (args[0] == "separate") return identity_review_separate(options, rest);
-  throw std::invalid_argument("identity review takes list, link or separate, not '" + args[0] + "'");
+  throw std::invalid_argument("identity review takes list, link or separate, not '" + args[0] +
+                              "'");
 }
 
 int quarantine_retry(const runtime::CommonOptions& options, const Args& args) {
@@ -294,7 +300,8 @@ int mapping_test(const runtime::CommonOptions& options, const Args& args) {
   quiet_logging();
   auto config = runtime::load_config(options);
   const auto* system = config.find_system(p.positional[0]);
-  if (system == nullptr) throw std::invalid_argument("no system '" + p.positional[0] + "' in config");
+  if (system == nullptr)
+    throw std::invalid_argument("no system '" + p.positional[0] + "' in config");
   config.systems = {*system};
   config.systems[0].enabled = true;
   plugin::PluginRegistry registry;
@@ -339,7 +346,9 @@ ParsedArgs parse(const Args& args, const std::vector<std::string>& allowed,
   return out;
 }
 
-void quiet_logging() { Poco::Logger::root().setLevel(Poco::Message::PRIO_ERROR); }
+void quiet_logging() {
+  Poco::Logger::root().setLevel(Poco::Message::PRIO_ERROR);
+}
 
 std::string cli_actor() {
   const char* user = std::getenv("USER");
@@ -348,16 +357,19 @@ std::string cli_actor() {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table{
-      {"plugins", "list", "plugins list", "loaded and refused plugins, with versions", plugins_list},
+      {"plugins", "list", "plugins list", "loaded and refused plugins, with versions",
+       plugins_list},
       {"config", "check", "config check",
        "validate the configuration, plugins and mappings without starting", config_check},
       {"events", "list", "events list [--system S] [--kind K] [--limit N] [--offset N]",
        "stored events", events_list},
-      {"inputs", "list", "inputs list [--limit N]", "received files and their outcome", inputs_list},
+      {"inputs", "list", "inputs list [--limit N]", "received files and their outcome",
+       inputs_list},
       {"quarantine", "list", "quarantine list [--system S] [--limit N]",
        "records that could not become events, with file, record, field and reason",
        quarantine_list},
-      {"quarantine", "show", "quarantine show <id>", "one quarantined record, raw", quarantine_show},
+      {"quarantine", "show", "quarantine show <id>", "one quarantined record, raw",
+       quarantine_show},
       {"quarantine", "retry", "quarantine retry [--system S] [--id N]",
        "after a mapping is fixed: decode and map quarantined records again; those that now map "
        "are stored and leave quarantine",
@@ -371,13 +383,20 @@ const std::vector<Command>& commands() {
        "bad entry. Give the public key you keep yourself (default: keys/audit-ed25519.pub.pem)",
        audit_verify},
       {"audit", "sign", "audit sign", "sign a tree head over the log now", audit_sign},
-      {"audit", "head", "audit head", "the latest signed tree head, as JSON (keep it to pin "
-       "later verifications with --head)", audit_head},
+      {"audit", "new-key", "audit new-key",
+       "replace the audit signing key on purpose (tsunagud stopped): the old key files go to "
+       "keys/retired/, the change is logged and signed with the new key",
+       audit_new_key},
+      {"audit", "head", "audit head",
+       "the latest signed tree head, as JSON (keep it to pin "
+       "later verifications with --head)",
+       audit_head},
       {"audit", "prove", "audit prove <seq>",
        "inclusion proof of one entry against the latest signed head, as JSON", audit_prove},
       {"audit", "check-proof", "audit check-proof <proof.json> --public-key FILE",
        "check a proof without any store", audit_check_proof},
-      {"audit", "export", "audit export --subject <subject id | event id> [--json FILE] [--html FILE]",
+      {"audit", "export",
+       "audit export --subject <subject id | event id> [--json FILE] [--html FILE]",
        "one child's exchange history with a proof per entry, for a case conference", audit_export},
       {"identity", "review", "identity review list [--all] | link <id> | separate <id> [--by NAME]",
        "the review queue of partial identity matches; a decision is stored with who made it",
@@ -426,8 +445,7 @@ const std::vector<Command>& commands() {
       {"user", "enable", "user enable <login>", "allow logins again", user_enable},
       {"user", "list", "user list", "accounts with role, officer id, ward and status", user_list},
       {"user", "token", "user token <login> [--label TEXT] [--days N]",
-       "a bearer token for the REST API, printed once (the store keeps only its hash)",
-       user_token},
+       "a bearer token for the REST API, printed once (the store keeps only its hash)", user_token},
       {"user", "token-revoke", "user token-revoke <token id>", "revoke an API token",
        user_token_revoke},
       {"retention", "purge", "retention purge [--as-of YYYY-MM-DD] [--dry-run]",

@@ -298,9 +298,10 @@ int restore(const runtime::CommonOptions& options, const Args& args) {
            "restored payloads can never be read under it\n";
   }
   if (!fs::is_regular_file(config.audit_private_key(), ec)) {
-    std::cout << "WARNING: no audit signing key here. Put keys/audit-ed25519.pem back before "
-                 "starting tsunagud; otherwise it makes a new key, and the heads signed before "
-                 "verify only with the public key of this backup (keep it)\n";
+    std::cout << "WARNING: no audit signing key here. Put keys/audit-ed25519.pem back: "
+                 "tsunagud refuses to start without the key that signed the log's latest head. "
+                 "If it is lost, 'tsunagu audit new-key' makes a new one on purpose, and the heads "
+                 "signed before verify only with the public key of this backup (keep it)\n";
   }
   return report.ok ? kExitOk : kExitFailure;
 }

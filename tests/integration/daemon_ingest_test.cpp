@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "codec/cp932.hpp"
+#include "security/ed25519.hpp"
 #include "store/prepared.hpp"
 #include "store/store.hpp"
 #include "support/daemon.hpp"
@@ -18,12 +19,14 @@ const fs::path kSample = kSourceDir / "tests/data/public_assistance/PA_EVENTS_20
 const fs::path kBadSample = kSourceDir / "tests/data/public_assistance/PA_EVENTS_20190606_bad.csv";
 
 const char* kHeader =
-    "処理番号,版,異動区分,発生日,世帯番号,宛名番号,氏名,氏名カナ,生年月日,性別,続柄,区コード,住所,担当CW,備考";
+    "処理番号,版,異動区分,発生日,世帯番号,宛名番号,氏名,氏名カナ,生年月日,性別,続柄,区コード,住所,"
+    "担当CW,備考";
 
 // A large, valid export: `rows` records across all ten wards, in CP932.
 std::string large_export(int rows) {
   const char* family[] = {"佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村"};
-  const char* family_kana[] = {"サトウ", "スズキ", "タカハシ", "タナカ", "イトウ", "ワタナベ", "ヤマモト", "ナカムラ"};
+  const char* family_kana[] = {"サトウ", "スズキ",   "タカハシ", "タナカ",
+                               "イトウ", "ワタナベ", "ヤマモト", "ナカムラ"};
   std::string utf8 = std::string(kHeader) + "\r\n";
   for (int i = 0; i < rows; ++i) {
     const int ward = 1 + i % 10;
@@ -39,9 +42,9 @@ std::string large_export(int rows) {
             resident + "," + family[i % 8] + "　太郎" + std::to_string(i % 7) + "," +
             family_kana[i % 8] + " タロウ,H" + std::to_string(20 + i % 11) + "." +
             std::to_string(1 + i / 11 % 12) + "." + std::to_string(1 + i / 132 % 28) + "," +
-            std::to_string(1 + i % 2) + ",子," +
-            ward_code + ",\"札幌市, " + std::to_string(i) + "番地\",CW" + std::to_string(1000 + i % 50) +
-            ",\"備考 " + std::to_string(i) + "\r\n二行目\"\r\n";
+            std::to_string(1 + i % 2) + ",子," + ward_code + ",\"札幌市, " + std::to_string(i) +
+            "番地\",CW" + std::to_string(1000 + i % 50) + ",\"備考 " + std::to_string(i) +
+            "\r\n二行目\"\r\n";
   }
   tsunagu::codec::Cp932Encoder encoder;
   std::string cp932, error;
@@ -89,16 +92,18 @@ TEST_F(DaemonIngest, StoresADroppedCp932ExportAndADuplicateDropAddsNothing) {
   // The same export dropped again (same name): accepted, moved to done/, no new event.
   drop_into_spool(spool(), "PA_EVENTS_20190605.csv", bytes);
   ASSERT_TRUE(wait_until([&] {
-    return !fs::exists(spool() / "PA_EVENTS_20190605.csv") &&
-           fs::is_empty(spool() / "work") &&
+    return !fs::exists(spool() / "PA_EVENTS_20190605.csv") && fs::is_empty(spool() / "work") &&
            std::distance(fs::directory_iterator(spool() / "done"), fs::directory_iterator{}) == 2;
   }));
   EXPECT_EQ(count_events(data()), stored);
   EXPECT_EQ(daemon.terminate(), 0);
 
   std::string out;
-  EXPECT_EQ(run_cli({"--config", config.string(), "--data-dir", data().string(), "inputs", "list"}, out), 0);
-  EXPECT_NE(out.find("0 stored, " + std::to_string(stored) + " already stored"), std::string::npos) << out;
+  EXPECT_EQ(
+      run_cli({"--config", config.string(), "--data-dir", data().string(), "inputs", "list"}, out),
+      0);
+  EXPECT_NE(out.find("0 stored, " + std::to_string(stored) + " already stored"), std::string::npos)
+      << out;
 }
 
 TEST_F(DaemonIngest, BadRecordsAreQuarantinedWithReasonsAndGoodOnesStored) {
@@ -116,7 +121,10 @@ TEST_F(DaemonIngest, BadRecordsAreQuarantinedWithReasonsAndGoodOnesStored) {
   EXPECT_NE(report.find("発生日"), std::string::npos) << report;
 
   std::string out;
-  EXPECT_EQ(run_cli({"--config", config.string(), "--data-dir", data().string(), "quarantine", "list"}, out), 0);
+  EXPECT_EQ(
+      run_cli({"--config", config.string(), "--data-dir", data().string(), "quarantine", "list"},
+              out),
+      0);
   EXPECT_NE(out.find("01199"), std::string::npos) << out;
 }
 
@@ -163,7 +171,8 @@ TEST_F(DaemonIngest, SigtermMidFileExitsZeroAndTheFileResumesOnRestart) {
     wait_until([&] { return count_events(data()) >= 200; });
     EXPECT_EQ(daemon.terminate(), 0);
   }
-  ASSERT_LT(count_events(data()), kRows) << "SIGTERM must arrive mid-file for this test to mean anything";
+  ASSERT_LT(count_events(data()), kRows)
+      << "SIGTERM must arrive mid-file for this test to mean anything";
   EXPECT_TRUE(fs::exists(spool() / "work" / "PA_EVENTS_20190702.csv"));
   Daemon daemon(config, data());
   daemon.start();
@@ -173,7 +182,8 @@ TEST_F(DaemonIngest, SigtermMidFileExitsZeroAndTheFileResumesOnRestart) {
 }
 
 TEST_F(DaemonIngest, ConfigErrorStopsStartUpWithTheReason) {
-  const auto config = dir_.write("tsunagu.xml", "<tsunagu><data-dir>d</data-dir><bogus/></tsunagu>");
+  const auto config =
+      dir_.write("tsunagu.xml", "<tsunagu><data-dir>d</data-dir><bogus/></tsunagu>");
   std::string out;
   Poco::Pipe pipe;
   std::vector<std::string> args{"--config", config.string()};
@@ -256,6 +266,112 @@ TEST_F(DaemonIngest, ItRefusesToStartWhenTheMasterKeyOfSealedDataIsMissing) {
   EXPECT_NE(handle.wait(), 0) << out;
   EXPECT_NE(out.find("there is no master key"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(data() / "keys" / "master.key"));
+}
+
+// A log already signed with one audit key, and the instance's keys/ lost or replaced (a restore
+// without them, a second instance that did not copy the first one's): tsunagud refuses to start
+// rather than sign the next head with a key the auditors' verify would call a forgery.
+TEST_F(DaemonIngest, ItRefusesToStartWhenTheLogIsSignedWithAnotherAuditKey) {
+  const auto config = write_test_config(dir_);
+  {
+    Daemon daemon(config, data());
+    daemon.start();
+    drop_into_spool(spool(), "PA_EVENTS_20190605.csv", read_file(kSample));
+    ASSERT_TRUE(wait_until([&] { return done("PA_EVENTS_20190605.csv"); }));
+    EXPECT_EQ(daemon.terminate(), 0);  // signs a head at shutdown
+  }
+  const fs::path private_key = data() / "keys" / "audit-ed25519.pem";
+  const fs::path public_key = data() / "keys" / "audit-ed25519.pub.pem";
+  const std::string original = read_file(private_key);
+  const std::string original_id =
+      tsunagu::security::SigningKey::load_pem_file(private_key).key_id();
+  auto start = [&] {
+    Poco::Pipe pipe;
+    std::vector<std::string> args{"--config", config.string(), "--data-dir", data().string()};
+    auto handle =
+        Poco::Process::launch((kBinDir / "tsunagud").string(), args, nullptr, &pipe, &pipe);
+    Poco::PipeInputStream in(pipe);
+    std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return std::pair{handle.wait(), out};
+  };
+
+  // Lost: no new key is made.
+  fs::remove(private_key);
+  fs::remove(public_key);
+  auto [rc, out] = start();
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("is signed with audit key " + original_id), std::string::npos) << out;
+  EXPECT_NE(out.find("there is no signing key " + private_key.string()), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(private_key));
+  EXPECT_FALSE(fs::exists(public_key));
+
+  // Replaced by another key: refused, the file left as it is.
+  const auto other = tsunagu::security::SigningKey::generate();
+  other.save_pem_file(private_key);
+  std::tie(rc, out) = start();
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find(private_key.string() + " is key " + other.key_id()), std::string::npos) << out;
+  EXPECT_EQ(tsunagu::security::SigningKey::load_pem_file(private_key).key_id(), other.key_id());
+
+  // Restored: it starts, and the whole log still verifies with the original public key.
+  { std::ofstream(private_key, std::ios::trunc) << original; }
+  fs::permissions(private_key, fs::perms::owner_read | fs::perms::owner_write);
+  {
+    Daemon daemon(config, data());
+    daemon.start();
+    ASSERT_TRUE(daemon.wait_ready());
+    EXPECT_EQ(daemon.terminate(), 0);
+  }
+  std::string verified;
+  EXPECT_EQ(run_cli({"--config", config.string(), "--data-dir", data().string(), "audit", "verify"},
+                    verified),
+            0)
+      << verified;
+
+  // Replaced on purpose: `audit new-key` (refused while tsunagud runs) keeps the old pair under
+  // keys/retired/, logs the change and signs it with the new key; tsunagud then starts.
+  std::string out2;
+  {
+    Daemon daemon(config, data());
+    daemon.start();
+    ASSERT_TRUE(daemon.wait_ready());
+    EXPECT_NE(
+        run_cli({"--config", config.string(), "--data-dir", data().string(), "audit", "new-key"},
+                out2),
+        0);
+    EXPECT_NE(out2.find("is running"), std::string::npos) << out2;
+    EXPECT_EQ(daemon.terminate(), 0);
+  }
+  ASSERT_EQ(
+      run_cli({"--config", config.string(), "--data-dir", data().string(), "audit", "new-key"},
+              out2),
+      0)
+      << out2;
+  const std::string new_id = tsunagu::security::SigningKey::load_pem_file(private_key).key_id();
+  EXPECT_NE(new_id, original_id);
+  EXPECT_EQ(tsunagu::security::SigningKey::load_pem_file(data() / "keys" / "retired" /
+                                                         ("audit-ed25519-" + original_id + ".pem"))
+                .key_id(),
+            original_id);
+  EXPECT_TRUE(
+      fs::exists(data() / "keys" / "retired" / ("audit-ed25519-" + original_id + ".pub.pem")));
+  {
+    auto store = tsunagu::store::Store::open_sqlite(data() / "store.db", {});
+    auto q = store->query(
+        "SELECT e.entry, h.key_id FROM audit_entries e, audit_heads h WHERE e.type = "
+        "'audit.key_replaced' AND h.id = (SELECT MAX(id) FROM audit_heads)");
+    ASSERT_TRUE(q.next());
+    EXPECT_NE(q.text(0).find("\"old_key_id\":\"" + original_id + "\""), std::string::npos)
+        << q.text(0);
+    EXPECT_NE(q.text(0).find("\"new_key_id\":\"" + new_id + "\""), std::string::npos) << q.text(0);
+    EXPECT_EQ(q.text(1), new_id);
+  }
+  {
+    Daemon daemon(config, data());
+    daemon.start();
+    ASSERT_TRUE(daemon.wait_ready());
+    EXPECT_EQ(daemon.terminate(), 0);
+  }
 }
 
 }  // namespace

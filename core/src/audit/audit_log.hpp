@@ -40,6 +40,7 @@ inline constexpr const char* kQuarantineRetried = "quarantine.retried";
 inline constexpr const char* kRetentionPurged = "retention.purged";
 inline constexpr const char* kAuditExported = "audit.exported";
 inline constexpr const char* kAuditProved = "audit.proved";
+inline constexpr const char* kAuditKeyReplaced = "audit.key_replaced";
 inline constexpr const char* kIdentityLinked = "identity.linked";
 inline constexpr const char* kIdentityReviewOpened = "identity.review_opened";
 inline constexpr const char* kIdentityReviewResolved = "identity.review_resolved";

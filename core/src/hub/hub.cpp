@@ -6,15 +6,17 @@
 
 #include <Poco/Logger.h>
 
+#include "delivery/outbox.hpp"
 #include "http/https_server.hpp"
 #include "routing/router.hpp"
 #include "store/prepared.hpp"
-#include "delivery/outbox.hpp"
 #include "web/web_app.hpp"
 
 namespace tsunagu {
 namespace {
-Poco::Logger& log() { return Poco::Logger::get("tsunagu.hub"); }
+Poco::Logger& log() {
+  return Poco::Logger::get("tsunagu.hub");
+}
 }  // namespace
 
 std::vector<ingest::SystemPipeline> build_pipelines(const config::HubConfig& config,
@@ -156,31 +158,83 @@ std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool c
   return store;
 }
 
-security::SigningKey load_or_create_signing_key(const config::HubConfig& config) {
-  const auto private_file = config.audit_private_key();
-  std::error_code ec;
-  security::SigningKey key = std::filesystem::exists(private_file, ec)
-                                 ? security::SigningKey::load_pem_file(private_file)
-                                 : security::SigningKey::generate();
-  if (!std::filesystem::exists(private_file, ec)) {
-    std::filesystem::create_directories(private_file.parent_path());
-    key.save_pem_file(private_file);
-    log().notice("created the audit signing key %s (key id %s)", private_file.string(), key.key_id());
-  }
+namespace {
+
+// keys/audit-ed25519.pub.pem, what auditors verify with: written (atomically) when it is not the
+// key's.
+void write_public_key(const config::HubConfig& config, const security::SigningKey& key) {
   const auto public_file = config.audit_public_key();
   const std::string pem = key.public_key_pem();
   std::ifstream existing(public_file);
-  const std::string current((std::istreambuf_iterator<char>(existing)), std::istreambuf_iterator<char>());
+  const std::string current((std::istreambuf_iterator<char>(existing)),
+                            std::istreambuf_iterator<char>());
   if (current != pem) {
     const auto tmp = public_file.parent_path() / ".audit-ed25519.pub.pem.tmp";
     std::ofstream(tmp, std::ios::trunc) << pem;
     std::filesystem::rename(tmp, public_file);
   }
+}
+
+}  // namespace
+
+security::SigningKey load_or_create_signing_key(const config::HubConfig& config,
+                                                store::Store& store) {
+  const auto private_file = config.audit_private_key();
+  std::error_code ec;
+  const bool have_file = std::filesystem::exists(private_file, ec);
+  security::SigningKey key = have_file ? security::SigningKey::load_pem_file(private_file)
+                                       : security::SigningKey::generate();
+  // The log's heads name the key that signed them. A restore or a second instance without the
+  // first one's keys/audit-ed25519*.pem would sign the next head with another key, and the
+  // auditors' verify (with the public key they keep) would call every later head forged.
+  if (const auto head = audit::AuditLog(store).latest_head();
+      head && head->key_id != key.key_id()) {
+    const std::string signed_by =
+        "the exchange log of " + store.location() + " is signed with audit key " + head->key_id +
+        " (its latest tree head, #" + std::to_string(head->id) + " of " + head->time + ")";
+    const std::string remedy =
+        ": restore keys/audit-ed25519.pem and keys/audit-ed25519.pub.pem from the backup of this "
+        "store (a second instance of a shared PostgreSQL store copies them from the first). "
+        "Heads signed with another key would fail the auditors' verify as forged. To replace the "
+        "key on purpose, run 'tsunagu audit new-key' and give the auditors its public key";
+    if (!have_file) {
+      throw HubError(signed_by + ", but there is no signing key " + private_file.string() + remedy);
+    }
+    throw HubError(signed_by + ", but " + private_file.string() + " is key " + key.key_id() +
+                   remedy);
+  }
+  if (!have_file) {
+    std::filesystem::create_directories(private_file.parent_path());
+    key.save_pem_file(private_file);
+    log().notice("created the audit signing key %s (key id %s)", private_file.string(),
+                 key.key_id());
+  }
+  write_public_key(config, key);
   return key;
 }
 
-Hub::Hub(config::HubConfig config, const Clock& clock)
-    : config_(std::move(config)), clock_(clock) {
+security::SigningKey replace_signing_key(const config::HubConfig& config, std::string& old_id) {
+  const auto private_file = config.audit_private_key();
+  const auto public_file = config.audit_public_key();
+  old_id.clear();
+  if (std::filesystem::exists(private_file)) {
+    const auto old = security::SigningKey::load_pem_file(private_file);
+    old_id = old.key_id();
+    const auto retired = private_file.parent_path() / "retired";
+    std::filesystem::create_directories(retired);
+    std::filesystem::rename(private_file, retired / ("audit-ed25519-" + old_id + ".pem"));
+    if (std::filesystem::exists(public_file)) {
+      std::filesystem::rename(public_file, retired / ("audit-ed25519-" + old_id + ".pub.pem"));
+    }
+  }
+  std::filesystem::create_directories(private_file.parent_path());
+  auto key = security::SigningKey::generate();
+  key.save_pem_file(private_file);
+  write_public_key(config, key);
+  return key;
+}
+
+Hub::Hub(config::HubConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {
   config::prepare_data_dir(config_);
   plugins_ = std::make_unique<plugin::PluginRegistry>();
   plugins_->load_directory(config_.plugin_dir);
@@ -190,7 +244,7 @@ Hub::Hub(config::HubConfig config, const Clock& clock)
   attach_routing(pipelines, routing_, clock_);
   channels_ = make_channels(config_, *plugins_, routing_ ? routing_->get().get() : nullptr);
   store_ = open_store(config_, true);
-  signing_key_ = load_or_create_signing_key(config_);
+  signing_key_ = load_or_create_signing_key(config_, *store_);
   audit_ = std::make_unique<audit::AuditLog>(*store_);
   std::error_code ignored;
   std::filesystem::remove(https_port_file(), ignored);  // a stale one would name a dead port
@@ -200,8 +254,8 @@ Hub::Hub(config::HubConfig config, const Clock& clock)
     web::WebOptions web_options;
     web_options.sessions.idle = config_.http.session_idle;
     web_options.sessions.absolute = config_.http.session_absolute;
-    web_ = std::make_unique<web::WebApp>([this] { return open_store(config_); }, web_options,
-                                         clock_);
+    web_ =
+        std::make_unique<web::WebApp>([this] { return open_store(config_); }, web_options, clock_);
     web_->set_routing([routing = routing_] { return routing ? routing->get() : nullptr; });
     web_->install(https_->router());
     // /healthz: every enabled system's adapter is loaded; how many plugins are, or were refused.
@@ -220,21 +274,29 @@ Hub::Hub(config::HubConfig config, const Clock& clock)
                                                       std::move(pipelines), stopping_);
 }
 
-std::uint16_t Hub::https_port() const { return https_ ? https_->port() : 0; }
-std::string Hub::https_url() const { return https_ ? https_->url() : std::string(); }
+std::uint16_t Hub::https_port() const {
+  return https_ ? https_->port() : 0;
+}
+std::string Hub::https_url() const {
+  return https_ ? https_->url() : std::string();
+}
 
 void Hub::record_start() {
   std::int64_t config_size = 0;
   const std::string config_sha256 = ingest::file_sha256(config_.file, config_size);
   store::Transaction tx(*store_);
-  audit_->append({audit::entry_type::kHubStarted, "hub", "",
+  audit_->append({audit::entry_type::kHubStarted,
+                  "hub",
+                  "",
                   {{"instance", config_.instance_name},
                    {"config_file", config_.file.string()},
                    {"config_sha256", config_sha256},
                    {"audit_key_id", signing_key_->key_id()}}});
   for (const auto& p : plugins_->plugins()) {
     std::int64_t size = 0;
-    audit_->append({audit::entry_type::kPluginLoaded, "hub", "",
+    audit_->append({audit::entry_type::kPluginLoaded,
+                    "hub",
+                    "",
                     {{"kind", to_string(p.kind)},
                      {"name", p.name},
                      {"version", p.version},
@@ -243,13 +305,17 @@ void Hub::record_start() {
                      {"sha256", ingest::file_sha256(p.path, size)}}});
   }
   for (const auto& r : plugins_->refusals()) {
-    audit_->append({audit::entry_type::kPluginRefused, "hub", "",
+    audit_->append({audit::entry_type::kPluginRefused,
+                    "hub",
+                    "",
                     {{"file", r.path.string()}, {"reason", r.reason}}});
   }
   tx.commit();
 }
 
-Hub::~Hub() { stop(); }
+Hub::~Hub() {
+  stop();
+}
 
 void Hub::start() {
   watcher_ = std::thread([this] { run(); });
@@ -265,8 +331,8 @@ void Hub::start() {
   if (https_) {
     https_->start();
     http::write_port_file(https_port_file(), https_->port());
-    log().information("HTTPS listening on %s (push: POST %s/api/v1/ingest/<system>)",
-                      https_->url(), https_->url());
+    log().information("HTTPS listening on %s (push: POST %s/api/v1/ingest/<system>)", https_->url(),
+                      https_->url());
   }
 }
 
@@ -290,7 +356,8 @@ void Hub::stop() {
     watcher_.join();
     try {
       // The last word: a signed head that covers everything this run wrote.
-      audit_->append_now({audit::entry_type::kHubStopped, "hub", "", {{"instance", config_.instance_name}}});
+      audit_->append_now(
+          {audit::entry_type::kHubStopped, "hub", "", {{"instance", config_.instance_name}}});
       audit_->sign_head(*signing_key_);
     } catch (const std::exception& e) {
       log().error("could not sign the final tree head: %s", std::string(e.what()));

@@ -71,8 +71,16 @@ std::unique_ptr<delivery::ChannelDriver> make_channels(const config::HubConfig& 
 std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool create_keys = false);
 
 // The instance's audit signing key: keys/audit-ed25519.pem, created on first start together with
-// the public key auditors use (keys/audit-ed25519.pub.pem).
-security::SigningKey load_or_create_signing_key(const config::HubConfig& config);
+// the public key auditors use (keys/audit-ed25519.pub.pem). Throws HubError, before making or
+// changing any file, when `store`'s log is already signed with another key (or with one whose
+// file is missing): every head signed from then on would fail the auditors' verify as a forgery.
+security::SigningKey load_or_create_signing_key(const config::HubConfig& config,
+                                                store::Store& store);
+
+// For `tsunagu audit new-key`: moves the current key files (if any) to keys/retired/, named by
+// their key id (`old_id`, "" if there was no key file), and makes a new pair in their place,
+// which it returns. The caller records the change in the log and signs a head with the new key.
+security::SigningKey replace_signing_key(const config::HubConfig& config, std::string& old_id);
 
 class Hub {
  public:
@@ -134,7 +142,7 @@ class Hub {
   // The pages and API for people; its handlers are the listener's routes, so it outlives it.
   std::unique_ptr<web::WebApp> web_;
   std::unique_ptr<delivery::ChannelDriver> channels_;  // objects made by channel plugins
-  std::unique_ptr<http::HttpsServer> https_;  // shares the pipelines' adapters
+  std::unique_ptr<http::HttpsServer> https_;           // shares the pipelines' adapters
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -224,6 +224,7 @@ const char* audit_type_label(const std::string& type) {
       {t::kRetentionPurged, "保存期間満了による鍵破棄"},
       {t::kAuditExported, "監査記録の出力"},
       {t::kAuditProved, "包含証明の発行"},
+      {t::kAuditKeyReplaced, "署名鍵の交換"},
       {t::kIdentityLinked, "本人照合"},
       {t::kIdentityReviewOpened, "照合確認の依頼"},
       {t::kIdentityReviewResolved, "照合確認の決定"},
