@@ -11,6 +11,7 @@
 #include "cli/cli_support.hpp"
 #include "hub/hub.hpp"
 #include "runtime/daemon_files.hpp"
+#include "web/forms.hpp"
 
 namespace tsunagu::cli {
 namespace {
@@ -47,29 +48,6 @@ const char* type_label(const std::string& type) {
   };
   auto it = labels.find(type);
   return it == labels.end() ? "" : it->second;
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 // Days since 1970-01-01 of an ISO date or date-time's date part; nullopt if malformed.
@@ -244,9 +222,9 @@ int audit_export(const runtime::CommonOptions& options, const Args& args) {
     const audit::InclusionProof proof = audit::prove(log, e.seq, head);
     json << (i ? "," : "") << proof.to_json();
     const std::string& details = e.entry;  // as recorded: metadata and digests only
-    rows << "<tr><td>" << e.seq << "</td><td>" << html_escape(e.time) << "</td><td>"
-         << type_label(e.type) << "<br><code>" << html_escape(e.type) << "</code></td><td><code>"
-         << html_escape(details) << "</code></td><td><code>"
+    rows << "<tr><td>" << e.seq << "</td><td>" << web::html_escape(e.time) << "</td><td>"
+         << type_label(e.type) << "<br><code>" << web::html_escape(e.type)
+         << "</code></td><td><code>" << web::html_escape(details) << "</code></td><td><code>"
          << audit::to_hex(audit::leaf_hash(e.entry)).substr(0, 16) << "…</code></td></tr>\n";
   }
   json << "]}";
@@ -258,15 +236,15 @@ int audit_export(const runtime::CommonOptions& options, const Args& args) {
   if (p.has("html")) {
     std::ofstream html(p.get("html"), std::ios::trunc);
     html << "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
-         << "<title>情報連携の記録 — 対象 " << html_escape(subject) << "</title>"
+         << "<title>情報連携の記録 — 対象 " << web::html_escape(subject) << "</title>"
          << "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
             "td,th{border:1px solid #999;padding:4px 8px;vertical-align:top}"
             "code{font-size:85%;word-break:break-all}</style></head><body>\n"
          << "<h1>情報連携の記録（ケース会議用）</h1>\n"
-         << "<p>対象 (subject): <code>" << html_escape(subject)
+         << "<p>対象 (subject): <code>" << web::html_escape(subject)
          << "</code>　記録件数: " << entries.size() << "</p>\n<p>署名済みツリーヘッド: サイズ "
-         << head.tree_size << "、時刻 " << html_escape(head.time) << "、ルート <code>"
-         << audit::to_hex(head.root) << "</code>、鍵 <code>" << html_escape(head.key_id)
+         << head.tree_size << "、時刻 " << web::html_escape(head.time) << "、ルート <code>"
+         << audit::to_hex(head.root) << "</code>、鍵 <code>" << web::html_escape(head.key_id)
          << "</code></p>\n<p>各記録の包含証明は JSON 出力にあり、<code>tsunagu audit "
             "check-proof</code> "
             "と監査用公開鍵で、ストアなしに検証できます。記録には個人情報の本文は含まれません"

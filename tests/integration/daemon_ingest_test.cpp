@@ -245,6 +245,17 @@ TEST_F(DaemonIngest, QuarantineRetryAfterTheMappingIsFixedStoresTheRecordsOnce) 
 
 namespace {
 
+// tsunagud on `config` run until it exits (started where it must refuse to start): its exit code
+// and everything it wrote.
+std::pair<int, std::string> run_daemon_to_exit(const fs::path& config, const fs::path& data) {
+  Poco::Pipe pipe;
+  std::vector<std::string> args{"--config", config.string(), "--data-dir", data.string()};
+  auto handle = Poco::Process::launch((kBinDir / "tsunagud").string(), args, nullptr, &pipe, &pipe);
+  Poco::PipeInputStream in(pipe);
+  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return {handle.wait(), out};
+}
+
 // A store that holds sealed data without its master key (a restore without keys/, a lost
 // directory): tsunagud must refuse to start rather than make a new key that can never open it.
 TEST_F(DaemonIngest, ItRefusesToStartWhenTheMasterKeyOfSealedDataIsMissing) {
@@ -258,12 +269,8 @@ TEST_F(DaemonIngest, ItRefusesToStartWhenTheMasterKeyOfSealedDataIsMissing) {
     EXPECT_EQ(daemon.terminate(), 0);
   }
   fs::remove(data() / "keys" / "master.key");
-  Poco::Pipe pipe;
-  std::vector<std::string> args{"--config", config.string(), "--data-dir", data().string()};
-  auto handle = Poco::Process::launch((kBinDir / "tsunagud").string(), args, nullptr, &pipe, &pipe);
-  Poco::PipeInputStream in(pipe);
-  const std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_NE(handle.wait(), 0) << out;
+  const auto [rc, out] = run_daemon_to_exit(config, data());
+  EXPECT_NE(rc, 0) << out;
   EXPECT_NE(out.find("there is no master key"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(data() / "keys" / "master.key"));
 }
@@ -285,15 +292,7 @@ TEST_F(DaemonIngest, ItRefusesToStartWhenTheLogIsSignedWithAnotherAuditKey) {
   const std::string original = read_file(private_key);
   const std::string original_id =
       tsunagu::security::SigningKey::load_pem_file(private_key).key_id();
-  auto start = [&] {
-    Poco::Pipe pipe;
-    std::vector<std::string> args{"--config", config.string(), "--data-dir", data().string()};
-    auto handle =
-        Poco::Process::launch((kBinDir / "tsunagud").string(), args, nullptr, &pipe, &pipe);
-    Poco::PipeInputStream in(pipe);
-    std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return std::pair{handle.wait(), out};
-  };
+  auto start = [&] { return run_daemon_to_exit(config, data()); };
 
   // Lost: no new key is made.
   fs::remove(private_key);
