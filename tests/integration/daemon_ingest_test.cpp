@@ -246,14 +246,26 @@ TEST_F(DaemonIngest, QuarantineRetryAfterTheMappingIsFixedStoresTheRecordsOnce) 
 namespace {
 
 // tsunagud on `config` run until it exits (started where it must refuse to start): its exit code
-// and everything it wrote.
+// and everything it wrote. One that has not exited within 60 s did not refuse: it is killed and
+// reported with exit code 0, so that the test fails rather than waits for ever.
 std::pair<int, std::string> run_daemon_to_exit(const fs::path& config, const fs::path& data) {
   Poco::Pipe pipe;
   std::vector<std::string> args{"--config", config.string(), "--data-dir", data.string()};
   auto handle = Poco::Process::launch((kBinDir / "tsunagud").string(), args, nullptr, &pipe, &pipe);
+  int rc = -1;
+  for (int i = 0; i < 1200 && (rc = handle.tryWait()) == -1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::string killed;
+  if (rc == -1) {
+    Poco::Process::kill(handle);
+    handle.wait();
+    rc = 0;
+    killed = "\n(tsunagud was still running after 60 s: killed)";
+  }
   Poco::PipeInputStream in(pipe);
   std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return {handle.wait(), out};
+  return {rc, out + killed};
 }
 
 // A store that holds sealed data without its master key (a restore without keys/, a lost
