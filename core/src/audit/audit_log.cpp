@@ -38,6 +38,18 @@ namespace {
 constexpr unsigned kNodeLevel = 8;
 constexpr std::uint64_t kBlock = std::uint64_t{1} << kNodeLevel;
 
+// The search index of migration 12 counts entries in the same blocks: entry seq (from 1) is in
+// block block_of(seq), which holds entries first_seq_of(block) to last_seq_of(block).
+constexpr std::int64_t block_of(std::int64_t seq) {
+  return (seq - 1) / static_cast<std::int64_t>(kBlock);
+}
+constexpr std::int64_t first_seq_of(std::int64_t block) {
+  return block * static_cast<std::int64_t>(kBlock) + 1;
+}
+constexpr std::int64_t last_seq_of(std::int64_t block) {
+  return first_seq_of(block + 1) - 1;
+}
+
 void hex_into(const Hash& h, char (&out)[64]) {
   static constexpr char kDigits[] = "0123456789abcdef";
   for (std::size_t k = 0; k < h.size(); ++k) {
@@ -297,7 +309,7 @@ std::int64_t AuditLog::append(const EntryDraft& draft) {
 }
 
 void AuditLog::index_block(std::int64_t seq, const EntryDraft& draft) {
-  const std::int64_t block = (seq - 1) / static_cast<std::int64_t>(kBlock);
+  const std::int64_t block = block_of(seq);
   if (block != frontier_.block) {
     frontier_.block = block;
     frontier_.block_subjects.clear();
@@ -430,9 +442,8 @@ std::string entries_in_blocks_sql(const char* table, const char* column) {
 }
 
 std::int64_t last_block_before(std::int64_t seq) {
-  // The last entry before it is seq - 1, in block (seq - 2) / 256 (block 0 for seq 1, which
-  // selects nothing anyway).
-  return seq >= 2 ? (seq - 2) / static_cast<std::int64_t>(kBlock) : 0;
+  // The last entry before it is seq - 1 (block 0 for seq 1, which selects nothing anyway).
+  return seq >= 2 ? block_of(seq - 1) : 0;
 }
 
 std::vector<StoredEntry> AuditLog::entries_of_subject(const std::string& subject) {
@@ -1065,7 +1076,7 @@ class BlockIndexCheck {
 
   // Entry by entry, in seq order (the checking thread).
   void add(std::int64_t seq, std::string_view subject, std::string_view type) {
-    const std::int64_t block = (seq - 1) / static_cast<std::int64_t>(kBlock);
+    const std::int64_t block = block_of(seq);
     if (block < 0) return;
     if (block != block_) {
       block_ = block;
@@ -1079,7 +1090,7 @@ class BlockIndexCheck {
   void check(store::Store& store, std::int64_t last_seq,
              const std::function<void(std::string)>& fail) {
     if (last_seq < 1) return;
-    const std::int64_t last = (last_seq - 1) / static_cast<std::int64_t>(kBlock);
+    const std::int64_t last = block_of(last_seq);
     for (int t = 0; t < 2; ++t) {
       const Table& table = kTables[t];
       std::vector<Digest> actual(static_cast<std::size_t>(last));
@@ -1168,8 +1179,8 @@ class BlockIndexCheck {
 
   static std::string blocks_name(const Table& table, std::int64_t block) {
     return std::string(table.name) + " (the auditors' search by " + table.what + "), block " +
-           std::to_string(block) + " (entries " + std::to_string(block * 256 + 1) + "–" +
-           std::to_string(block * 256 + 256) + ")";
+           std::to_string(block) + " (entries " + std::to_string(first_seq_of(block)) + "–" +
+           std::to_string(last_seq_of(block)) + ")";
   }
 
   static bool has_row(store::Store& store, const Table& table, const std::string& key,
@@ -1187,7 +1198,7 @@ class BlockIndexCheck {
       auto q = store.query(std::string("SELECT MIN(seq) FROM audit_entries WHERE seq BETWEEN ? "
                                        "AND ? AND ") +
                            table.column + " = ?");
-      q.bind(block * 256 + 1).bind(block * 256 + 256).bind(key);
+      q.bind(first_seq_of(block)).bind(last_seq_of(block)).bind(key);
       if (q.next()) first = q.integer(0);
     }
     fail(blocks_name(table, block) + ": no row for " + table.what + " " + key + " of entry " +
@@ -1204,7 +1215,7 @@ class BlockIndexCheck {
     {
       auto q = store.query(std::string("SELECT DISTINCT ") + table.column +
                            " FROM audit_entries WHERE seq BETWEEN ? AND ?");
-      q.bind(block * 256 + 1).bind(block * 256 + 256);
+      q.bind(first_seq_of(block)).bind(last_seq_of(block));
       while (q.next()) {
         if (t == 0 && q.text_view(0).empty()) continue;
         keys.push_back(q.text(0));
@@ -1261,12 +1272,11 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
   // millions of entries is verified in one pass.
   MerkleFrontier all;
   BlockIndexCheck search_index;  // 5. below: the search index, as the entries say it must be
-  std::int64_t last_seq = 0;     // the highest seq read
+  std::int64_t expected = 1;     // the next seq: after the pass, one past the highest read
   // Every node audit_nodes should hold, from the same pass: (level, index) → root.
   std::map<std::pair<unsigned, std::uint64_t>, Hash> nodes;
   std::vector<std::int64_t> named;  // entries found altered, in order: their nodes differ too
   {
-    std::int64_t expected = 1;
     std::vector<PerfectSubtree> completed;
     OwnFields own;
     auto check = [&](const RowChunk& chunk) {
@@ -1297,21 +1307,18 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
           fail("entry " + std::to_string(seq) +
                ": its content does not match its recorded leaf hash; the entry was altered");
         }
-        // The columns the auditors' search matches on must say what the entry says.
-        if (intact && own.keys &&
-            (own.subject != chunk.subject(row) || own.type != chunk.type(row))) {
+        // The columns the auditors' search matches on must say what the entry says; the index
+        // is checked against what the entry says (its columns, when it cannot be read).
+        const bool own_keys = intact && own.keys;
+        if (own_keys && (own.subject != chunk.subject(row) || own.type != chunk.type(row))) {
           fail("entry " + std::to_string(seq) + ": its subject or type column (" +
                std::string(chunk.subject(row)) + ", " + std::string(chunk.type(row)) +
                ") differs from the entry's own (" + std::string(own.subject) + ", " +
                std::string(own.type) +
                "); a search would not find it where it belongs. The columns were altered");
         }
-        if (intact && own.keys) {
-          search_index.add(seq, own.subject, own.type);
-        } else {
-          search_index.add(seq, chunk.subject(row), chunk.type(row));
-        }
-        last_seq = seq;
+        search_index.add(seq, own_keys ? own.subject : chunk.subject(row),
+                         own_keys ? own.type : chunk.type(row));
         completed.clear();
         all.append(leaf, kNodeLevel, completed);
         for (const PerfectSubtree& node : completed)
@@ -1430,7 +1437,7 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
   }
   // 5. The search index by block (migration 12): a row missing from it hides an entry from the
   // auditors' search by subject or type, though not from this check or a full export.
-  search_index.check(store, last_seq, fail);
+  search_index.check(store, expected - 1, fail);
   if (previous == nullptr && n > 0) {
     r.notes.push_back("no signed tree head yet: the entries are hash-chained but not signed");
   } else if (previous != nullptr && previous->tree_size < n) {
