@@ -110,9 +110,10 @@ int audit_new_key(const runtime::CommonOptions& options, const Args& args) {
   auto store = open_store(config);
   audit::AuditLog log(*store);
   const auto before = log.latest_head();
-  std::string old_file_id;
-  const auto key = replace_signing_key(config, old_file_id);
-  const std::string old_id = before ? before->key_id : old_file_id;
+  const auto replaced = replace_signing_key(config);
+  const auto& key = replaced.key;
+  // The key that signed the log so far, or (no head yet) the one whose file was replaced.
+  const std::string old_id = before ? before->key_id : replaced.old_id;
   {
     store::Transaction tx(*store);
     log.append({audit::entry_type::kAuditKeyReplaced,
@@ -124,15 +125,10 @@ int audit_new_key(const runtime::CommonOptions& options, const Args& args) {
   const auto head = log.sign_head(key, true);
   std::cout << "OK  新しい署名鍵 (new audit signing key) " << key.key_id() << ": "
             << config.audit_private_key().string() << "\n";
-  if (!old_id.empty()) {
-    std::cout << "--  heads up to #" << (before ? std::to_string(before->id) : std::string("-"))
-              << " verify with the old public key " << old_id;
-    if (!old_file_id.empty()) {
-      std::cout << " (kept in "
-                << (config.audit_private_key().parent_path() / "retired" /
-                    ("audit-ed25519-" + old_file_id + ".pub.pem"))
-                       .string()
-                << ")";
+  if (before) {
+    std::cout << "--  heads up to #" << before->id << " verify with the old public key " << old_id;
+    if (replaced.old_id == old_id && !replaced.retired_public.empty()) {
+      std::cout << " (kept in " << replaced.retired_public.string() << ")";
     }
     std::cout << "\n";
   }

@@ -366,6 +366,14 @@ TEST_F(DaemonIngest, ItRefusesToStartWhenTheLogIsSignedWithAnotherAuditKey) {
             original_id);
   EXPECT_TRUE(
       fs::exists(data() / "keys" / "retired" / ("audit-ed25519-" + original_id + ".pub.pem")));
+  // It names the old key and where its public key went, for the heads signed with it.
+  EXPECT_NE(
+      out2.find(
+          "verify with the old public key " + original_id + " (kept in " +
+          (data() / "keys" / "retired" / ("audit-ed25519-" + original_id + ".pub.pem")).string() +
+          ")"),
+      std::string::npos)
+      << out2;
   {
     auto store = tsunagu::store::Store::open_sqlite(data() / "store.db", {});
     auto q = store->query(

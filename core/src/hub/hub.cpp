@@ -213,25 +213,26 @@ security::SigningKey load_or_create_signing_key(const config::HubConfig& config,
   return key;
 }
 
-security::SigningKey replace_signing_key(const config::HubConfig& config, std::string& old_id) {
+ReplacedSigningKey replace_signing_key(const config::HubConfig& config) {
   const auto private_file = config.audit_private_key();
   const auto public_file = config.audit_public_key();
-  old_id.clear();
+  std::string old_id;
+  std::filesystem::path retired_public;
   if (std::filesystem::exists(private_file)) {
-    const auto old = security::SigningKey::load_pem_file(private_file);
-    old_id = old.key_id();
+    old_id = security::SigningKey::load_pem_file(private_file).key_id();
     const auto retired = private_file.parent_path() / "retired";
     std::filesystem::create_directories(retired);
     std::filesystem::rename(private_file, retired / ("audit-ed25519-" + old_id + ".pem"));
     if (std::filesystem::exists(public_file)) {
-      std::filesystem::rename(public_file, retired / ("audit-ed25519-" + old_id + ".pub.pem"));
+      retired_public = retired / ("audit-ed25519-" + old_id + ".pub.pem");
+      std::filesystem::rename(public_file, retired_public);
     }
   }
   std::filesystem::create_directories(private_file.parent_path());
   auto key = security::SigningKey::generate();
   key.save_pem_file(private_file);
   write_public_key(config, key);
-  return key;
+  return {std::move(key), std::move(old_id), std::move(retired_public)};
 }
 
 Hub::Hub(config::HubConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {

@@ -10,9 +10,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -78,9 +80,14 @@ security::SigningKey load_or_create_signing_key(const config::HubConfig& config,
                                                 store::Store& store);
 
 // For `tsunagu audit new-key`: moves the current key files (if any) to keys/retired/, named by
-// their key id (`old_id`, "" if there was no key file), and makes a new pair in their place,
-// which it returns. The caller records the change in the log and signs a head with the new key.
-security::SigningKey replace_signing_key(const config::HubConfig& config, std::string& old_id);
+// their key id, and makes a new pair in their place. The caller records the change in the log and
+// signs a head with the new key.
+struct ReplacedSigningKey {
+  security::SigningKey key;              // the new one, in keys/audit-ed25519.pem
+  std::string old_id;                    // the key id of the file replaced; "" if there was none
+  std::filesystem::path retired_public;  // where its public key went; empty if there was none
+};
+ReplacedSigningKey replace_signing_key(const config::HubConfig& config);
 
 class Hub {
  public:
