@@ -11,6 +11,7 @@
 #include "cli/cli_support.hpp"
 #include "hub/hub.hpp"
 #include "runtime/daemon_files.hpp"
+#include "web/audit_search.hpp"
 #include "web/forms.hpp"
 
 namespace tsunagu::cli {
@@ -22,32 +23,20 @@ std::string read_text(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-security::VerifyingKey trusted_key(const ParsedArgs& p, const config::HubConfig* config) {
-  if (p.has("public-key")) return security::VerifyingKey::load_pem_file(p.get("public-key"));
-  if (config == nullptr) throw std::invalid_argument("--public-key FILE is required");
-  return security::VerifyingKey::load_pem_file(config->audit_public_key());
-}
-
-// Japanese labels for the entry types auditors read.
-const char* type_label(const std::string& type) {
-  static const std::map<std::string, const char*> labels{
-      {audit::entry_type::kHubStarted, "ハブ起動"},
-      {audit::entry_type::kHubStopped, "ハブ停止"},
-      {audit::entry_type::kPluginLoaded, "プラグイン読込"},
-      {audit::entry_type::kPluginRefused, "プラグイン拒否"},
-      {audit::entry_type::kConfigReloaded, "設定の再読込"},
-      {audit::entry_type::kConfigReloadRefused, "設定の再読込を拒否"},
-      {audit::entry_type::kInputReceived, "ファイル受信"},
-      {audit::entry_type::kInputCompleted, "ファイル処理完了"},
-      {audit::entry_type::kEventStored, "記録受領・保存"},
-      {audit::entry_type::kRecordQuarantined, "記録隔離"},
-      {audit::entry_type::kQuarantineRetried, "隔離記録の再処理"},
-      {audit::entry_type::kRetentionPurged, "保存期間満了による鍵破棄"},
-      {audit::entry_type::kAuditExported, "監査記録の出力"},
-      {audit::entry_type::kAuditProved, "包含証明の発行"},
-  };
-  auto it = labels.find(type);
-  return it == labels.end() ? "" : it->second;
+// The keys `audit verify` trusts: each --public-key given (the current key and those it
+// replaced), or else this instance's own public key and the replaced ones in keys/retired/.
+std::vector<security::VerifyingKey> trusted_keys(const ParsedArgs& p,
+                                                 const config::HubConfig& config) {
+  std::vector<security::VerifyingKey> keys;
+  if (p.has("public-key")) {
+    for (const auto& file : p.get_all("public-key"))
+      keys.push_back(security::VerifyingKey::load_pem_file(file));
+    return keys;
+  }
+  keys.push_back(security::VerifyingKey::load_pem_file(config.audit_public_key()));
+  for (const auto& file : retired_public_keys(config))
+    keys.push_back(security::VerifyingKey::load_pem_file(file));
+  return keys;
 }
 
 // Days since 1970-01-01 of an ISO date or date-time's date part; nullopt if malformed.
@@ -68,13 +57,16 @@ int audit_verify(const runtime::CommonOptions& options, const Args& args) {
   const auto p = parse(args, {"public-key", "head"});
   quiet_logging();
   const auto config = runtime::load_config(options);
-  const auto key = trusted_key(p, &config);
+  const auto keys = trusted_keys(p, config);
   std::optional<audit::TreeHead> pinned;
   if (p.has("head")) pinned = audit::TreeHead::from_json(read_text(p.get("head")));
   auto store = open_store(config);
-  const auto report = audit::verify(*store, key, pinned);
+  const auto report = audit::verify(*store, keys, pinned);
   std::cout << "監査ログ検証 (audit verify): " << report.entries << " entries, " << report.heads
-            << " signed heads, trusted key " << key.key_id() << "\n";
+            << " signed heads, trusted key" << (keys.size() > 1 ? "s " : " ");
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    std::cout << (i > 0 ? ", " : "") << keys[i].key_id();
+  std::cout << "\n";
   for (const auto& problem : report.problems) std::cout << "NG  " << problem << "\n";
   for (const auto& note : report.notes) std::cout << "--  " << note << "\n";
   std::cout << (report.ok ? "OK  改ざんは検出されませんでした (no tampering found)\n"
@@ -219,7 +211,7 @@ int audit_export(const runtime::CommonOptions& options, const Args& args) {
     json << (i ? "," : "") << proof.to_json();
     const std::string& details = e.entry;  // as recorded: metadata and digests only
     rows << "<tr><td>" << e.seq << "</td><td>" << web::html_escape(e.time) << "</td><td>"
-         << type_label(e.type) << "<br><code>" << web::html_escape(e.type)
+         << web::audit_type_label(e.type) << "<br><code>" << web::html_escape(e.type)
          << "</code></td><td><code>" << web::html_escape(details) << "</code></td><td><code>"
          << audit::to_hex(audit::leaf_hash(e.entry)).substr(0, 16) << "…</code></td></tr>\n";
   }

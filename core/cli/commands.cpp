@@ -339,6 +339,7 @@ ParsedArgs parse(const Args& args, const std::vector<std::string>& allowed,
       }
       if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
       out.named[name] = args[++i];
+      out.repeated[name].push_back(args[i]);
     } else {
       out.positional.push_back(a);
     }
@@ -378,9 +379,10 @@ const std::vector<Command>& commands() {
        "dry run: the events a sample would produce and every rejected record; the store is not "
        "touched",
        mapping_test},
-      {"audit", "verify", "audit verify [--public-key FILE] [--head FILE]",
+      {"audit", "verify", "audit verify [--public-key FILE]... [--head FILE]",
        "recompute every hash, check every signed head and their consistency; names the first "
-       "bad entry. Give the public key you keep yourself (default: keys/audit-ed25519.pub.pem)",
+       "bad entry. Give the public keys you keep yourself, one --public-key each: the current "
+       "one and any it replaced (default: keys/audit-ed25519.pub.pem and keys/retired/*.pub.pem)",
        audit_verify},
       {"audit", "sign", "audit sign", "sign a tree head over the log now", audit_sign},
       {"audit", "new-key", "audit new-key",

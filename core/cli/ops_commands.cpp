@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <Poco/JSON/Object.h>
 
@@ -33,6 +35,20 @@ constexpr const char* kInfoFile = "backup.json";
 constexpr const char* kSumsFile = "SHA256SUMS";  // `sha256sum -c SHA256SUMS` checks it too
 constexpr const char* kMasterKeyFile = "master.key";
 constexpr const char* kSigningKeyFile = "audit-ed25519.pem";
+constexpr const char* kRetiredDir = "retired";  // public keys of replaced signing keys
+
+// "retired/audit-ed25519-<64 hex>.pub.pem", and nothing else a SHA256SUMS line could name.
+bool is_retired_public_key(const std::string& name) {
+  const std::string prefix = std::string(kRetiredDir) + "/audit-ed25519-";
+  const std::string suffix = ".pub.pem";
+  if (name.size() != prefix.size() + 64 + suffix.size() || name.rfind(prefix, 0) != 0 ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return false;
+  }
+  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()),
+                     name.end() - static_cast<std::ptrdiff_t>(suffix.size()),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
 
 std::string sha256_of(const fs::path& file) {
   std::int64_t size = 0;
@@ -146,6 +162,15 @@ int backup(const runtime::CommonOptions& options, const Args& args) {
     std::cout << "--  no " << config.audit_public_key().string()
               << ": the backup cannot be verified without the public key you keep\n";
   }
+  // The public keys of signing keys `audit new-key` replaced: the heads they signed verify only
+  // with them.
+  std::vector<std::string> retired;
+  for (const auto& file : retired_public_keys(config)) {
+    fs::create_directories(dir / kRetiredDir);
+    const std::string name = std::string(kRetiredDir) + "/" + file.filename().string();
+    fs::copy_file(file, dir / name);
+    retired.push_back(name);
+  }
   const bool include_keys = p.has("include-keys");
   bool master_copied = false;
   if (include_keys) {
@@ -181,6 +206,7 @@ int backup(const runtime::CommonOptions& options, const Args& args) {
        {kStoreFile, kHeadFile, kPublicKeyFile, kMasterKeyFile, kSigningKeyFile, kInfoFile}) {
     if (fs::is_regular_file(dir / name, ec)) sums += sha256_of(dir / name) + "  " + name + "\n";
   }
+  for (const auto& name : retired) sums += sha256_of(dir / name) + "  " + name + "\n";
   write_text(dir / kSumsFile, sums);
 
   std::cout << "OK  バックアップ (backup) " << dir.string() << ": " << events << " events, "
@@ -262,11 +288,21 @@ int restore(const runtime::CommonOptions& options, const Args& args) {
   for (const char* key : {kMasterKeyFile, kSigningKeyFile}) {
     if (listed.count(key) != 0) copy_private(dir / key, config.keys_dir() / key);
   }
+  // The public keys of replaced signing keys: the log's earlier heads verify with them.
+  std::vector<fs::path> retired;
+  for (const auto& [name, digest] : listed) {
+    if (!is_retired_public_key(name)) continue;
+    fs::create_directories(retired_keys_dir(config));
+    retired.push_back(retired_keys_dir(config) / fs::path(name).filename());
+    fs::copy_file(dir / name, retired.back(), fs::copy_options::overwrite_existing);
+  }
   std::cout << "OK  復元しました (restored) " << target.string() << " from " << dir.string()
             << "\n";
 
-  // The restored copy, checked as an auditor would: against the backup's public key and its head.
-  const auto key = security::VerifyingKey::load_pem_file(config.audit_public_key());
+  // The restored copy, checked as an auditor would: against the backup's public keys and its head.
+  std::vector<security::VerifyingKey> keys{
+      security::VerifyingKey::load_pem_file(config.audit_public_key())};
+  for (const auto& file : retired) keys.push_back(security::VerifyingKey::load_pem_file(file));
   std::optional<audit::TreeHead> pinned;
   if (listed.count(kHeadFile) != 0) {
     std::ifstream in(dir / kHeadFile);
@@ -278,11 +314,13 @@ int restore(const runtime::CommonOptions& options, const Args& args) {
   {
     auto store = store::Store::open_sqlite(target, {});
     events = store->count_events();
-    report = audit::verify(*store, key, pinned);
+    report = audit::verify(*store, keys, pinned);
   }
   std::cout << "イベント (events): " << events << " 件\n";
   std::cout << "監査ログ検証 (audit verify): " << report.entries << " entries, " << report.heads
-            << " signed heads, key " << key.key_id() << "\n";
+            << " signed heads, key " << keys.front().key_id();
+  if (keys.size() > 1) std::cout << " (and " << keys.size() - 1 << " it replaced)";
+  std::cout << "\n";
   for (const auto& problem : report.problems) std::cout << "NG  " << problem << "\n";
   for (const auto& note : report.notes) std::cout << "--  " << note << "\n";
   std::cout << (report.ok ? "OK  改ざんは検出されませんでした (no tampering found)\n"

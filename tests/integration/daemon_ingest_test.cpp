@@ -391,6 +391,37 @@ TEST_F(DaemonIngest, ItRefusesToStartWhenTheLogIsSignedWithAnotherAuditKey) {
     ASSERT_TRUE(daemon.wait_ready());
     EXPECT_EQ(daemon.terminate(), 0);
   }
+
+  // The whole log verifies across the change: by default with the current and retired public
+  // keys of keys/, or with both given; with the new key alone the old heads are named.
+  auto cli = [&](const fs::path& data_dir, std::vector<std::string> args, std::string& text) {
+    args.insert(args.begin(), {"--config", config.string(), "--data-dir", data_dir.string()});
+    return run_cli(args, text);
+  };
+  const fs::path retired_public =
+      data() / "keys" / "retired" / ("audit-ed25519-" + original_id + ".pub.pem");
+  ASSERT_EQ(cli(data(), {"audit", "verify"}, verified), 0) << verified;
+  EXPECT_NE(verified.find("trusted keys " + new_id + ", " + original_id), std::string::npos)
+      << verified;
+  EXPECT_NE(cli(data(), {"audit", "verify", "--public-key", public_key.string()}, verified), 0);
+  EXPECT_NE(verified.find("signed with key " + original_id + ", which is not a trusted public key"),
+            std::string::npos)
+      << verified;
+  EXPECT_EQ(cli(data(),
+                {"audit", "verify", "--public-key", public_key.string(), "--public-key",
+                 retired_public.string()},
+                verified),
+            0)
+      << verified;
+  // A backup carries the retired public key, and its restore verifies with it.
+  const fs::path backup = dir_ / "backup";
+  const fs::path restored = dir_ / "restored";
+  ASSERT_EQ(cli(data(), {"backup", backup.string()}, verified), 0) << verified;
+  ASSERT_EQ(cli(restored, {"restore", backup.string()}, verified), 0) << verified;
+  EXPECT_NE(verified.find("key " + new_id + " (and 1 it replaced)"), std::string::npos) << verified;
+  EXPECT_NE(verified.find("no tampering found"), std::string::npos) << verified;
+  EXPECT_EQ(read_file(restored / "keys" / "retired" / retired_public.filename()),
+            read_file(retired_public));
 }
 
 }  // namespace

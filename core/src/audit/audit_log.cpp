@@ -20,6 +20,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -1247,11 +1248,63 @@ class BlockIndexCheck {
                                                   // end: of the last block)
 };
 
+// An audit.key_replaced entry: from its seq on, heads are signed by new_id instead of old_id.
+struct KeyReplacement {
+  std::int64_t seq = 0;
+  std::string old_id;
+  std::string new_id;
+};
+
+// The key ids an intact audit.key_replaced entry names; nullopt if it names none.
+std::optional<KeyReplacement> key_replacement(std::int64_t seq, std::string_view entry) {
+  try {
+    const auto root =
+        Poco::JSON::Parser().parse(std::string(entry)).extract<Poco::JSON::Object::Ptr>();
+    const auto details = root->getObject("details");
+    if (!details) return std::nullopt;
+    KeyReplacement k{seq, details->optValue<std::string>("old_key_id", ""),
+                     details->optValue<std::string>("new_key_id", "")};
+    if (k.old_id.empty() || k.new_id.empty()) return std::nullopt;
+    return k;
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
+// The key that must sign a head over the first `tree_size` entries, as the log's own record of
+// key changes says, with why; nullopt if the log never changed its key.
+std::optional<std::pair<std::string, std::string>> key_in_effect(
+    const std::vector<KeyReplacement>& replacements, std::uint64_t tree_size) {
+  if (replacements.empty()) return std::nullopt;
+  const KeyReplacement* last = nullptr;
+  for (const auto& k : replacements) {
+    if (static_cast<std::uint64_t>(k.seq) <= tree_size) last = &k;
+  }
+  if (last == nullptr) {
+    const auto& first = replacements.front();
+    return std::pair{first.old_id, "entry " + std::to_string(first.seq) +
+                                       " (audit.key_replaced) replaced it only later"};
+  }
+  return std::pair{last->new_id, "entry " + std::to_string(last->seq) +
+                                     " (audit.key_replaced) made it the key from there on"};
+}
+
 }  // namespace
 
 VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
                     const std::optional<TreeHead>& pinned) {
+  return verify(store, std::vector<security::VerifyingKey>{trusted}, pinned);
+}
+
+VerifyReport verify(store::Store& store, const std::vector<security::VerifyingKey>& trusted,
+                    const std::optional<TreeHead>& pinned) {
   VerifyReport r;
+  std::map<std::string, const security::VerifyingKey*> keys;  // by key id
+  std::string trusted_ids;
+  for (const auto& k : trusted) {
+    const auto [it, added] = keys.emplace(k.key_id(), &k);
+    if (added) trusted_ids += (trusted_ids.empty() ? "" : ", ") + it->first;
+  }
   auto fail = [&r](std::string problem) {
     r.ok = false;
     r.problems.push_back(std::move(problem));
@@ -1276,6 +1329,7 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
   // Every node audit_nodes should hold, from the same pass: (level, index) → root.
   std::map<std::pair<unsigned, std::uint64_t>, Hash> nodes;
   std::vector<std::int64_t> named;  // entries found altered, in order: their nodes differ too
+  std::vector<KeyReplacement> replacements;  // the log's key changes, from intact entries
   {
     std::vector<PerfectSubtree> completed;
     OwnFields own;
@@ -1319,6 +1373,14 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
         }
         search_index.add(seq, own_keys ? own.subject : chunk.subject(row),
                          own_keys ? own.type : chunk.type(row));
+        if (own_keys && own.type == entry_type::kAuditKeyReplaced) {
+          if (auto k = key_replacement(seq, entry)) {
+            replacements.push_back(std::move(*k));
+          } else {
+            fail("entry " + std::to_string(seq) +
+                 ": an audit.key_replaced entry without old_key_id and new_key_id");
+          }
+        }
         completed.clear();
         all.append(leaf, kNodeLevel, completed);
         for (const PerfectSubtree& node : completed)
@@ -1349,11 +1411,18 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
     const std::string name =
         (h.id == 0 ? std::string("pinned tree head") : "tree head #" + std::to_string(h.id)) +
         " (size " + std::to_string(h.tree_size) + ", " + h.time + ")";
+    const auto key = keys.find(h.key_id);
+    if (key == keys.end()) {
+      fail(name + ": signed with key " + h.key_id + ", which is not a trusted public key (" +
+           trusted_ids +
+           "); if it is a key the log replaced, give its public key too, otherwise the log was "
+           "forged or re-signed");
+      continue;
+    }
     const auto signature = hex_to_bytes(h.signature_hex);
-    if (!signature || !trusted.verify(h.signed_message(), *signature)) {
-      fail(name + ": the signature does not verify with the trusted public key " +
-           trusted.key_id() + " (the head names key " + h.key_id +
-           "); the log was forged or re-signed");
+    if (!signature || !key->second->verify(h.signed_message(), *signature)) {
+      fail(name + ": the signature does not verify with the trusted public key " + h.key_id +
+           " it names; the log was forged or re-signed");
       continue;
     }
     if (h.tree_size > n) {
@@ -1365,6 +1434,14 @@ VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
       fail(name + ": the root recomputed from entries 1–" + std::to_string(h.tree_size) +
            " differs from the signed root; entries up to " + std::to_string(h.tree_size) +
            " were altered");
+      continue;
+    }
+    // The entries up to this head are intact, so their record of key changes holds for it.
+    if (const auto in_effect = key_in_effect(replacements, h.tree_size);
+        in_effect && in_effect->first != h.key_id) {
+      fail(name + ": signed with key " + h.key_id + ", but the log's key at that size is " +
+           in_effect->first + ": " + in_effect->second +
+           ". A replaced key signed after its replacement (was it leaked?)");
       continue;
     }
     // Consistency with the previous head: both roots have just been recomputed from the same

@@ -195,11 +195,20 @@ struct VerifyReport {
 };
 
 // Recomputes every leaf hash from the entry bytes, checks the sequence, every signed head's
-// signature (against `trusted`) and root, consistency between successive heads, `pinned`
-// (a head the auditor kept from an earlier check) if given, every stored Merkle node
-// (audit_nodes) against the entries, each intact entry's subject and type columns against its
-// own, and the search index by block (audit_subject_blocks, audit_type_blocks) against the rows
-// the entries need. Reads only; works on a copy.
+// signature and root, consistency between successive heads, `pinned` (a head the auditor kept
+// from an earlier check) if given, every stored Merkle node (audit_nodes) against the entries,
+// each intact entry's subject and type columns against its own, and the search index by block
+// (audit_subject_blocks, audit_type_blocks) against the rows the entries need. Reads only;
+// works on a copy.
+//
+// Keys: each head is checked with the trusted key its key_id names (a head naming a key not in
+// `trusted` fails). A log whose key was replaced (`tsunagu audit new-key`) records each change
+// as an audit.key_replaced entry (old_key_id, new_key_id); a head over a tree of size n must be
+// signed by the key in effect after entry n — the old key up to the change, the new one from
+// it — so a retired key, perhaps leaked, cannot sign a head over entries after its replacement.
+VerifyReport verify(store::Store& store, const std::vector<security::VerifyingKey>& trusted,
+                    const std::optional<TreeHead>& pinned = std::nullopt);
+// The same with one trusted key (a log that never changed its key).
 VerifyReport verify(store::Store& store, const security::VerifyingKey& trusted,
                     const std::optional<TreeHead>& pinned = std::nullopt);
 

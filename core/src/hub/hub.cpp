@@ -1,5 +1,6 @@
 #include "hub/hub.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -213,6 +214,25 @@ security::SigningKey load_or_create_signing_key(const config::HubConfig& config,
   return key;
 }
 
+std::filesystem::path retired_keys_dir(const config::HubConfig& config) {
+  return config.audit_private_key().parent_path() / "retired";
+}
+
+std::vector<std::filesystem::path> retired_public_keys(const config::HubConfig& config) {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(retired_keys_dir(config), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind("audit-ed25519-", 0) == 0 && name.size() > 8 &&
+        name.compare(name.size() - 8, 8, ".pub.pem") == 0) {
+      out.push_back(it->path());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 ReplacedSigningKey replace_signing_key(const config::HubConfig& config) {
   const auto private_file = config.audit_private_key();
   const auto public_file = config.audit_public_key();
@@ -220,7 +240,7 @@ ReplacedSigningKey replace_signing_key(const config::HubConfig& config) {
   std::filesystem::path retired_public;
   if (std::filesystem::exists(private_file)) {
     old_id = security::SigningKey::load_pem_file(private_file).key_id();
-    const auto retired = private_file.parent_path() / "retired";
+    const auto retired = retired_keys_dir(config);
     std::filesystem::create_directories(retired);
     std::filesystem::rename(private_file, retired / ("audit-ed25519-" + old_id + ".pem"));
     if (std::filesystem::exists(public_file)) {

@@ -88,6 +88,11 @@ struct ReplacedSigningKey {
   std::filesystem::path retired_public;  // where its public key went; empty if there was none
 };
 ReplacedSigningKey replace_signing_key(const config::HubConfig& config);
+// Where `audit new-key` keeps the pairs it replaced: keys/retired/.
+std::filesystem::path retired_keys_dir(const config::HubConfig& config);
+// The public keys of the signing keys replaced so far (keys/retired/audit-ed25519-<id>.pub.pem),
+// sorted by name: with the current one, what verifies the log across its key changes.
+std::vector<std::filesystem::path> retired_public_keys(const config::HubConfig& config);
 
 class Hub {
  public:

@@ -215,6 +215,8 @@ const char* audit_type_label(const std::string& type) {
       {t::kHubStopped, "ハブ停止"},
       {t::kPluginLoaded, "プラグイン読込"},
       {t::kPluginRefused, "プラグイン拒否"},
+      {t::kConfigReloaded, "設定の再読込"},
+      {t::kConfigReloadRefused, "設定の再読込を拒否"},
       {t::kInputReceived, "ファイル受信"},
       {t::kIngestRefused, "送信の拒否"},
       {t::kInputCompleted, "ファイル処理完了"},

@@ -325,7 +325,96 @@ TEST_F(AuditLogTest, AConsistentForgerySignedByAnotherKeyIsRejected) {
   forged.sign_head(forger);
   const auto r = verify();
   EXPECT_FALSE(r.ok);
-  EXPECT_NE(problems(r).find("signature does not verify with the trusted public key"),
+  EXPECT_NE(problems(r).find("signed with key " + forger.key_id() +
+                             ", which is not a trusted public key (" + key_.key_id() + ")"),
+            std::string::npos)
+      << problems(r);
+  // Naming the trusted key does not help: its signature is checked with that key.
+  exec("UPDATE audit_heads SET key_id = '" + key_.key_id() + "'");
+  const auto named = verify();
+  EXPECT_FALSE(named.ok);
+  EXPECT_NE(problems(named).find("the signature does not verify with the trusted public key " +
+                                 key_.key_id()),
+            std::string::npos)
+      << problems(named);
+}
+
+// `tsunagu audit new-key`: the log records the change, and each head must be signed by the key
+// in effect at its size — the old one before the change, the new one from it.
+TEST_F(AuditLogTest, ALogAcrossAKeyChangeVerifiesWithBothKeysAndOnlyInTheirTurn) {
+  const auto old_key = key_;
+  const auto new_key = security::SigningKey::generate();
+  append(3);
+  log_->sign_head(old_key);  // #1 over 3
+  append(2);
+  log_->sign_head(old_key);  // #2 over 5
+  const auto change =
+      log_->append_now({audit::entry_type::kAuditKeyReplaced,
+                        "cli:test",
+                        "",
+                        {{"old_key_id", old_key.key_id()}, {"new_key_id", new_key.key_id()}}});
+  ASSERT_EQ(change, 6);
+  log_->sign_head(new_key, true);  // #3 over 6
+  append(2);
+  log_->sign_head(new_key);  // #4 over 8
+  const std::vector<security::VerifyingKey> both{new_key.verifying_key(), old_key.verifying_key()};
+
+  auto r = audit::verify(*store_, both);
+  EXPECT_TRUE(r.ok) << problems(r);
+  EXPECT_EQ(r.heads, 4u);
+  // The old key's heads with the new key alone: named, and why.
+  r = audit::verify(*store_, new_key.verifying_key());
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(problems(r).find("tree head #1 (size 3, "), std::string::npos) << problems(r);
+  EXPECT_NE(problems(r).find("signed with key " + old_key.key_id() +
+                             ", which is not a trusted public key"),
+            std::string::npos)
+      << problems(r);
+  EXPECT_EQ(problems(r).find("tree head #3"), std::string::npos) << problems(r);
+
+  // The old key, leaked, signs a head over entries after its replacement.
+  append(1);
+  log_->sign_head(old_key);  // #5 over 9
+  r = audit::verify(*store_, both);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.problems.size(), 1u) << problems(r);
+  EXPECT_NE(problems(r).find("tree head #5 (size 9, "), std::string::npos) << problems(r);
+  EXPECT_NE(problems(r).find("signed with key " + old_key.key_id() +
+                             ", but the log's key at that size is " + new_key.key_id() +
+                             ": entry 6 (audit.key_replaced) made it the key from there on"),
+            std::string::npos)
+      << problems(r);
+  exec("DELETE FROM audit_heads WHERE id = 5");
+  // The new key signing a size before the change is as wrong: head #2 re-signed with it.
+  audit::TreeHead second;
+  {
+    auto q = store_->query("SELECT tree_size, root, time FROM audit_heads WHERE id = 2");
+    ASSERT_TRUE(q.next());
+    second.tree_size = static_cast<std::uint64_t>(q.integer(0));
+    second.root = *audit::hash_from_hex(q.text(1));
+    second.time = q.text(2);
+  }
+  std::string signature_hex;
+  for (const unsigned char c : new_key.sign(second.signed_message())) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    signature_hex += kDigits[c >> 4];
+    signature_hex += kDigits[c & 15];
+  }
+  exec("UPDATE audit_heads SET key_id = '" + new_key.key_id() + "', signature = '" + signature_hex +
+       "' WHERE id = 2");
+  r = audit::verify(*store_, both);
+  EXPECT_NE(problems(r).find("signed with key " + new_key.key_id() +
+                             ", but the log's key at that size is " + old_key.key_id() +
+                             ": entry 6 (audit.key_replaced) replaced it only later"),
+            std::string::npos)
+      << problems(r);
+  EXPECT_NE(problems(r).find("tree head #2 (size 5, "), std::string::npos) << problems(r);
+
+  // A change entry that names no keys is itself a problem.
+  log_->append_now({audit::entry_type::kAuditKeyReplaced, "cli:test", "", {}});
+  r = audit::verify(*store_, both);
+  EXPECT_NE(problems(r).find("entry 10: an audit.key_replaced entry without old_key_id and "
+                             "new_key_id"),
             std::string::npos)
       << problems(r);
 }
