@@ -12,6 +12,9 @@
 // within its policy's allow-list. Re-sent files add nothing. The exchange log verifies.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include "codec/cp932.hpp"
 #include "config/hub_config.hpp"
 #include "hub/hub.hpp"
@@ -300,6 +303,27 @@ TEST_F(Scenario2019, EveryNoticeRecipientDeadlineEscalationAndHandOver) {
   EXPECT_EQ(to("higashi-liaison-1", "handover", "handover").size(), 2u);  // the girl, the mother
   EXPECT_EQ(to("chuo-liaison-1", "handover", "handover").size(), 2u);
   EXPECT_TRUE(to("chuo-liaison-0", "handover").empty());  // transferred away: inactive
+  // Each hand-over notice has the channels, deadline and escalation chain of the first notice
+  // handed over (the girl's: one office day; the mother's: two). 東区's liaison acknowledges
+  // both; 中央区's are left unread and go to its 保護課長 when their deadlines pass.
+  for (const auto& h : to("higashi-liaison-1", "handover", "handover")) {
+    EXPECT_EQ(h.channels, notices().get(h.parent_id, false)->channels);
+    notices().acknowledge(h.id, "user:higashi-liaison-1", "引継ぎを確認");
+  }
+  auto told = to("chuo-liaison-1", "handover", "handover");
+  ASSERT_EQ(told.size(), 2u);
+  std::set<std::string> told_due;
+  for (const auto& h : told) {
+    told_due.insert(due(h));
+    EXPECT_EQ(h.next_escalation_at, h.due_at);
+  }
+  EXPECT_EQ(told_due,
+            (std::set<std::string>{"2019-03-04T10:00:00+09:00", "2019-03-05T10:00:00+09:00"}));
+  EXPECT_EQ(tick_at("2019-03-04T09:59:59+09:00"), 0u);
+  EXPECT_EQ(tick_at("2019-03-04T10:00:01+09:00"), 1u);
+  EXPECT_EQ(take_up("chuo-pa-chief", "handover"), 1u);
+  EXPECT_EQ(tick_at("2019-03-05T10:00:01+09:00"), 1u);
+  EXPECT_EQ(take_up("chuo-pa-chief", "handover"), 1u);
 
   // 8. 2019-04-05 (Fri) 15:00: the first report to the child guidance centre → 中央区's liaisons
   //    (four office hours: Monday 10:30); the 48-hour clock starts; the combined concern is

@@ -735,8 +735,14 @@ void Router::hand_over(const Context& c, const std::string& from_ward, const std
     if (!first) first = std::move(n);
   }
   if (!first) return;
-  // Both liaisons are told, under the policy of the first notice handed over.
+  // Both liaisons are told, under the policy of the first notice handed over, by its channels,
+  // with its rule's acknowledgement deadline and escalation chain: a hand-over nobody reads is
+  // escalated like the notice itself.
   const Policy* policy = config_->policy(first->policy_id);
+  const Terms terms = terms_of(*first);
+  const std::int64_t due =
+      terms.deadline.empty() ? 0 : to_unix(calendar_.due(clock_.now(), terms.deadline));
+  const std::int64_t next = terms.chain != nullptr && !terms.chain->empty() ? due : 0;
   const Ward* from = config_->roster.ward(from_ward);
   const Ward* to = config_->roster.ward(to_ward);
   const std::string from_name = from ? from->name : from_ward;
@@ -758,8 +764,8 @@ void Router::hand_over(const Context& c, const std::string& from_ward, const std
     if (liaison.officers.empty()) continue;
     insert_notice("handover",
                   "handover:" + (c.handover_key.empty() ? c.event_id : c.handover_key) + ":" + ward,
-                  "handover", *policy, wc, liaison, {"inbox"}, "担当区の変更（引継ぎ）", reason,
-                  first->fields, 0, 0, first->id, 0);
+                  "handover", *policy, wc, liaison, first->channels, "担当区の変更（引継ぎ）",
+                  reason, first->fields, due, next, first->id, 0);
   }
 }
 
@@ -1034,6 +1040,28 @@ bool Router::fire_timer(const std::string& timer_id) {
   return true;
 }
 
+Router::Terms Router::terms_of(const Notice& n, int depth) {
+  Terms t;
+  if (n.type == "route") {
+    for (const auto& r : config_->routes) {
+      if (r.id == n.rule_id) t = {&r.escalation, r.deadline};
+    }
+  } else if (n.type == "combined") {
+    for (const auto& r : config_->correlations) {
+      if (r.id == n.rule_id) t = {&r.escalation, r.deadline};
+    }
+  } else if (n.type == "timer") {
+    for (const auto& r : config_->timers) {
+      if (r.id == n.rule_id) t = {&r.escalation, r.deadline};
+    }
+  } else if (!n.parent_id.empty() && depth < 4) {
+    // Parents are older notices: an escalation's is the notice it escalated, a hand-over's the
+    // first notice handed over (perhaps an escalation, perhaps of a hand-over).
+    if (const auto parent = notices_.get(n.parent_id, false)) t = terms_of(*parent, depth + 1);
+  }
+  return t;
+}
+
 bool Router::escalate(const std::string& notice_id) {
   const TimePoint now = clock_.now();
   auto n = notices_.get(notice_id, true);
@@ -1041,21 +1069,7 @@ bool Router::escalate(const std::string& notice_id) {
       n->next_escalation_at > to_unix(now)) {
     return false;
   }
-  const std::vector<Recipient>* chain = nullptr;
-  Deadline deadline;
-  if (n->type == "route") {
-    for (const auto& r : config_->routes) {
-      if (r.id == n->rule_id) chain = &r.escalation, deadline = r.deadline;
-    }
-  } else if (n->type == "combined") {
-    for (const auto& r : config_->correlations) {
-      if (r.id == n->rule_id) chain = &r.escalation, deadline = r.deadline;
-    }
-  } else if (n->type == "timer") {
-    for (const auto& r : config_->timers) {
-      if (r.id == n->rule_id) chain = &r.escalation, deadline = r.deadline;
-    }
-  }
+  const auto [chain, deadline] = terms_of(*n);
   const int level = n->escalation_level;
   const Policy* policy = config_->policy(n->policy_id);
   const TimePoint was_due = from_unix(n->next_escalation_at);

@@ -4,7 +4,8 @@
 // on_event() runs inside the transaction that stores the event, so an event is never stored
 // without its routing (and never routed twice: a re-sent record is a duplicate and is not routed
 // again; a revised one updates the notices it made). For each event it
-//   1. hands a moved person's open notices over to the new ward (both liaisons are told);
+//   1. hands a moved person's open notices over to the new ward (both liaisons are told, by the
+//      channels, deadline and escalation of the first notice handed over);
 //   2. stops and starts timers (cg.report_received starts the 48-hour clock, cg.safety_confirmed
 //      stops it);
 //   3. tries every route: a match becomes a notice per recipient role — if the route's policy
@@ -81,6 +82,14 @@ class Router {
   // Inside the caller's transaction; false when the row is no longer due (nothing written).
   bool fire_timer(const std::string& timer_id);
   bool escalate(const std::string& notice_id);
+  // The escalation chain (nullptr: the rule is no longer configured) and acknowledgement
+  // deadline of the rule that raised `n`. A hand-over or escalation notice has the terms of the
+  // notice it came from (its parent).
+  struct Terms {
+    const std::vector<Recipient>* chain = nullptr;
+    Deadline deadline;
+  };
+  Terms terms_of(const Notice& n, int depth = 0);
   // Runs `step` for each id, a group of steps per transaction; a group that fails is run again
   // one step per transaction, so the steps before the failing one are kept and it throws.
   std::size_t in_groups(const std::vector<std::string>& ids,
