@@ -105,7 +105,9 @@ int audit_new_key(const runtime::CommonOptions& options, const Args& args) {
   const auto replaced = replace_signing_key(config);
   const auto& key = replaced.key;
   // The key that signed the log so far, or (no head yet) the one whose file was replaced.
-  const std::string old_id = before ? before->key_id : replaced.old_id;
+  std::string old_id = before ? before->key_id : replaced.old_id;
+  if (old_id.empty()) old_id = replaced.retired_public_id;
+  if (old_id.empty()) old_id = "none";  // no head, no readable key file: nothing was signed
   {
     store::Transaction tx(*store);
     log.append({audit::entry_type::kAuditKeyReplaced,
@@ -119,10 +121,14 @@ int audit_new_key(const runtime::CommonOptions& options, const Args& args) {
             << config.audit_private_key().string() << "\n";
   if (before) {
     std::cout << "--  heads up to #" << before->id << " verify with the old public key " << old_id;
-    if (replaced.old_id == old_id && !replaced.retired_public.empty()) {
-      std::cout << " (kept in " << replaced.retired_public.string() << ")";
+    const auto kept = retired_public_key_file(config, old_id);
+    std::error_code ec;
+    if (std::filesystem::exists(kept, ec)) {
+      std::cout << " (kept in " << kept.string() << ")\n";
+    } else {
+      std::cout << "\nWARNING: its public key is not in " << kept.parent_path().string()
+                << ": verifying those heads needs the copy the auditors keep (--public-key)\n";
     }
-    std::cout << "\n";
   }
   std::cout << "--  give the auditors the new public key " << config.audit_public_key().string()
             << "; the first head it signs: " << head->to_json() << "\n";

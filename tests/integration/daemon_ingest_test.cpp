@@ -424,4 +424,84 @@ TEST_F(DaemonIngest, ItRefusesToStartWhenTheLogIsSignedWithAnotherAuditKey) {
             read_file(retired_public));
 }
 
+// `audit new-key` is for a key file that is damaged or lost as much as for a leak: whatever is
+// left of the old pair is kept under keys/retired/, and the log still verifies across the change
+// as long as the old public key is kept (by the hub, or by the auditors).
+TEST_F(DaemonIngest, ANewKeyKeepsWhatIsLeftOfADamagedOrLostKey) {
+  const auto config = write_test_config(dir_);
+  {
+    Daemon daemon(config, data());
+    daemon.start();
+    ASSERT_TRUE(daemon.wait_ready());
+    EXPECT_EQ(daemon.terminate(), 0);  // signs a head at shutdown
+  }
+  const fs::path keys = data() / "keys";
+  const fs::path private_key = keys / "audit-ed25519.pem";
+  const fs::path public_key = keys / "audit-ed25519.pub.pem";
+  auto cli = [&](std::vector<std::string> args, std::string& text) {
+    args.insert(args.begin(), {"--config", config.string(), "--data-dir", data().string()});
+    return run_cli(args, text);
+  };
+  auto id_of = [](const fs::path& file) {
+    return tsunagu::security::VerifyingKey::load_pem_file(file).key_id();
+  };
+  auto retired_public = [&](const std::string& id) {
+    return keys / "retired" / ("audit-ed25519-" + id + ".pub.pem");
+  };
+  std::string out;
+
+  // Damaged: kept as "unreadable-<time>", its public key under its id; the log verifies.
+  const std::string first = id_of(public_key);
+  { std::ofstream(private_key, std::ios::trunc) << "not a key"; }
+  ASSERT_EQ(cli({"audit", "new-key"}, out), 0) << out;
+  EXPECT_NE(out.find("verify with the old public key " + first + " (kept in " +
+                     retired_public(first).string() + ")"),
+            std::string::npos)
+      << out;
+  std::vector<std::string> unreadable;
+  for (const auto& f : fs::directory_iterator(keys / "retired")) {
+    if (f.path().filename().string().rfind("audit-ed25519-unreadable-", 0) == 0) {
+      unreadable.push_back(read_file(f.path()));
+    }
+  }
+  EXPECT_EQ(unreadable, std::vector<std::string>{"not a key"});
+  ASSERT_EQ(cli({"audit", "verify"}, out), 0) << out;
+
+  // Lost: the public key that is left is kept.
+  const std::string second = id_of(public_key);
+  fs::remove(private_key);
+  ASSERT_EQ(cli({"audit", "new-key"}, out), 0) << out;
+  EXPECT_EQ(id_of(retired_public(second)), second);
+  ASSERT_EQ(cli({"audit", "verify"}, out), 0) << out;
+
+  // Both lost: said so; the auditors' own copy of the public key still verifies the log.
+  const std::string third = id_of(public_key);
+  const std::string auditors_copy = read_file(public_key);
+  fs::remove(private_key);
+  fs::remove(public_key);
+  ASSERT_EQ(cli({"audit", "new-key"}, out), 0) << out;
+  EXPECT_NE(out.find("verify with the old public key " + third +
+                     "\nWARNING: its public key is not in " + (keys / "retired").string()),
+            std::string::npos)
+      << out;
+  EXPECT_NE(cli({"audit", "verify"}, out), 0);
+  EXPECT_NE(out.find("signed with key " + third + ", which is not a trusted public key"),
+            std::string::npos)
+      << out;
+  const fs::path kept = dir_ / "auditors-copy.pub.pem";
+  { std::ofstream(kept) << auditors_copy; }
+  EXPECT_EQ(cli({"audit", "verify", "--public-key", public_key.string(), "--public-key",
+                 retired_public(first).string(), "--public-key", retired_public(second).string(),
+                 "--public-key", kept.string()},
+                out),
+            0)
+      << out;
+  {
+    Daemon daemon(config, data());
+    daemon.start();
+    ASSERT_TRUE(daemon.wait_ready());
+    EXPECT_EQ(daemon.terminate(), 0);
+  }
+}
+
 }  // namespace

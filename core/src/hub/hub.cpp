@@ -10,6 +10,7 @@
 #include "delivery/outbox.hpp"
 #include "http/https_server.hpp"
 #include "routing/router.hpp"
+#include "security/errors.hpp"
 #include "store/prepared.hpp"
 #include "web/web_app.hpp"
 
@@ -233,26 +234,71 @@ std::vector<std::filesystem::path> retired_public_keys(const config::HubConfig& 
   return out;
 }
 
+std::filesystem::path retired_public_key_file(const config::HubConfig& config,
+                                              const std::string& key_id) {
+  return retired_keys_dir(config) / ("audit-ed25519-" + key_id + ".pub.pem");
+}
+
+namespace {
+
+// Moves `file` into keys/retired/ as `name` (+ ".1", ".2", … if that is taken): a key file is
+// never overwritten or deleted.
+std::filesystem::path retire(const config::HubConfig& config, const std::filesystem::path& file,
+                             const std::string& name) {
+  const auto dir = retired_keys_dir(config);
+  std::filesystem::create_directories(dir);
+  auto target = dir / name;
+  for (int n = 1; std::filesystem::exists(target); ++n) {
+    target = dir / (name + "." + std::to_string(n));
+  }
+  std::filesystem::rename(file, target);
+  return target;
+}
+
+// "20261207T010203Z": for the name of a key file that could not be read.
+std::string file_stamp() {
+  const std::string now = store::utc_now();  // 2026-12-07T01:02:03.123456+00:00
+  std::string out;
+  for (const char c : now.substr(0, 19)) {
+    if (c != '-' && c != ':') out += c;
+  }
+  return out + "Z";
+}
+
+}  // namespace
+
 ReplacedSigningKey replace_signing_key(const config::HubConfig& config) {
   const auto private_file = config.audit_private_key();
   const auto public_file = config.audit_public_key();
-  std::string old_id;
+  std::string old_id, public_id;
   std::filesystem::path retired_public;
-  if (std::filesystem::exists(private_file)) {
-    old_id = security::SigningKey::load_pem_file(private_file).key_id();
-    const auto retired = retired_keys_dir(config);
-    std::filesystem::create_directories(retired);
-    std::filesystem::rename(private_file, retired / ("audit-ed25519-" + old_id + ".pem"));
-    if (std::filesystem::exists(public_file)) {
-      retired_public = retired / ("audit-ed25519-" + old_id + ".pub.pem");
-      std::filesystem::rename(public_file, retired_public);
+  std::error_code ec;
+  // The public key on its own: when the private key is lost or damaged, the heads it signed still
+  // verify with it, so it is kept under its key id where `audit verify` and `backup` find it.
+  if (std::filesystem::exists(public_file, ec)) {
+    std::string name = "audit-ed25519-unreadable-" + file_stamp() + ".pub.pem";
+    try {
+      public_id = security::VerifyingKey::load_pem_file(public_file).key_id();
+      name = retired_public_key_file(config, public_id).filename().string();
+    } catch (const security::KeyError&) {  // NOLINT(bugprone-empty-catch): kept as it is
     }
+    retired_public = retire(config, public_file, name);
+  }
+  if (std::filesystem::exists(private_file, ec)) {
+    std::string name = "audit-ed25519-unreadable-" + file_stamp() + ".pem";
+    try {
+      old_id = security::SigningKey::load_pem_file(private_file).key_id();
+      name = "audit-ed25519-" + old_id + ".pem";
+    } catch (const security::KeyError&) {  // NOLINT(bugprone-empty-catch)
+      // Damaged, or readable by others: kept as it is, and replaced like a lost one.
+    }
+    retire(config, private_file, name);
   }
   std::filesystem::create_directories(private_file.parent_path());
   auto key = security::SigningKey::generate();
   key.save_pem_file(private_file);
   write_public_key(config, key);
-  return {std::move(key), std::move(old_id), std::move(retired_public)};
+  return {std::move(key), std::move(old_id), std::move(retired_public), std::move(public_id)};
 }
 
 Hub::Hub(config::HubConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {

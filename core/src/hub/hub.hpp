@@ -79,15 +79,20 @@ std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool c
 security::SigningKey load_or_create_signing_key(const config::HubConfig& config,
                                                 store::Store& store);
 
-// For `tsunagu audit new-key`: moves the current key files (if any) to keys/retired/, named by
-// their key id, and makes a new pair in their place. The caller records the change in the log and
-// signs a head with the new key.
+// For `tsunagu audit new-key`: moves the current key files (if any) to keys/retired/ — each named
+// by its own key id, or "unreadable-<time>" if it cannot be read; never overwritten — and makes
+// a new pair in their place. The caller records the change in the log and signs a head with the
+// new key.
 struct ReplacedSigningKey {
-  security::SigningKey key;              // the new one, in keys/audit-ed25519.pem
-  std::string old_id;                    // the key id of the file replaced; "" if there was none
-  std::filesystem::path retired_public;  // where its public key went; empty if there was none
+  security::SigningKey key;  // the new one
+  std::string old_id;  // the key id of the private key file replaced; "" if none or unreadable
+  std::filesystem::path retired_public;  // where the public key file went; empty if there was none
+  std::string retired_public_id;         // its key id; "" if none or unreadable
 };
 ReplacedSigningKey replace_signing_key(const config::HubConfig& config);
+// keys/retired/audit-ed25519-<key id>.pub.pem: where a replaced key's public key is kept.
+std::filesystem::path retired_public_key_file(const config::HubConfig& config,
+                                              const std::string& key_id);
 // Where `audit new-key` keeps the pairs it replaced: keys/retired/.
 std::filesystem::path retired_keys_dir(const config::HubConfig& config);
 // The public keys of the signing keys replaced so far (keys/retired/audit-ed25519-<id>.pub.pem),
