@@ -2,7 +2,6 @@
 
 #include <signal.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -39,15 +38,8 @@ constexpr const char* kRetiredDir = "retired";  // public keys of replaced signi
 
 // "retired/audit-ed25519-<64 hex>.pub.pem", and nothing else a SHA256SUMS line could name.
 bool is_retired_public_key(const std::string& name) {
-  const std::string prefix = std::string(kRetiredDir) + "/audit-ed25519-";
-  const std::string suffix = ".pub.pem";
-  if (name.size() != prefix.size() + 64 + suffix.size() || name.rfind(prefix, 0) != 0 ||
-      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
-    return false;
-  }
-  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()),
-                     name.end() - static_cast<std::ptrdiff_t>(suffix.size()),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  const std::string prefix = std::string(kRetiredDir) + "/";
+  return name.starts_with(prefix) && is_retired_public_key_name(name.substr(prefix.size()));
 }
 
 std::string sha256_of(const fs::path& file) {

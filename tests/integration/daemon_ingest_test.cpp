@@ -474,11 +474,12 @@ TEST_F(DaemonIngest, ANewKeyKeepsWhatIsLeftOfADamagedOrLostKey) {
   EXPECT_EQ(id_of(retired_public(second)), second);
   ASSERT_EQ(cli({"audit", "verify"}, out), 0) << out;
 
-  // Both lost: said so; the auditors' own copy of the public key still verifies the log.
+  // The private key lost, the public one damaged: said so (the damaged file is kept, and is not
+  // taken for a key); the auditors' own copy of the public key still verifies the log.
   const std::string third = id_of(public_key);
   const std::string auditors_copy = read_file(public_key);
   fs::remove(private_key);
-  fs::remove(public_key);
+  { std::ofstream(public_key, std::ios::trunc) << "not a public key"; }
   ASSERT_EQ(cli({"audit", "new-key"}, out), 0) << out;
   EXPECT_NE(out.find("verify with the old public key " + third +
                      "\nWARNING: its public key is not in " + (keys / "retired").string()),

@@ -219,16 +219,23 @@ std::filesystem::path retired_keys_dir(const config::HubConfig& config) {
   return config.audit_private_key().parent_path() / "retired";
 }
 
+bool is_retired_public_key_name(std::string_view name) {
+  constexpr std::string_view prefix = "audit-ed25519-", suffix = ".pub.pem";
+  if (name.size() != prefix.size() + 64 + suffix.size() || !name.starts_with(prefix) ||
+      !name.ends_with(suffix)) {
+    return false;
+  }
+  const auto id = name.substr(prefix.size(), 64);
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 std::vector<std::filesystem::path> retired_public_keys(const config::HubConfig& config) {
   std::vector<std::filesystem::path> out;
   std::error_code ec;
   for (std::filesystem::directory_iterator it(retired_keys_dir(config), ec), end; !ec && it != end;
        it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.rfind("audit-ed25519-", 0) == 0 && name.size() > 8 &&
-        name.compare(name.size() - 8, 8, ".pub.pem") == 0) {
-      out.push_back(it->path());
-    }
+    if (is_retired_public_key_name(it->path().filename().string())) out.push_back(it->path());
   }
   std::sort(out.begin(), out.end());
   return out;

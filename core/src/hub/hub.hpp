@@ -15,6 +15,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -95,6 +96,9 @@ std::filesystem::path retired_public_key_file(const config::HubConfig& config,
                                               const std::string& key_id);
 // Where `audit new-key` keeps the pairs it replaced: keys/retired/.
 std::filesystem::path retired_keys_dir(const config::HubConfig& config);
+// "audit-ed25519-<64 hex>.pub.pem": the name of a replaced key's public key (not a file new-key
+// could not read, kept as audit-ed25519-unreadable-<time>…).
+bool is_retired_public_key_name(std::string_view name);
 // The public keys of the signing keys replaced so far (keys/retired/audit-ed25519-<id>.pub.pem),
 // sorted by name: with the current one, what verifies the log across its key changes.
 std::vector<std::filesystem::path> retired_public_keys(const config::HubConfig& config);
