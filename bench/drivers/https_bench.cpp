@@ -18,12 +18,18 @@
 // scheduled start to the moment the lookup first finds it. The watcher costs the server one
 // indexed read per event on the shared CPUs and nothing else (no lock: WAL readers do not block
 // the writer). A notice not found within 2 s of its 2xx counts as missing.
+//
+// Each report's occurred_at is the moment it is sent (Japan time), as a live child guidance
+// system's would be: its 48-hour safety-confirmation timer then runs out long after the run.
+// (Until 2026-12 every report was dated 2019-06-05, so every timer it started had already run
+// out and the routing scheduler fired one per push, beside the pushes being measured.)
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <fstream>
 #include <iostream>
@@ -268,10 +274,20 @@ class NoticeWatcher {
   std::thread thread_;
 };
 
+// Now in Japan time, "2026-12-07T10:20:30+09:00".
+std::string jst_now() {
+  const std::time_t t = std::time(nullptr) + 9 * 3600;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%S+09:00", &tm);
+  return out;
+}
+
 std::string event_body(std::uint64_t n) {
   const Person p = person(kSeed, n % kPersons);
   return "{\"event_id\": \"CGB-" + std::to_string(n) + "\", \"revision\": 1, \"type\": \"report_received\", "
-         "\"occurred_at\": \"2019-06-05T21:30:00+09:00\", \"child\": {\"resident_id\": " +
+         "\"occurred_at\": \"" + jst_now() + "\", \"child\": {\"resident_id\": " +
          (n % 3 == 0 ? std::string("null") : "\"" + p.resident_id + "\"") + ", \"name\": \"" + p.family +
          " " + p.given + "\", \"name_kana\": \"" + p.family_kana + " " + p.given_kana +
          "\", \"birth_date\": \"" + iso(p.birth) + "\", \"sex\": \"" + p.sex + "\"}, \"ward_code\": \"" +
