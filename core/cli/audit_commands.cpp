@@ -1,21 +1,59 @@
 #include "cli/audit_commands.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <vector>
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 
 #include "audit/audit_log.hpp"
 #include "cli/cli_support.hpp"
 #include "hub/hub.hpp"
 #include "runtime/daemon_files.hpp"
+#include "store/prepared.hpp"
 #include "web/audit_search.hpp"
 #include "web/forms.hpp"
 
 namespace tsunagu::cli {
 namespace {
+
+// The instances whose latest hub.started entry has no hub.stopped after it: running, or ended
+// without a word (a crash). On a shared PostgreSQL store each such instance would go on signing
+// heads with the key it loaded.
+std::vector<std::string> started_not_stopped(store::Store& store) {
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> last;  // → (started, stopped)
+  for (const char* type : {audit::entry_type::kHubStarted, audit::entry_type::kHubStopped}) {
+    auto q = store.query("SELECT seq, entry FROM " +
+                         audit::entries_in_blocks_sql("audit_type_blocks", "type") +
+                         " AND type = ? ORDER BY b.block, seq");
+    q.bind(type).bind(INT64_MAX).bind(type);
+    while (q.next()) {
+      std::string instance;
+      try {
+        const auto entry = Poco::JSON::Parser().parse(q.text(1)).extract<Poco::JSON::Object::Ptr>();
+        if (const auto details = entry->getObject("details")) {
+          instance = details->optValue<std::string>("instance", "");
+        }
+      } catch (const Poco::Exception&) {  // NOLINT(bugprone-empty-catch): verify names it
+      }
+      auto& [started, stopped] = last[instance];
+      (std::string_view(type) == audit::entry_type::kHubStarted ? started : stopped) = q.integer(0);
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& [instance, seqs] : last) {
+    if (seqs.first > seqs.second) out.push_back(instance);
+  }
+  return out;
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -91,7 +129,7 @@ int audit_sign(const runtime::CommonOptions& options, const Args& args) {
 // covers it. tsunagud refuses to start while the log's latest head names another key than its
 // file, so this is the one way to change it.
 int audit_new_key(const runtime::CommonOptions& options, const Args& args) {
-  parse(args, {});
+  const auto p = parse(args, {}, {"force"});
   quiet_logging();
   const auto config = runtime::load_config(options);
   if (const auto pid = runtime::running_daemon(config)) {
@@ -100,6 +138,19 @@ int audit_new_key(const runtime::CommonOptions& options, const Args& args) {
     return kExitFailure;
   }
   auto store = open_store(config);
+  // Other instances of a shared store are not seen by the pid file: the log says which started
+  // and have not stopped. This one's own entry may be from a crash; the pid file spoke for it.
+  auto others = started_not_stopped(*store);
+  std::erase(others, config.instance_name);
+  if (!others.empty() && !p.has("force")) {
+    std::cerr << "other instances of " << store->location()
+              << " started and have not stopped (hub.started with no hub.stopped after it):";
+    for (const auto& name : others) std::cerr << " " << (name.empty() ? "(unnamed)" : name);
+    std::cerr << ". Stop them first: they would go on signing with the old key, and verify "
+                 "would report their heads. If they ended without stopping (a crash), give "
+                 "--force\n";
+    return kExitFailure;
+  }
   audit::AuditLog log(*store);
   const auto before = log.latest_head();
   const auto replaced = replace_signing_key(config);

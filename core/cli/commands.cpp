@@ -385,9 +385,10 @@ const std::vector<Command>& commands() {
        "one and any it replaced (default: keys/audit-ed25519.pub.pem and keys/retired/*.pub.pem)",
        audit_verify},
       {"audit", "sign", "audit sign", "sign a tree head over the log now", audit_sign},
-      {"audit", "new-key", "audit new-key",
-       "replace the audit signing key on purpose (tsunagud stopped): the old key files go to "
-       "keys/retired/, the change is logged and signed with the new key",
+      {"audit", "new-key", "audit new-key [--force]",
+       "replace the audit signing key on purpose (every tsunagud on the store stopped; --force "
+       "if one crashed): the old key files go to keys/retired/, the change is logged and signed "
+       "with the new key",
        audit_new_key},
       {"audit", "head", "audit head",
        "the latest signed tree head, as JSON (keep it to pin "

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "audit/audit_log.hpp"
 #include "codec/cp932.hpp"
 #include "security/ed25519.hpp"
 #include "store/prepared.hpp"
@@ -450,8 +451,25 @@ TEST_F(DaemonIngest, ANewKeyKeepsWhatIsLeftOfADamagedOrLostKey) {
   };
   std::string out;
 
-  // Damaged: kept as "unreadable-<time>", its public key under its id; the log verifies.
+  // Another instance of the (shared) store started and has not stopped: it would go on signing
+  // with the old key, so new-key is refused and changes nothing; --force is for a crashed one.
   const std::string first = id_of(public_key);
+  auto log_instance = [&](const char* type) {
+    auto store = tsunagu::store::Store::open_sqlite(data() / "store.db", {});
+    tsunagu::audit::AuditLog(*store).append_now({type, "hub", "", {{"instance", "tsunagu-2"}}});
+  };
+  log_instance(tsunagu::audit::entry_type::kHubStarted);
+  EXPECT_EQ(cli({"audit", "new-key"}, out), 1) << out;
+  EXPECT_NE(out.find("other instances of " + (data() / "store.db").string() +
+                     " started and have not stopped (hub.started with no hub.stopped after it): "
+                     "tsunagu-2. Stop them first"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(id_of(public_key), first);
+  EXPECT_FALSE(fs::exists(keys / "retired"));
+  log_instance(tsunagu::audit::entry_type::kHubStopped);
+
+  // Damaged: kept as "unreadable-<time>", its public key under its id; the log verifies.
   { std::ofstream(private_key, std::ios::trunc) << "not a key"; }
   ASSERT_EQ(cli({"audit", "new-key"}, out), 0) << out;
   EXPECT_NE(out.find("verify with the old public key " + first + " (kept in " +
@@ -480,7 +498,9 @@ TEST_F(DaemonIngest, ANewKeyKeepsWhatIsLeftOfADamagedOrLostKey) {
   const std::string auditors_copy = read_file(public_key);
   fs::remove(private_key);
   { std::ofstream(public_key, std::ios::trunc) << "not a public key"; }
-  ASSERT_EQ(cli({"audit", "new-key"}, out), 0) << out;
+  log_instance(tsunagu::audit::entry_type::kHubStarted);  // and tsunagu-2 crashed
+  EXPECT_EQ(cli({"audit", "new-key"}, out), 1) << out;
+  ASSERT_EQ(cli({"audit", "new-key", "--force"}, out), 0) << out;
   EXPECT_NE(out.find("verify with the old public key " + third +
                      "\nWARNING: its public key is not in " + (keys / "retired").string()),
             std::string::npos)

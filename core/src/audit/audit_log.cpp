@@ -1405,6 +1405,11 @@ VerifyReport verify(store::Store& store, const std::vector<security::VerifyingKe
   if (const auto it = roots.find(0); it != roots.end()) it->second = empty_root();
 
   // 2. Every signed head: signature, size, root; successive heads consistent.
+  struct Signer {
+    std::string key_id;
+    std::int64_t first = 0, last = 0;  // head ids
+  };
+  std::vector<Signer> signers;  // the stored heads that verified, by key in turn
   r.heads = heads.size();
   const TreeHead* previous = nullptr;
   for (const auto& h : heads) {
@@ -1452,7 +1457,24 @@ VerifyReport verify(store::Store& store, const std::vector<security::VerifyingKe
       fail(name + ": smaller than the previous head (size " + std::to_string(previous->tree_size) +
            "); heads were reordered or the log was rolled back");
     }
-    if (h.id != 0) previous = &h;
+    if (h.id != 0) {
+      previous = &h;
+      if (signers.empty() || signers.back().key_id != h.key_id) {
+        signers.push_back({h.key_id, h.id, h.id});
+      } else {
+        signers.back().last = h.id;
+      }
+    }
+  }
+  if (signers.size() > 1) {  // the log changed its key: which heads each one signed
+    std::string note = "heads ";
+    for (std::size_t i = 0; i < signers.size(); ++i) {
+      const Signer& signer = signers[i];
+      note += (i > 0 ? ", #" : "#") + std::to_string(signer.first) +
+              (signer.last != signer.first ? "–#" + std::to_string(signer.last) : "") +
+              (i == 0 ? " were signed with key " : " with key ") + signer.key_id;
+    }
+    r.notes.push_back(note);
   }
 
   // 3. The appender's frontier must describe the same tree.

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <span>
 
 #include "store/prepared.hpp"
@@ -362,6 +363,10 @@ TEST_F(AuditLogTest, ALogAcrossAKeyChangeVerifiesWithBothKeysAndOnlyInTheirTurn)
   auto r = audit::verify(*store_, both);
   EXPECT_TRUE(r.ok) << problems(r);
   EXPECT_EQ(r.heads, 4u);
+  EXPECT_NE(std::find(r.notes.begin(), r.notes.end(),
+                      "heads #1–#2 were signed with key " + old_key.key_id() + ", #3–#4 with key " +
+                          new_key.key_id()),
+            r.notes.end());
   // The old key's heads with the new key alone: named, and why.
   r = audit::verify(*store_, new_key.verifying_key());
   EXPECT_FALSE(r.ok);
