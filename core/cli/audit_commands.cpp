@@ -10,10 +10,6 @@
 #include <string_view>
 #include <vector>
 
-#include <Poco/Exception.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-
 #include "audit/audit_log.hpp"
 #include "cli/cli_support.hpp"
 #include "hub/hub.hpp"
@@ -36,14 +32,7 @@ std::vector<std::string> started_not_stopped(store::Store& store) {
                          " AND type = ? ORDER BY b.block, seq");
     q.bind(type).bind(INT64_MAX).bind(type);
     while (q.next()) {
-      std::string instance;
-      try {
-        const auto entry = Poco::JSON::Parser().parse(q.text(1)).extract<Poco::JSON::Object::Ptr>();
-        if (const auto details = entry->getObject("details")) {
-          instance = details->optValue<std::string>("instance", "");
-        }
-      } catch (const Poco::Exception&) {  // NOLINT(bugprone-empty-catch): verify names it
-      }
+      const std::string instance = audit::entry_details(q.text_view(1))["instance"];
       auto& [started, stopped] = last[instance];
       (std::string_view(type) == audit::entry_type::kHubStarted ? started : stopped) = q.integer(0);
     }

@@ -282,10 +282,11 @@ int restore(const runtime::CommonOptions& options, const Args& args) {
   }
   // The public keys of replaced signing keys: the log's earlier heads verify with them.
   std::vector<fs::path> retired;
+  const fs::path retired_dir = retired_keys_dir(config);
   for (const auto& [name, digest] : listed) {
     if (!is_retired_public_key(name)) continue;
-    fs::create_directories(retired_keys_dir(config));
-    retired.push_back(retired_keys_dir(config) / fs::path(name).filename());
+    fs::create_directories(retired_dir);
+    retired.push_back(retired_dir / fs::path(name).filename());
     fs::copy_file(dir / name, retired.back(), fs::copy_options::overwrite_existing);
   }
   std::cout << "OK  復元しました (restored) " << target.string() << " from " << dir.string()

@@ -145,6 +145,22 @@ std::string canonical_entry(std::int64_t seq, const std::string& time, const Ent
   return out;
 }
 
+std::map<std::string, std::string> entry_details(std::string_view entry) {
+  std::map<std::string, std::string> out;
+  try {
+    const auto root =
+        Poco::JSON::Parser().parse(std::string(entry)).extract<Poco::JSON::Object::Ptr>();
+    if (const auto details = root->getObject("details")) {
+      std::vector<std::string> names;
+      details->getNames(names);
+      for (const auto& name : names) out.emplace(name, details->getValue<std::string>(name));
+    }
+  } catch (const Poco::Exception&) {
+    out.clear();
+  }
+  return out;
+}
+
 std::string TreeHead::signed_message() const {
   return "tsunagu-tree-head-v1\n" + std::to_string(tree_size) + "\n" + to_hex(root) + "\n" + time;
 }
@@ -1257,18 +1273,10 @@ struct KeyReplacement {
 
 // The key ids an intact audit.key_replaced entry names; nullopt if it names none.
 std::optional<KeyReplacement> key_replacement(std::int64_t seq, std::string_view entry) {
-  try {
-    const auto root =
-        Poco::JSON::Parser().parse(std::string(entry)).extract<Poco::JSON::Object::Ptr>();
-    const auto details = root->getObject("details");
-    if (!details) return std::nullopt;
-    KeyReplacement k{seq, details->optValue<std::string>("old_key_id", ""),
-                     details->optValue<std::string>("new_key_id", "")};
-    if (k.old_id.empty() || k.new_id.empty()) return std::nullopt;
-    return k;
-  } catch (const Poco::Exception&) {
-    return std::nullopt;
-  }
+  auto details = entry_details(entry);
+  KeyReplacement k{seq, std::move(details["old_key_id"]), std::move(details["new_key_id"])};
+  if (k.old_id.empty() || k.new_id.empty()) return std::nullopt;
+  return k;
 }
 
 // The key that must sign a head over the first `tree_size` entries, as the log's own record of

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/merkle.hpp"
@@ -165,6 +166,9 @@ class AuditLog {
 };
 
 std::string canonical_entry(std::int64_t seq, const std::string& time, const EntryDraft& draft);
+// The details of an entry's bytes, as canonical_entry() wrote them; empty if it cannot be read
+// (verify names such an entry).
+std::map<std::string, std::string> entry_details(std::string_view entry);
 
 // An inclusion proof of one entry against a signed head: everything an auditor needs to check it
 // without the store.

@@ -250,8 +250,8 @@ namespace {
 
 // Moves `file` into keys/retired/ as `name` (+ ".1", ".2", … if that is taken): a key file is
 // never overwritten or deleted.
-std::filesystem::path retire(const config::HubConfig& config, const std::filesystem::path& file,
-                             const std::string& name) {
+void retire(const config::HubConfig& config, const std::filesystem::path& file,
+            const std::string& name) {
   const auto dir = retired_keys_dir(config);
   std::filesystem::create_directories(dir);
   auto target = dir / name;
@@ -259,7 +259,6 @@ std::filesystem::path retire(const config::HubConfig& config, const std::filesys
     target = dir / (name + "." + std::to_string(n));
   }
   std::filesystem::rename(file, target);
-  return target;
 }
 
 // "20261207T010203Z": for the name of a key file that could not be read.
@@ -278,7 +277,6 @@ ReplacedSigningKey replace_signing_key(const config::HubConfig& config) {
   const auto private_file = config.audit_private_key();
   const auto public_file = config.audit_public_key();
   std::string old_id, public_id;
-  std::filesystem::path retired_public;
   std::error_code ec;
   // The public key on its own: when the private key is lost or damaged, the heads it signed still
   // verify with it, so it is kept under its key id where `audit verify` and `backup` find it.
@@ -289,7 +287,7 @@ ReplacedSigningKey replace_signing_key(const config::HubConfig& config) {
       name = retired_public_key_file(config, public_id).filename().string();
     } catch (const security::KeyError&) {  // NOLINT(bugprone-empty-catch): kept as it is
     }
-    retired_public = retire(config, public_file, name);
+    retire(config, public_file, name);
   }
   if (std::filesystem::exists(private_file, ec)) {
     std::string name = "audit-ed25519-unreadable-" + file_stamp() + ".pem";
@@ -305,7 +303,7 @@ ReplacedSigningKey replace_signing_key(const config::HubConfig& config) {
   auto key = security::SigningKey::generate();
   key.save_pem_file(private_file);
   write_public_key(config, key);
-  return {std::move(key), std::move(old_id), std::move(retired_public), std::move(public_id)};
+  return {std::move(key), std::move(old_id), std::move(public_id)};
 }
 
 Hub::Hub(config::HubConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {

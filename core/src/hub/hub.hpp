@@ -87,8 +87,8 @@ security::SigningKey load_or_create_signing_key(const config::HubConfig& config,
 struct ReplacedSigningKey {
   security::SigningKey key;  // the new one
   std::string old_id;  // the key id of the private key file replaced; "" if none or unreadable
-  std::filesystem::path retired_public;  // where the public key file went; empty if there was none
-  std::string retired_public_id;         // its key id; "" if none or unreadable
+  std::string retired_public_id;  // the key id of the public key file replaced; "" if none or
+                                  // unreadable
 };
 ReplacedSigningKey replace_signing_key(const config::HubConfig& config);
 // keys/retired/audit-ed25519-<key id>.pub.pem: where a replaced key's public key is kept.
