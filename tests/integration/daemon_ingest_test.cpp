@@ -75,6 +75,21 @@ class DaemonIngest : public ::testing::Test {
   fs::path spool() const { return data() / "spool" / "public_assistance"; }
   bool done(const std::string& name) const { return fs::exists(spool() / "done" / name); }
 
+  // tsunagud on `config` and this test's data directory: started, ready, stopped cleanly (which
+  // signs a tree head).
+  void start_and_stop(const fs::path& config) {
+    Daemon daemon(config, data());
+    daemon.start();
+    ASSERT_TRUE(daemon.wait_ready());
+    EXPECT_EQ(daemon.terminate(), 0);
+  }
+  // The CLI with `config` on `data_dir`; its exit code, its output in `out`.
+  static int cli(const fs::path& config, const fs::path& data_dir, std::vector<std::string> args,
+                 std::string& out) {
+    args.insert(args.begin(), {"--config", config.string(), "--data-dir", data_dir.string()});
+    return run_cli(args, out);
+  }
+
   TempDir dir_;
 };
 
@@ -100,9 +115,7 @@ TEST_F(DaemonIngest, StoresADroppedCp932ExportAndADuplicateDropAddsNothing) {
   EXPECT_EQ(daemon.terminate(), 0);
 
   std::string out;
-  EXPECT_EQ(
-      run_cli({"--config", config.string(), "--data-dir", data().string(), "inputs", "list"}, out),
-      0);
+  EXPECT_EQ(cli(config, data(), {"inputs", "list"}, out), 0);
   EXPECT_NE(out.find("0 stored, " + std::to_string(stored) + " already stored"), std::string::npos)
       << out;
 }
@@ -122,10 +135,7 @@ TEST_F(DaemonIngest, BadRecordsAreQuarantinedWithReasonsAndGoodOnesStored) {
   EXPECT_NE(report.find("発生日"), std::string::npos) << report;
 
   std::string out;
-  EXPECT_EQ(
-      run_cli({"--config", config.string(), "--data-dir", data().string(), "quarantine", "list"},
-              out),
-      0);
+  EXPECT_EQ(cli(config, data(), {"quarantine", "list"}, out), 0);
   EXPECT_NE(out.find("01199"), std::string::npos) << out;
 }
 
@@ -328,17 +338,9 @@ TEST_F(DaemonIngest, ItRefusesToStartWhenTheLogIsSignedWithAnotherAuditKey) {
   // Restored: it starts, and the whole log still verifies with the original public key.
   { std::ofstream(private_key, std::ios::trunc) << original; }
   fs::permissions(private_key, fs::perms::owner_read | fs::perms::owner_write);
-  {
-    Daemon daemon(config, data());
-    daemon.start();
-    ASSERT_TRUE(daemon.wait_ready());
-    EXPECT_EQ(daemon.terminate(), 0);
-  }
+  ASSERT_NO_FATAL_FAILURE(start_and_stop(config));
   std::string verified;
-  EXPECT_EQ(run_cli({"--config", config.string(), "--data-dir", data().string(), "audit", "verify"},
-                    verified),
-            0)
-      << verified;
+  EXPECT_EQ(cli(config, data(), {"audit", "verify"}, verified), 0) << verified;
 
   // Replaced on purpose: `audit new-key` (refused while tsunagud runs) keeps the old pair under
   // keys/retired/, logs the change and signs it with the new key; tsunagud then starts.
@@ -347,18 +349,11 @@ TEST_F(DaemonIngest, ItRefusesToStartWhenTheLogIsSignedWithAnotherAuditKey) {
     Daemon daemon(config, data());
     daemon.start();
     ASSERT_TRUE(daemon.wait_ready());
-    EXPECT_NE(
-        run_cli({"--config", config.string(), "--data-dir", data().string(), "audit", "new-key"},
-                out2),
-        0);
+    EXPECT_NE(cli(config, data(), {"audit", "new-key"}, out2), 0);
     EXPECT_NE(out2.find("is running"), std::string::npos) << out2;
     EXPECT_EQ(daemon.terminate(), 0);
   }
-  ASSERT_EQ(
-      run_cli({"--config", config.string(), "--data-dir", data().string(), "audit", "new-key"},
-              out2),
-      0)
-      << out2;
+  ASSERT_EQ(cli(config, data(), {"audit", "new-key"}, out2), 0) << out2;
   const std::string new_id = tsunagu::security::SigningKey::load_pem_file(private_key).key_id();
   EXPECT_NE(new_id, original_id);
   EXPECT_EQ(tsunagu::security::SigningKey::load_pem_file(data() / "keys" / "retired" /
@@ -386,29 +381,21 @@ TEST_F(DaemonIngest, ItRefusesToStartWhenTheLogIsSignedWithAnotherAuditKey) {
     EXPECT_NE(q.text(0).find("\"new_key_id\":\"" + new_id + "\""), std::string::npos) << q.text(0);
     EXPECT_EQ(q.text(1), new_id);
   }
-  {
-    Daemon daemon(config, data());
-    daemon.start();
-    ASSERT_TRUE(daemon.wait_ready());
-    EXPECT_EQ(daemon.terminate(), 0);
-  }
+  ASSERT_NO_FATAL_FAILURE(start_and_stop(config));
 
   // The whole log verifies across the change: by default with the current and retired public
   // keys of keys/, or with both given; with the new key alone the old heads are named.
-  auto cli = [&](const fs::path& data_dir, std::vector<std::string> args, std::string& text) {
-    args.insert(args.begin(), {"--config", config.string(), "--data-dir", data_dir.string()});
-    return run_cli(args, text);
-  };
   const fs::path retired_public =
       data() / "keys" / "retired" / ("audit-ed25519-" + original_id + ".pub.pem");
-  ASSERT_EQ(cli(data(), {"audit", "verify"}, verified), 0) << verified;
+  ASSERT_EQ(cli(config, data(), {"audit", "verify"}, verified), 0) << verified;
   EXPECT_NE(verified.find("trusted keys " + new_id + ", " + original_id), std::string::npos)
       << verified;
-  EXPECT_NE(cli(data(), {"audit", "verify", "--public-key", public_key.string()}, verified), 0);
+  EXPECT_NE(cli(config, data(), {"audit", "verify", "--public-key", public_key.string()}, verified),
+            0);
   EXPECT_NE(verified.find("signed with key " + original_id + ", which is not a trusted public key"),
             std::string::npos)
       << verified;
-  EXPECT_EQ(cli(data(),
+  EXPECT_EQ(cli(config, data(),
                 {"audit", "verify", "--public-key", public_key.string(), "--public-key",
                  retired_public.string()},
                 verified),
@@ -417,8 +404,8 @@ TEST_F(DaemonIngest, ItRefusesToStartWhenTheLogIsSignedWithAnotherAuditKey) {
   // A backup carries the retired public key, and its restore verifies with it.
   const fs::path backup = dir_ / "backup";
   const fs::path restored = dir_ / "restored";
-  ASSERT_EQ(cli(data(), {"backup", backup.string()}, verified), 0) << verified;
-  ASSERT_EQ(cli(restored, {"restore", backup.string()}, verified), 0) << verified;
+  ASSERT_EQ(cli(config, data(), {"backup", backup.string()}, verified), 0) << verified;
+  ASSERT_EQ(cli(config, restored, {"restore", backup.string()}, verified), 0) << verified;
   EXPECT_NE(verified.find("key " + new_id + " (and 1 it replaced)"), std::string::npos) << verified;
   EXPECT_NE(verified.find("no tampering found"), std::string::npos) << verified;
   EXPECT_EQ(read_file(restored / "keys" / "retired" / retired_public.filename()),
@@ -430,19 +417,10 @@ TEST_F(DaemonIngest, ItRefusesToStartWhenTheLogIsSignedWithAnotherAuditKey) {
 // as long as the old public key is kept (by the hub, or by the auditors).
 TEST_F(DaemonIngest, ANewKeyKeepsWhatIsLeftOfADamagedOrLostKey) {
   const auto config = write_test_config(dir_);
-  {
-    Daemon daemon(config, data());
-    daemon.start();
-    ASSERT_TRUE(daemon.wait_ready());
-    EXPECT_EQ(daemon.terminate(), 0);  // signs a head at shutdown
-  }
+  ASSERT_NO_FATAL_FAILURE(start_and_stop(config));  // signs a head at shutdown
   const fs::path keys = data() / "keys";
   const fs::path private_key = keys / "audit-ed25519.pem";
   const fs::path public_key = keys / "audit-ed25519.pub.pem";
-  auto cli = [&](std::vector<std::string> args, std::string& text) {
-    args.insert(args.begin(), {"--config", config.string(), "--data-dir", data().string()});
-    return run_cli(args, text);
-  };
   auto id_of = [](const fs::path& file) {
     return tsunagu::security::VerifyingKey::load_pem_file(file).key_id();
   };
@@ -459,7 +437,7 @@ TEST_F(DaemonIngest, ANewKeyKeepsWhatIsLeftOfADamagedOrLostKey) {
     tsunagu::audit::AuditLog(*store).append_now({type, "hub", "", {{"instance", "tsunagu-2"}}});
   };
   log_instance(tsunagu::audit::entry_type::kHubStarted);
-  EXPECT_EQ(cli({"audit", "new-key"}, out), 1) << out;
+  EXPECT_EQ(cli(config, data(), {"audit", "new-key"}, out), 1) << out;
   EXPECT_NE(out.find("other instances of " + (data() / "store.db").string() +
                      " started and have not stopped (hub.started with no hub.stopped after it): "
                      "tsunagu-2. Stop them first"),
@@ -471,7 +449,7 @@ TEST_F(DaemonIngest, ANewKeyKeepsWhatIsLeftOfADamagedOrLostKey) {
 
   // Damaged: kept as "unreadable-<time>", its public key under its id; the log verifies.
   { std::ofstream(private_key, std::ios::trunc) << "not a key"; }
-  ASSERT_EQ(cli({"audit", "new-key"}, out), 0) << out;
+  ASSERT_EQ(cli(config, data(), {"audit", "new-key"}, out), 0) << out;
   EXPECT_NE(out.find("verify with the old public key " + first + " (kept in " +
                      retired_public(first).string() + ")"),
             std::string::npos)
@@ -483,14 +461,14 @@ TEST_F(DaemonIngest, ANewKeyKeepsWhatIsLeftOfADamagedOrLostKey) {
     }
   }
   EXPECT_EQ(unreadable, std::vector<std::string>{"not a key"});
-  ASSERT_EQ(cli({"audit", "verify"}, out), 0) << out;
+  ASSERT_EQ(cli(config, data(), {"audit", "verify"}, out), 0) << out;
 
   // Lost: the public key that is left is kept.
   const std::string second = id_of(public_key);
   fs::remove(private_key);
-  ASSERT_EQ(cli({"audit", "new-key"}, out), 0) << out;
+  ASSERT_EQ(cli(config, data(), {"audit", "new-key"}, out), 0) << out;
   EXPECT_EQ(id_of(retired_public(second)), second);
-  ASSERT_EQ(cli({"audit", "verify"}, out), 0) << out;
+  ASSERT_EQ(cli(config, data(), {"audit", "verify"}, out), 0) << out;
 
   // The private key lost, the public one damaged: said so (the damaged file is kept, and is not
   // taken for a key); the auditors' own copy of the public key still verifies the log.
@@ -499,30 +477,26 @@ TEST_F(DaemonIngest, ANewKeyKeepsWhatIsLeftOfADamagedOrLostKey) {
   fs::remove(private_key);
   { std::ofstream(public_key, std::ios::trunc) << "not a public key"; }
   log_instance(tsunagu::audit::entry_type::kHubStarted);  // and tsunagu-2 crashed
-  EXPECT_EQ(cli({"audit", "new-key"}, out), 1) << out;
-  ASSERT_EQ(cli({"audit", "new-key", "--force"}, out), 0) << out;
+  EXPECT_EQ(cli(config, data(), {"audit", "new-key"}, out), 1) << out;
+  ASSERT_EQ(cli(config, data(), {"audit", "new-key", "--force"}, out), 0) << out;
   EXPECT_NE(out.find("verify with the old public key " + third +
                      "\nWARNING: its public key is not in " + (keys / "retired").string()),
             std::string::npos)
       << out;
-  EXPECT_NE(cli({"audit", "verify"}, out), 0);
+  EXPECT_NE(cli(config, data(), {"audit", "verify"}, out), 0);
   EXPECT_NE(out.find("signed with key " + third + ", which is not a trusted public key"),
             std::string::npos)
       << out;
   const fs::path kept = dir_ / "auditors-copy.pub.pem";
   { std::ofstream(kept) << auditors_copy; }
-  EXPECT_EQ(cli({"audit", "verify", "--public-key", public_key.string(), "--public-key",
+  EXPECT_EQ(cli(config, data(),
+                {"audit", "verify", "--public-key", public_key.string(), "--public-key",
                  retired_public(first).string(), "--public-key", retired_public(second).string(),
                  "--public-key", kept.string()},
                 out),
             0)
       << out;
-  {
-    Daemon daemon(config, data());
-    daemon.start();
-    ASSERT_TRUE(daemon.wait_ready());
-    EXPECT_EQ(daemon.terminate(), 0);
-  }
+  ASSERT_NO_FATAL_FAILURE(start_and_stop(config));
 }
 
 }  // namespace

@@ -43,6 +43,17 @@ class AuditLogTest : public ::testing::Test {
     return out;
   }
 
+  // verify() finds exactly one problem, and it says `expected`.
+  ::testing::AssertionResult only_problem(const std::string& expected) {
+    const auto r = verify();
+    if (!r.ok && r.problems.size() == 1 && r.problems[0].find(expected) != std::string::npos) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure()
+           << "expected only a problem saying \"" << expected << "\", got:\n"
+           << problems(r);
+  }
+
   void exec(const std::string& sql) { store_->query(sql).run(); }
 
   // n entries in one transaction (thousands of commits would be slow on a durable store).
@@ -591,32 +602,20 @@ TEST_F(AuditLogTest, TheSearchIndexIsCheckedAgainstTheEntries) {
 
   // A row of a complete block deleted: entry 258 is the first of block 1 about s-B.
   exec("DELETE FROM audit_subject_blocks WHERE subject = 's-B' AND block = 1");
-  r = verify();
-  EXPECT_FALSE(r.ok);
-  ASSERT_EQ(r.problems.size(), 1u) << problems(r);
-  EXPECT_NE(r.problems[0].find("audit_subject_blocks (the auditors' search by subject), block 1 "
-                               "(entries 257–512): no row for subject s-B of entry 258"),
-            std::string::npos)
-      << r.problems[0];
+  ASSERT_TRUE(
+      only_problem("audit_subject_blocks (the auditors' search by subject), block 1 "
+                   "(entries 257–512): no row for subject s-B of entry 258"));
   exec("INSERT INTO audit_subject_blocks (subject, block) VALUES ('s-B', 1)");
 
   // A row no entry needs, in a complete block.
   exec("INSERT INTO audit_subject_blocks (subject, block) VALUES ('s-Z', 0)");
-  r = verify();
-  ASSERT_EQ(r.problems.size(), 1u) << problems(r);
-  EXPECT_NE(r.problems[0].find("block 0 (entries 1–256): 1 rows name a subject that no entry of "
-                               "the block has"),
-            std::string::npos)
-      << r.problems[0];
+  ASSERT_TRUE(only_problem(
+      "block 0 (entries 1–256): 1 rows name a subject that no entry of the block has"));
   exec("DELETE FROM audit_subject_blocks WHERE subject = 's-Z'");
 
   // The last block, still filling (entries 513–600): the rows its entries need are looked up.
   exec("DELETE FROM audit_subject_blocks WHERE subject = 's-C' AND block = 2");
-  r = verify();
-  ASSERT_EQ(r.problems.size(), 1u) << problems(r);
-  EXPECT_NE(r.problems[0].find("block 2 (entries 513–768): no row for subject s-C of entry 515"),
-            std::string::npos)
-      << r.problems[0];
+  ASSERT_TRUE(only_problem("block 2 (entries 513–768): no row for subject s-C of entry 515"));
   exec("INSERT INTO audit_subject_blocks (subject, block) VALUES ('s-C', 2)");
 
   // The index by type, and a row with a block that cannot be.
