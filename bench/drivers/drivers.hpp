@@ -34,6 +34,9 @@ std::filesystem::path write_instance_config(const std::filesystem::path& work,
                                             int batch_size = 500, const std::string& http_xml = "",
                                             const std::string& store_xml = "",
                                             const std::string& name = "bench");
+// A <store> element for write_instance_config: SQLite as its default, with
+// `store/sqlite/checkpoint` set to `checkpoint` (background | commit).
+std::string sqlite_store_xml(const std::string& checkpoint);
 // Loads it as the programs do (and prepares the data directory).
 config::HubConfig load_instance_config(const std::filesystem::path& config_file);
 

@@ -64,6 +64,12 @@ fs::path write_instance_config(const fs::path& work, const std::vector<std::stri
   return file;
 }
 
+std::string sqlite_store_xml(const std::string& checkpoint) {
+  return "<store><backend>sqlite</backend><sqlite><file>store.db</file><synchronous>full"
+         "</synchronous><checkpoint>" +
+         checkpoint + "</checkpoint></sqlite></store>";
+}
+
 config::HubConfig load_instance_config(const fs::path& config_file) {
   runtime::CommonOptions options;
   options.config_file = config_file;

@@ -57,7 +57,7 @@ bool wait_for(const std::function<bool()>& done, std::chrono::seconds timeout) {
 }  // namespace
 
 // tsunagu-bench spool <system> <file> <work dir> [--id B1] [--prefix ""] [--batch 500]
-//                     [--timeout-s 7200]
+//                     [--timeout-s 7200] [--checkpoint background|commit]
 int spool_main(const Args& args) {
   if (args.size() < 3)
     throw std::invalid_argument("usage: spool <system> <file> <work dir> [--id ID] [--prefix P]");
@@ -70,7 +70,10 @@ int spool_main(const Args& args) {
 
   fs::remove_all(work);
   const int batch = static_cast<int>(option_number(args, "--batch", 500));
-  const fs::path config = write_instance_config(work, {system}, batch);
+  // The store's `checkpoint` setting (commit: SQLite's own, in the commit that fills the log).
+  const std::string checkpoint = option(args, "--checkpoint", "background");
+  const fs::path config =
+      write_instance_config(work, {system}, batch, "", sqlite_store_xml(checkpoint));
   const fs::path log = work / "daemon.log";
   const auto started = std::chrono::steady_clock::now();
   const pid_t pid =

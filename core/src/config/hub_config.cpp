@@ -41,7 +41,8 @@ const std::map<std::string, std::set<std::string>>& allowed_children() {
       {"mappings", {"directory"}},
       {"store", {"backend", "sqlite", "postgresql"}},
       {"store.postgresql", {"conninfo"}},
-      {"store.sqlite", {"file", "synchronous", "busy-timeout-ms", "cache-mb", "checkpoint-mb"}},
+      {"store.sqlite",
+       {"file", "synchronous", "busy-timeout-ms", "cache-mb", "checkpoint-mb", "checkpoint"}},
       {"spool", {"poll-interval-ms", "batch-size"}},
       {"systems", {"*"}},
       {"systems.*", {"adapter", "mapping", "enabled", "settings"}},
@@ -454,6 +455,7 @@ HubConfig load(const fs::path& file, const LoadOptions& options) {
       std::chrono::milliseconds(r.integer("store.sqlite.busy-timeout-ms", 10000, 0, 600000));
   c.sqlite.cache_mb = static_cast<int>(r.integer("store.sqlite.cache-mb", 64, 2, 4096));
   c.sqlite.checkpoint_mb = static_cast<int>(r.integer("store.sqlite.checkpoint-mb", 256, 1, 4096));
+  c.sqlite.checkpoint = r.one_of("store.sqlite.checkpoint", "background", {"background", "commit"});
 
   c.spool_poll_interval =
       std::chrono::milliseconds(r.integer("spool.poll-interval-ms", 500, 10, 3600000));

@@ -34,6 +34,8 @@ struct SqliteConfig {
   std::chrono::milliseconds busy_timeout{10000};
   int cache_mb = 64;        // page cache per connection, MiB (a ceiling, filled as used)
   int checkpoint_mb = 256;  // the write-ahead log is copied into the database at this size
+  // background: a thread of tsunagud copies it; commit: the commit that takes it over the size
+  std::string checkpoint = "background";
 };
 
 // <store><postgresql>: several instances may share one database (core/DESIGN.md).

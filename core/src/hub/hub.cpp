@@ -130,6 +130,7 @@ std::unique_ptr<store::Store> open_store(const config::HubConfig& config, bool c
     options.busy_timeout_ms = static_cast<int>(config.sqlite.busy_timeout.count());
     options.cache_mb = config.sqlite.cache_mb;
     options.checkpoint_mb = config.sqlite.checkpoint_mb;
+    options.checkpoint_in_background = config.sqlite.checkpoint == "background";
     store = store::Store::open_sqlite(config.sqlite.file, options);
   }
   if (create_keys) {

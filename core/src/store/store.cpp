@@ -30,10 +30,12 @@
 
 #include "common/json_string.hpp"
 #include "security/aead.hpp"
+#include "store/checkpointer.hpp"
 #include "store/dialect.hpp"
 #include "store/migrations.hpp"
 #include "store/postgres_statement.hpp"
 #include "store/prepared.hpp"
+#include "store/writer_queue.hpp"
 
 namespace tsunagu::store {
 namespace fs = std::filesystem;
@@ -170,64 +172,6 @@ std::string time_ordered_uuid() {
   return uuid_text(b, 7);
 }
 
-namespace {
-// SQLite hands its write lock to whichever connection asks when it is free, with no queue, and a
-// waiting connection's busy handler sleeps between tries. An ingest that commits batch after
-// batch takes the lock again within microseconds of each COMMIT, so a web page acknowledging a
-// notice, the outbox or the escalation timers — other connections of the same daemon — almost
-// never found it free and waited out their busy timeout. The connections one process holds to
-// one file therefore queue here first, in arrival order, before BEGIN IMMEDIATE, and SQLite's lock
-// only arbitrates between processes (the CLI, a second instance on PostgreSQL has its own lock).
-class WriterQueue {
- public:
-  // Waits for this caller's turn, at most `timeout`; false if it did not come.
-  bool enter(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    const std::uint64_t me = next_++;
-    waiting_.push_back(me);
-    if (!changed_.wait_for(lock, timeout, [&] { return !held_ && waiting_.front() == me; })) {
-      waiting_.erase(std::find(waiting_.begin(), waiting_.end(), me));
-      changed_.notify_all();  // the next in line may be free to go now
-      return false;
-    }
-    waiting_.pop_front();
-    held_ = true;
-    return true;
-  }
-  void leave() {
-    {
-      std::lock_guard lock(mutex_);
-      held_ = false;
-    }
-    changed_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<std::uint64_t> waiting_;
-  std::uint64_t next_ = 0;
-  bool held_ = false;
-};
-
-// One queue per database file in this process, shared by every connection to it.
-std::shared_ptr<WriterQueue> writer_queue_for(const fs::path& file) {
-  static std::mutex mutex;
-  static std::map<std::string, std::weak_ptr<WriterQueue>> queues;
-  std::error_code ec;
-  fs::path key = fs::weakly_canonical(fs::absolute(file), ec);
-  if (ec) key = fs::absolute(file);
-  std::lock_guard lock(mutex);
-  auto& slot = queues[key.string()];
-  auto queue = slot.lock();
-  if (!queue) {
-    queue = std::make_shared<WriterQueue>();
-    slot = queue;
-  }
-  return queue;
-}
-}  // namespace
-
 struct Store::SubjectKey {
   std::string id;
   security::DataKey key;
@@ -265,13 +209,18 @@ struct Store::Impl {
   std::shared_ptr<WriterQueue> writers;
   bool holds_turn = false;
   std::chrono::milliseconds busy_timeout{10000};
+  // SQLite: the thread that checkpoints the file, if the options ask for one.
+  std::shared_ptr<Checkpointer> checkpointer;
   void leave_queue() {
     if (holds_turn) writers->leave();
     holds_turn = false;
   }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
-  ~Impl() { leave_queue(); }  // a store dropped mid-transaction must not block the others
+  ~Impl() {
+    leave_queue();  // a store dropped mid-transaction must not block the others
+    if (checkpointer) Checkpointer::detach(db);
+  }
 
   // PostgreSQL: if the connection is lost and no statement is in use, connects again with the same
   // parameters and session settings; the prepared statements went with the old connection.
@@ -349,7 +298,7 @@ std::unique_ptr<Store> Store::open_sqlite(const fs::path& file, const SqliteOpti
     auto impl = std::make_unique<Impl>(Backend::sqlite, Session("SQLite", file.string()));
     impl->file = file;
     impl->location = file.string();
-    impl->writers = writer_queue_for(file);
+    impl->writers = WriterQueue::for_file(file);
     impl->busy_timeout = std::chrono::milliseconds(options.busy_timeout_ms);
     impl->exec("PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms));
     impl->exec("PRAGMA journal_mode = WAL");
@@ -363,7 +312,20 @@ std::unique_ptr<Store> Store::open_sqlite(const fs::path& file, const SqliteOpti
       if (auto q = store->query("PRAGMA page_size"); q.next()) page_size = q.integer(0);
       const std::int64_t bytes = std::int64_t{options.checkpoint_mb} * 1024 * 1024;
       store->impl_->exec("PRAGMA wal_autocheckpoint = " + std::to_string(bytes / page_size));
-      store->impl_->exec("PRAGMA journal_size_limit = " + std::to_string(bytes));
+      // When the log starts again, its file is cut back to this size. With the checkpointer the
+      // log passes its size by what is written while the thread copies it (up to twice its size),
+      // and cutting the file each time made the restarting commit wait for the filesystem to free
+      // the blocks, and the next round's commits for it to allocate them again.
+      store->impl_->exec("PRAGMA journal_size_limit = " +
+                         std::to_string(options.checkpoint_in_background ? 2 * bytes : bytes));
+      if (options.checkpoint_in_background) {
+        Checkpointer::Options background;
+        background.start_pages = bytes / page_size;
+        background.synchronous_full = options.synchronous_full;
+        background.turn_timeout = std::chrono::milliseconds(options.busy_timeout_ms);
+        store->impl_->checkpointer = Checkpointer::for_file(file, background);
+        store->impl_->checkpointer->attach(store->impl_->db);
+      }
     }
     store->migrate();
     return store;

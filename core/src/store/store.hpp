@@ -45,6 +45,10 @@ struct SqliteOptions {
   // automatic checkpoint; its default is 4 MiB). A page changed by many transactions in between
   // is written back once, not once per transaction; the file is cut back to this size after.
   int checkpoint_mb = 256;
+  // Whether a thread of this process runs those checkpoints (store/checkpointer.hpp) rather than
+  // the commit that takes the log over its size, which made that commit and every writer queued
+  // behind it wait for the whole copy.
+  bool checkpoint_in_background = true;
 };
 
 // One file (or push) received from a system.

@@ -50,6 +50,7 @@ TEST(HubConfig, MinimalConfigGetsDefaultsAndResolvesPathsAgainstTheFile) {
   EXPECT_EQ(c.sqlite.synchronous, "full");
   EXPECT_EQ(c.sqlite.cache_mb, 64);
   EXPECT_EQ(c.sqlite.checkpoint_mb, 256);
+  EXPECT_EQ(c.sqlite.checkpoint, "background");
   EXPECT_EQ(c.batch_size, 500u);
   ASSERT_EQ(c.systems.size(), 1u);
   EXPECT_EQ(c.systems[0].name, "public_assistance");
@@ -105,10 +106,15 @@ TEST(HubConfig, SqliteCacheAndCheckpointSizes) {
       dir.write("tsunagu.xml",
                 replace(kMinimal, "<data-dir>",
                         "<store><sqlite><cache-mb>16</cache-mb><checkpoint-mb>8</checkpoint-mb>"
-                        "</sqlite></store><data-dir>"));
+                        "<checkpoint>commit</checkpoint></sqlite></store><data-dir>"));
   const auto c = tsunagu::config::load(file, LoadOptions{});
   EXPECT_EQ(c.sqlite.cache_mb, 16);
   EXPECT_EQ(c.sqlite.checkpoint_mb, 8);
+  EXPECT_EQ(c.sqlite.checkpoint, "commit");
+  auto wrong = load_error(
+      replace(kMinimal, "<data-dir>",
+              "<store><sqlite><checkpoint>later</checkpoint></sqlite></store><data-dir>"));
+  EXPECT_NE(wrong.find("<tsunagu/store/sqlite/checkpoint>"), std::string::npos) << wrong;
   auto e = load_error(replace(kMinimal, "<data-dir>",
                               "<store><sqlite><cache-mb>1</cache-mb></sqlite></store><data-dir>"));
   EXPECT_NE(e.find("<tsunagu/store/sqlite/cache-mb>"), std::string::npos) << e;

@@ -1,0 +1,131 @@
+#include "store/checkpointer.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "store/prepared.hpp"
+#include "store/store.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
+
+namespace {
+
+using namespace tsunagu;
+namespace fs = std::filesystem;
+
+class CheckpointerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (tsunagu_test::store_on_postgres()) GTEST_SKIP() << "SQLite's write-ahead log";
+    options_.checkpoint_mb = 1;  // 256 frames of 4 KiB
+    store_ = store::Store::open_sqlite(file_, options_);
+    store_->query("CREATE TABLE filler (b BLOB)").run();
+    // The migrations' frames out of the way: the log starts empty.
+    store_->query("PRAGMA wal_checkpoint(TRUNCATE)").run();
+  }
+  // One transaction of `kib` KiB of random rows (a frame per page, so ~kib / 4 frames).
+  void commit_kib(int kib) {
+    store::Transaction tx(*store_);
+    store_
+        ->query("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+                std::to_string(kib) + ") INSERT INTO filler SELECT randomblob(1000) FROM n")
+        .run();
+    tx.commit();
+    rows_ += kib;
+  }
+  static std::uintmax_t wal_bytes(const fs::path& file) {
+    return fs::file_size(fs::path(file.string() + "-wal"));
+  }
+  // The log's checkpoint sequence number, in its header: one more each time the log starts again
+  // from its beginning.
+  static std::uint32_t wal_restarts(const fs::path& file) {
+    std::ifstream in(file.string() + "-wal", std::ios::binary);
+    std::array<unsigned char, 16> header{};
+    in.read(reinterpret_cast<char*>(header.data()), header.size());
+    EXPECT_TRUE(in) << "no log header";
+    return (std::uint32_t{header[12]} << 24) | (std::uint32_t{header[13]} << 16) |
+           (std::uint32_t{header[14]} << 8) | header[15];
+  }
+  store::Checkpointer::Counts counts() const {
+    return store::Checkpointer::for_file(file_, {})->counts();  // the store's own, while it is open
+  }
+  // Waits (at most 10 s) until the thread has run a round to its end: passes while the writers
+  // go on, then one in their turn.
+  bool wait_for_round() const {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (counts().in_turn < 1) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
+  tsunagu_test::TempDir dir_;
+  fs::path file_ = dir_ / "store.db";
+  store::SqliteOptions options_;
+  std::unique_ptr<store::Store> store_;
+  int rows_ = 0;
+};
+
+// The commit that takes the log over its size does not copy it; the thread does, and the next
+// commit starts the log again from its beginning.
+TEST_F(CheckpointerTest, AThreadCopiesTheLogAndTheNextCommitStartsItAgain) {
+  commit_kib(100);
+  EXPECT_EQ(counts().passes, 0U) << "the log is under its size: nothing to do";
+  const auto restarts = wal_restarts(file_);
+  commit_kib(1400);  // the log now holds ~1.5 MiB, over 1 MiB and under twice that
+  EXPECT_GT(wal_bytes(file_), 1400U * 1024);
+  ASSERT_TRUE(wait_for_round()) << "no checkpoint within 10 s";
+  EXPECT_GE(counts().passes, 2U);
+  EXPECT_EQ(counts().by_commit, 0U);
+  EXPECT_EQ(counts().failures, 0U) << counts().last_error;
+  EXPECT_EQ(wal_restarts(file_), restarts);
+  commit_kib(10);  // finds the log copied whole: starts it again at its beginning
+  EXPECT_EQ(wal_restarts(file_), restarts + 1);
+  // Everything committed is there, through another connection.
+  auto other = store::Store::open_sqlite(file_, options_);
+  auto q = other->query("SELECT count(*) FROM filler");
+  ASSERT_TRUE(q.next());
+  EXPECT_EQ(q.integer(0), rows_);
+}
+
+// A commit that finds the log at twice its size (the thread did not keep up) copies it itself,
+// so the log stays bounded whatever the thread does.
+TEST_F(CheckpointerTest, ACommitThatFindsTheLogAtTwiceItsSizeCopiesItItself) {
+  commit_kib(10);
+  const auto restarts = wal_restarts(file_);
+  commit_kib(2500);
+  EXPECT_EQ(counts().by_commit, 1U);
+  EXPECT_GT(wal_bytes(file_), 2U * 1024 * 1024);
+  commit_kib(10);  // the log was copied whole: this commit starts it again, and cuts its file
+  EXPECT_EQ(wal_restarts(file_), restarts + 1);
+  EXPECT_LE(wal_bytes(file_), 2U * 1024 * 1024);  // to twice the log's size (journal_size_limit)
+}
+
+// With `checkpoint` set to commit, SQLite's automatic checkpoint copies the log in the commit.
+TEST_F(CheckpointerTest, WithCheckpointsOnCommitTheCommitCopiesTheLog) {
+  options_.checkpoint_in_background = false;
+  const fs::path other = dir_ / "by-commit.db";
+  auto s = store::Store::open_sqlite(other, options_);
+  s->query("CREATE TABLE filler (b BLOB)").run();
+  {
+    store::Transaction tx(*s);
+    s->query(
+         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) "
+         "INSERT INTO filler SELECT randomblob(1000) FROM n")
+        .run();
+    tx.commit();
+  }
+  // The commit copied the log itself, before it returned: the next one starts it again.
+  s->query("INSERT INTO filler VALUES (x'00')").run();
+  EXPECT_LE(wal_bytes(other), 1024U * 1024);
+}
+
+}  // namespace
