@@ -5,6 +5,8 @@
 #include <utility>
 
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -19,6 +21,8 @@ constexpr std::chrono::milliseconds kRoundPause{100};
 // during one below which the next is left to their turn (a commit of a push adds ~60).
 constexpr int kMorePasses = 3;
 constexpr int kFewFrames = 256;
+// The thread's nice value (Linux schedules threads, not processes, by it).
+constexpr int kNice = 10;
 // After a failed pass (SQLITE_BUSY from another process's checkpoint, an I/O error).
 constexpr std::chrono::milliseconds kRetryPause{1000};
 }  // namespace
@@ -90,6 +94,8 @@ void Checkpointer::wake(std::int64_t frames) {
 }
 
 void Checkpointer::run() {
+  // Background work: on a busy machine the committing thread and the request threads go first.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kNice);
   std::unique_lock lock(mutex_);
   for (;;) {
     changed_.wait(
