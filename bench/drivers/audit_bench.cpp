@@ -39,7 +39,7 @@ audit::EntryDraft draft_for(std::uint64_t i) {
 
 }  // namespace
 
-// tsunagu-bench audit <work dir> --entries N [--batch 500]
+// tsunagu-bench audit <work dir> --entries N [--batch 500] [--checkpoint background|commit]
 int audit_main(const Args& args) {
   if (args.empty())
     throw std::invalid_argument("usage: audit <work dir> --entries N [--batch 500]");
@@ -48,7 +48,10 @@ int audit_main(const Args& args) {
   const std::uint64_t batch = option_number(args, "--batch", 500);
   const std::uint64_t head_every = std::max<std::uint64_t>(batch, entries / 10 / batch * batch);
   fs::remove_all(work);
-  const fs::path config_file = write_instance_config(work, {"public_assistance"});
+  // The store's `checkpoint` setting (commit: SQLite's own, in the commit that fills the log).
+  const std::string checkpoint = option(args, "--checkpoint", "background");
+  const fs::path config_file =
+      write_instance_config(work, {"public_assistance"}, 500, "", sqlite_store_xml(checkpoint));
   const auto config = load_instance_config(config_file);
   double append_s = 0;
   {

@@ -220,6 +220,10 @@ class Instance {
     if (!options_.postgres.empty()) {
       extra += "<store><backend>postgresql</backend><postgresql><conninfo>" + options_.postgres +
                "</conninfo></postgresql></store>";
+    } else {
+      // The log is copied into the database at every MiB instead of 256, so that kills also land
+      // while the checkpointer's thread copies it, flushes the file or holds the writers' turn.
+      extra += "<store><sqlite><checkpoint-mb>1</checkpoint-mb></sqlite></store>";
     }
     if (options_.https) {
       fs::create_directories(data() / "tls");

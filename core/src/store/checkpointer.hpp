@@ -10,13 +10,16 @@
 // the next writer starts it again from its beginning. (Without that step a writer that never
 // pauses keeps the log from ever being copied whole, and it grows: seen in B4.)
 //
-// Nothing about durability changes: a commit is durable in the log as before, a checkpoint
-// fsyncs the database before it marks frames copied, and SQLite recovers an interrupted one.
+// Nothing about durability changes: a commit is durable in the log as before; the log restarts
+// only after a checkpoint that copied all of it has fsynced the database (the thread also flushes
+// the database after each of its other passes, so that the one in the writers' turn has little to
+// flush); until then a crash replays the whole log, and SQLite recovers an interrupted checkpoint.
 // Should the thread not keep up (a reader holding an old snapshot, a failing disk), a commit
 // that finds the log at twice its size checkpoints itself, as SQLite's automatic checkpoint did,
-// so the log stays bounded.
+// so the log stays bounded. The thread runs at a lower priority (nice 10).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
