@@ -1,7 +1,6 @@
 #include "store/checkpointer.hpp"
 
 #include <chrono>
-#include <map>
 #include <utility>
 
 #include <sqlite3.h>
@@ -28,17 +27,9 @@ constexpr std::chrono::milliseconds kRetryPause{1000};
 }  // namespace
 
 std::shared_ptr<Checkpointer> Checkpointer::for_file(const fs::path& file, const Options& options) {
-  static std::mutex mutex;
-  static std::map<std::string, std::weak_ptr<Checkpointer>> checkpointers;
-  const std::string key = file_key(file);
-  std::lock_guard lock(mutex);
-  auto& slot = checkpointers[key];
-  auto checkpointer = slot.lock();
-  if (!checkpointer) {
-    checkpointer = std::make_shared<Checkpointer>(key, WriterQueue::for_file(key), options);
-    slot = checkpointer;
-  }
-  return checkpointer;
+  return shared_per_file<Checkpointer>(file, [&](const std::string& key) {
+    return std::make_shared<Checkpointer>(key, WriterQueue::for_file(key), options);
+  });
 }
 
 Checkpointer::Checkpointer(fs::path file, std::shared_ptr<WriterQueue> writers,

@@ -4,10 +4,8 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <ctime>
-#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>

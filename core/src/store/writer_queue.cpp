@@ -1,7 +1,6 @@
 #include "store/writer_queue.hpp"
 
 #include <algorithm>
-#include <map>
 
 namespace fs = std::filesystem;
 
@@ -15,17 +14,8 @@ std::string file_key(const fs::path& file) {
 }
 
 std::shared_ptr<WriterQueue> WriterQueue::for_file(const fs::path& file) {
-  static std::mutex mutex;
-  static std::map<std::string, std::weak_ptr<WriterQueue>> queues;
-  const std::string key = file_key(file);
-  std::lock_guard lock(mutex);
-  auto& slot = queues[key];
-  auto queue = slot.lock();
-  if (!queue) {
-    queue = std::make_shared<WriterQueue>();
-    slot = queue;
-  }
-  return queue;
+  return shared_per_file<WriterQueue>(
+      file, [](const std::string&) { return std::make_shared<WriterQueue>(); });
 }
 
 bool WriterQueue::enter(std::chrono::milliseconds timeout) {

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +24,25 @@ namespace tsunagu::store {
 
 // The name by which this process knows a database file, whichever path reached it.
 std::string file_key(const std::filesystem::path& file);
+
+// The one T of this process for the database `file`, made by `make(key)` on first use and shared
+// while anything holds it (one registry per T, whoever calls).
+template <class T>
+std::shared_ptr<T> shared_per_file(
+    const std::filesystem::path& file,
+    const std::function<std::shared_ptr<T>(const std::string&)>& make) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<T>> made;
+  const std::string key = file_key(file);
+  std::lock_guard lock(mutex);
+  auto& slot = made[key];
+  auto shared = slot.lock();
+  if (!shared) {
+    shared = make(key);
+    slot = shared;
+  }
+  return shared;
+}
 
 class WriterQueue {
  public:
