@@ -566,12 +566,13 @@ TEST_F(WebAccess, HealthzRunsEveryCheckAndMetricsCountNoticesAndRequestsByRouteC
   const Reply health = c.send("GET", "/healthz");
   ASSERT_EQ(health.status, 200) << health.body;
   const auto checks = health.json()->getObject("checks");
-  for (const char* name : {"store", "plugins", "listeners"}) {
+  for (const char* name : {"store", "plugins", "listeners", "checkpoints"}) {
     ASSERT_TRUE(checks->has(name)) << name;
     EXPECT_EQ(checks->getObject(name)->getValue<std::string>("status"), "ok") << name;
   }
   EXPECT_GE(checks->getObject("plugins")->getValue<int>("loaded"), 4);
   EXPECT_EQ(checks->getObject("listeners")->getValue<int>("https_port"), hub_->port());
+  EXPECT_EQ(checks->getObject("checkpoints")->getValue<int>("failures"), 0);
 
   c.send("GET", "/login");
   const Reply metrics = c.send("GET", "/metrics");

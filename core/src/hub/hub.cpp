@@ -341,6 +341,20 @@ Hub::Hub(config::HubConfig config, const Clock& clock) : config_(std::move(confi
       c.details.emplace_back("refused", static_cast<int>(plugins_->refusals().size()));
       return c;
     });
+    // SQLite: the WAL's checkpoints, run by a thread of this process. While they fail, a commit
+    // that finds the log at twice its size copies it itself; the disk needs looking at.
+    if (auto checkpointer = store_->checkpointer()) {
+      https_->status().add_health_check("checkpoints", [checkpointer] {
+        http::HealthCheck c;
+        const auto counts = checkpointer->counts();
+        c.ok = !counts.failing;
+        c.details.emplace_back("passes", static_cast<std::uint64_t>(counts.passes));
+        c.details.emplace_back("rounds", static_cast<std::uint64_t>(counts.in_turn));
+        c.details.emplace_back("by_commit", static_cast<std::uint64_t>(counts.by_commit));
+        c.details.emplace_back("failures", static_cast<std::uint64_t>(counts.failures));
+        return c;
+      });
+    }
   }
   record_start();
   ingestor_ = std::make_unique<ingest::SpoolIngestor>(config_, *store_, *audit_,

@@ -120,6 +120,7 @@ void Checkpointer::run() {
     lock.lock();
     counts_.passes += passes;
     if (in_turn) ++counts_.in_turn;
+    counts_.failing = !done;
     if (done) {
       copied_ = copied_frames;
     } else {

@@ -48,6 +48,7 @@ class Checkpointer {
     std::uint64_t failures = 0;   // of them, those SQLite refused or failed
     std::uint64_t by_commit = 0;  // checkpoints a commit ran itself (the log at twice its size)
     std::string last_error;       // of the latest failure, empty if none
+    bool failing = false;         // the latest round failed (/healthz reports it)
   };
 
   // One per database file in this process, shared by every connection to it; the options of the

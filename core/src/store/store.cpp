@@ -355,6 +355,10 @@ const std::string& Store::location() const {
   return impl_->location;
 }
 
+std::shared_ptr<const Checkpointer> Store::checkpointer() const {
+  return impl_->checkpointer;
+}
+
 std::string Store::json_text_sql(std::string_view column, std::string_view path) const {
   if (impl_->backend == Backend::sqlite) {
     return "json_extract(" + std::string(column) + ", '$." + std::string(path) + "')";

@@ -18,6 +18,7 @@
 #include <tsunagu/event.hpp>
 
 #include "security/keyring.hpp"
+#include "store/checkpointer.hpp"
 
 namespace Poco::Data {
 class Session;
@@ -128,6 +129,9 @@ class Store {
   void read_once_in_order();
   // Where the store is, for messages: the SQLite file, or "PostgreSQL database <name>".
   const std::string& location() const;
+  // SQLite with `checkpoint_in_background`: the file's checkpointer thread (shared by this
+  // process's connections to it, and safe to ask from any thread); null otherwise.
+  std::shared_ptr<const Checkpointer> checkpointer() const;
 
   // Appended to a SELECT in a `rows` transaction: " FOR UPDATE SKIP LOCKED" on PostgreSQL (the
   // rows are this transaction's; rows another has locked are passed over), "" on SQLite, where

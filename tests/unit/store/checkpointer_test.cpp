@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "store/prepared.hpp"
 #include "store/store.hpp"
@@ -107,6 +108,40 @@ TEST_F(CheckpointerTest, ACommitThatFindsTheLogAtTwiceItsSizeCopiesItItself) {
   commit_kib(10);  // the log was copied whole: this commit starts it again, and cuts its file
   EXPECT_EQ(wal_restarts(file_), restarts + 1);
   EXPECT_LE(wal_bytes(file_), 2U * 1024 * 1024);  // to twice the log's size (journal_size_limit)
+}
+
+// A thread that cannot checkpoint says so in its counts (/healthz reports `failing`), and the
+// commits go on.
+TEST_F(CheckpointerTest, AFailingThreadSaysSo) {
+  // A connection of its own (not a Store: its hook would be the store's checkpointer), and a
+  // checkpointer for a file that is not there, so that the thread's connection cannot open.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_ / "raw.db").c_str(), &raw,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "PRAGMA journal_mode = WAL; CREATE TABLE filler (b BLOB)", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  store::Checkpointer::Options options;
+  options.start_pages = 16;
+  const fs::path missing = dir_ / "missing" / "store.db";
+  store::Checkpointer broken(missing, store::WriterQueue::for_file(missing), options);
+  broken.attach(raw);
+  EXPECT_EQ(sqlite3_exec(raw,
+                         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                         "WHERE i < 100) INSERT INTO filler SELECT randomblob(1000) FROM n",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (broken.counts().failures == 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const auto counts = broken.counts();
+  EXPECT_TRUE(counts.failing);
+  EXPECT_GE(counts.failures, 1U);
+  EXPECT_FALSE(counts.last_error.empty());
+  store::Checkpointer::detach(raw);
+  sqlite3_close_v2(raw);
 }
 
 // With `checkpoint` set to commit, SQLite's automatic checkpoint copies the log in the commit.
