@@ -48,10 +48,8 @@ int audit_main(const Args& args) {
   const std::uint64_t batch = option_number(args, "--batch", 500);
   const std::uint64_t head_every = std::max<std::uint64_t>(batch, entries / 10 / batch * batch);
   fs::remove_all(work);
-  // The store's `checkpoint` setting (commit: SQLite's own, in the commit that fills the log).
-  const std::string checkpoint = option(args, "--checkpoint", "background");
   const fs::path config_file =
-      write_instance_config(work, {"public_assistance"}, 500, "", sqlite_store_xml(checkpoint));
+      write_instance_config(work, {"public_assistance"}, 500, "", sqlite_store_xml(args));
   const auto config = load_instance_config(config_file);
   double append_s = 0;
   {

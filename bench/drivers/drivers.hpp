@@ -35,8 +35,9 @@ std::filesystem::path write_instance_config(const std::filesystem::path& work,
                                             const std::string& store_xml = "",
                                             const std::string& name = "bench");
 // A <store> element for write_instance_config: SQLite as its default, with
-// `store/sqlite/checkpoint` set to `checkpoint` (background | commit).
-std::string sqlite_store_xml(const std::string& checkpoint);
+// `store/sqlite/checkpoint` from the driver's `--checkpoint background|commit` (commit: SQLite's
+// own checkpoint, in the commit that fills the log; default background).
+std::string sqlite_store_xml(const Args& args);
 // Loads it as the programs do (and prepares the data directory).
 config::HubConfig load_instance_config(const std::filesystem::path& config_file);
 

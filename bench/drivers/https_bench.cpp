@@ -68,7 +68,7 @@ class Connection {
   // POSTs `body`; returns the HTTP status (0 on a transport failure, after one reconnect).
   int post(const std::string& path, const std::string& body) {
     for (int attempt = 0; attempt < 2; ++attempt) {
-      if (ssl_ == nullptr && !open()) continue;
+      if (!open()) continue;
       const std::string request = "POST " + path +
                                   " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                   "Content-Type: application/json\r\nContent-Length: " +
@@ -389,8 +389,6 @@ int https_main(const Args& args) {
   // yes: only the back-to-back burst, its figures named more_* (run.sh runs it on a fresh
   // instance with more connections: how throughput grows when more pushes share each COMMIT).
   const bool only_burst = option(args, "--only-burst", "no") == "yes";
-  // The store's `checkpoint` setting (commit: SQLite's own, in the commit that fills the log).
-  const std::string checkpoint = option(args, "--checkpoint", "background");
   fs::remove_all(work);
   const fs::path tls = work / "data" / "tls";
   fs::create_directories(tls);
@@ -409,7 +407,7 @@ int https_main(const Args& args) {
           "<clients><child_guidance><certificate-cn>child_guidance</certificate-cn>"
           "<content-types>application/json, application/x-ndjson</content-types>"
           "</child_guidance></clients></http>\n",
-      sqlite_store_xml(checkpoint));
+      sqlite_store_xml(args));
   const fs::path log = work / "daemon.log";
   const auto started = std::chrono::steady_clock::now();
   const pid_t pid =

@@ -22,6 +22,14 @@ const Layout& layout() {
   return l;
 }
 
+namespace {
+std::string sqlite_store_element(const std::string& checkpoint) {
+  return "<store><backend>sqlite</backend><sqlite><file>store.db</file><synchronous>full"
+         "</synchronous><checkpoint>" +
+         checkpoint + "</checkpoint></sqlite></store>";
+}
+}  // namespace
+
 fs::path write_instance_config(const fs::path& work, const std::vector<std::string>& systems,
                                int batch_size, const std::string& http_xml,
                                const std::string& store_xml, const std::string& name) {
@@ -36,10 +44,8 @@ fs::path write_instance_config(const fs::path& work, const std::vector<std::stri
       layout().plugin_dir.string() +
       "</directory></plugins>\n"
       "  <mappings><directory>" +
-      layout().mapping_dir().string() + "</directory></mappings>\n" +
-      (store_xml.empty() ? "  <store><backend>sqlite</backend><sqlite><file>store.db</file>"
-                           "<synchronous>full</synchronous></sqlite></store>\n"
-                         : "  " + store_xml + "\n") +
+      layout().mapping_dir().string() + "</directory></mappings>\n  " +
+      (store_xml.empty() ? sqlite_store_element("background") : store_xml) + "\n" +
       "  <spool><poll-interval-ms>50</poll-interval-ms><batch-size>" + std::to_string(batch_size) +
       "</batch-size></spool>\n  <systems>\n";
   // Every system is configured, as in a deployed hub (the routing files name all four); only
@@ -64,10 +70,8 @@ fs::path write_instance_config(const fs::path& work, const std::vector<std::stri
   return file;
 }
 
-std::string sqlite_store_xml(const std::string& checkpoint) {
-  return "<store><backend>sqlite</backend><sqlite><file>store.db</file><synchronous>full"
-         "</synchronous><checkpoint>" +
-         checkpoint + "</checkpoint></sqlite></store>";
+std::string sqlite_store_xml(const Args& args) {
+  return sqlite_store_element(option(args, "--checkpoint", "background"));
 }
 
 config::HubConfig load_instance_config(const fs::path& config_file) {

@@ -70,10 +70,7 @@ int spool_main(const Args& args) {
 
   fs::remove_all(work);
   const int batch = static_cast<int>(option_number(args, "--batch", 500));
-  // The store's `checkpoint` setting (commit: SQLite's own, in the commit that fills the log).
-  const std::string checkpoint = option(args, "--checkpoint", "background");
-  const fs::path config =
-      write_instance_config(work, {system}, batch, "", sqlite_store_xml(checkpoint));
+  const fs::path config = write_instance_config(work, {system}, batch, "", sqlite_store_xml(args));
   const fs::path log = work / "daemon.log";
   const auto started = std::chrono::steady_clock::now();
   const pid_t pid =

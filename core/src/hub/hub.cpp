@@ -348,10 +348,10 @@ Hub::Hub(config::HubConfig config, const Clock& clock) : config_(std::move(confi
         http::HealthCheck c;
         const auto counts = checkpointer->counts();
         c.ok = !counts.failing;
-        c.details.emplace_back("passes", static_cast<std::uint64_t>(counts.passes));
-        c.details.emplace_back("rounds", static_cast<std::uint64_t>(counts.in_turn));
-        c.details.emplace_back("by_commit", static_cast<std::uint64_t>(counts.by_commit));
-        c.details.emplace_back("failures", static_cast<std::uint64_t>(counts.failures));
+        c.details.emplace_back("passes", counts.passes);
+        c.details.emplace_back("rounds", counts.rounds);
+        c.details.emplace_back("by_commit", counts.by_commit);
+        c.details.emplace_back("failures", counts.failures);
         return c;
       });
     }

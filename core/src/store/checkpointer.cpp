@@ -119,7 +119,7 @@ void Checkpointer::run() {
     }
     lock.lock();
     counts_.passes += passes;
-    if (in_turn) ++counts_.in_turn;
+    if (in_turn) ++counts_.rounds;
     counts_.failing = !done;
     if (done) {
       copied_ = copied_frames;

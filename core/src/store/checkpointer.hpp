@@ -44,7 +44,7 @@ class Checkpointer {
   // What the checkpointer has done, for tests and diagnostics.
   struct Counts {
     std::uint64_t passes = 0;     // checkpoints run by the thread
-    std::uint64_t in_turn = 0;    // rounds that ended with the writers held back for a pass
+    std::uint64_t rounds = 0;     // rounds that ended with the writers held back for a pass
     std::uint64_t failures = 0;   // of them, those SQLite refused or failed
     std::uint64_t by_commit = 0;  // checkpoints a commit ran itself (the log at twice its size)
     std::string last_error;       // of the latest failure, empty if none

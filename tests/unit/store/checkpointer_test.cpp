@@ -31,14 +31,19 @@ class CheckpointerTest : public ::testing::Test {
     // The migrations' frames out of the way: the log starts empty.
     store_->query("PRAGMA wal_checkpoint(TRUNCATE)").run();
   }
-  // One transaction of `kib` KiB of random rows (a frame per page, so ~kib / 4 frames).
-  void commit_kib(int kib) {
-    store::Transaction tx(*store_);
-    store_
-        ->query("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
-                std::to_string(kib) + ") INSERT INTO filler SELECT randomblob(1000) FROM n")
-        .run();
+  // `kib` KiB of random rows into `filler` (four rows to a page, a frame per page).
+  static std::string filler_sql(int kib) {
+    return "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+           std::to_string(kib) + ") INSERT INTO filler SELECT randomblob(1000) FROM n";
+  }
+  // One transaction of them, so ~kib / 4 frames.
+  static void commit_kib(store::Store& store, int kib) {
+    store::Transaction tx(store);
+    store.query(filler_sql(kib)).run();
     tx.commit();
+  }
+  void commit_kib(int kib) {
+    commit_kib(*store_, kib);
     rows_ += kib;
   }
   static std::uintmax_t wal_bytes(const fs::path& file) {
@@ -61,7 +66,7 @@ class CheckpointerTest : public ::testing::Test {
   // go on, then one in their turn.
   bool wait_for_round() const {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (counts().in_turn < 1) {
+    while (counts().rounds < 1) {
       if (std::chrono::steady_clock::now() > until) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -127,11 +132,7 @@ TEST_F(CheckpointerTest, AFailingThreadSaysSo) {
   const fs::path missing = dir_ / "missing" / "store.db";
   store::Checkpointer broken(missing, store::WriterQueue::for_file(missing), options);
   broken.attach(raw);
-  EXPECT_EQ(sqlite3_exec(raw,
-                         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                         "WHERE i < 100) INSERT INTO filler SELECT randomblob(1000) FROM n",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(raw, filler_sql(100).c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (broken.counts().failures == 0 && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -150,14 +151,7 @@ TEST_F(CheckpointerTest, WithCheckpointsOnCommitTheCommitCopiesTheLog) {
   const fs::path other = dir_ / "by-commit.db";
   auto s = store::Store::open_sqlite(other, options_);
   s->query("CREATE TABLE filler (b BLOB)").run();
-  {
-    store::Transaction tx(*s);
-    s->query(
-         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) "
-         "INSERT INTO filler SELECT randomblob(1000) FROM n")
-        .run();
-    tx.commit();
-  }
+  commit_kib(*s, 1500);
   // The commit copied the log itself, before it returned: the next one starts it again.
   s->query("INSERT INTO filler VALUES (x'00')").run();
   EXPECT_LE(wal_bytes(other), 1024U * 1024);
