@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "routing/signal_window.hpp"
 #include "store/prepared.hpp"
 
 namespace tsunagu::routing {
@@ -593,37 +594,39 @@ void Router::correlate(const Context& c, std::set<std::string>* met) {
       recorded = true;
     }
     struct Signal {
-      std::string kind, source;
+      std::string kind, source, event_id;
       std::int64_t at;
     };
     const std::int64_t t = to_unix(c.occurred);
     const std::int64_t window = static_cast<std::int64_t>(rule.window_days) * 86400;
+    const Policy* policy = config_->policy(rule.policy);
     std::vector<Signal> signals;
     {
+      // In the index's order; signals of the same second are put in event order below, which
+      // the index cannot give (an ORDER BY on event_id made SQLite sort every time).
       auto q = store_.query(
-          "SELECT kind, source, occurred_at FROM routing_signals WHERE person_id = ? AND "
-          "occurred_at BETWEEN ? AND ? ORDER BY occurred_at, event_id");
+          "SELECT kind, source, occurred_at, event_id FROM routing_signals WHERE person_id = ? "
+          "AND occurred_at BETWEEN ? AND ? ORDER BY occurred_at");
       q.bind(c.person_id).bind(t - window).bind(t + window);
       while (q.next()) {
-        Signal s{q.text(0), q.text(1), q.integer(2)};
+        Signal s{q.text(0), q.text(1), q.text(3), q.integer(2)};
         if (rule.kinds.count(s.kind) != 0) signals.push_back(std::move(s));
       }
     }
-    const Policy* policy = config_->policy(rule.policy);
+    std::sort(signals.begin(), signals.end(), [](const Signal& a, const Signal& b) {
+      return a.at != b.at ? a.at < b.at : a.event_id < b.event_id;
+    });
+    std::vector<WindowSignal> marks;
+    marks.reserve(signals.size());
+    for (const Signal& s : signals) {
+      marks.push_back({s.at, policy != nullptr && policy->covers(s.source, s.kind)});
+    }
     // The best window of the rule's length that holds this event.
+    const SignalWindow chosen = best_window(marks, t, window);
     std::vector<Signal> best;
     std::vector<Signal> uncovered;
-    for (const Signal& start : signals) {
-      if (start.at > t || start.at + window < t) continue;
-      std::vector<Signal> in, out;
-      for (const Signal& s : signals) {
-        if (s.at < start.at || s.at > start.at + window) continue;
-        (policy != nullptr && policy->covers(s.source, s.kind) ? in : out).push_back(s);
-      }
-      if (in.size() > best.size()) {
-        best = in;
-        uncovered = out;
-      }
+    for (std::size_t i = chosen.begin; i < chosen.end; ++i) {
+      (marks[i].covered ? best : uncovered).push_back(signals[i]);
     }
     std::set<std::string> kinds, systems;
     for (const Signal& s : best) {
