@@ -31,6 +31,7 @@
 #include "store/checkpointer.hpp"
 #include "store/dialect.hpp"
 #include "store/migrations.hpp"
+#include "store/page_cache.hpp"
 #include "store/postgres_statement.hpp"
 #include "store/prepared.hpp"
 #include "store/writer_queue.hpp"
@@ -290,7 +291,10 @@ std::string quarantine_ad(const std::string& system, const std::string& sha256,
 
 std::unique_ptr<Store> Store::open_sqlite(const fs::path& file, const SqliteOptions& options) {
   static std::once_flag registered;
-  std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+  std::call_once(registered, [] {
+    install_page_cache();  // before SQLite's first use, or not at all (store/page_cache.hpp)
+    Poco::Data::SQLite::Connector::registerConnector();
+  });
   try {
     if (file.has_parent_path()) fs::create_directories(file.parent_path());
     auto impl = std::make_unique<Impl>(Backend::sqlite, Session("SQLite", file.string()));
