@@ -22,10 +22,10 @@ void result(const std::string& id, const std::string& key, double value);
 void result_text(const std::string& id, const std::string& key, const std::string& value);
 
 struct ChildUsage {
-  int exit_code = -1;     // or 128 + signal
+  int exit_code = -1;  // or 128 + signal
   double wall_s = 0;
   double user_s = 0, sys_s = 0;
-  long max_rss_kb = 0;    // peak resident set size of the child (ru_maxrss)
+  long max_rss_kb = 0;  // peak resident set size of the child (ru_maxrss)
 };
 
 // Starts argv[0] (searched in PATH) with stdout and stderr sent to the given files ("" keeps
@@ -42,6 +42,8 @@ ChildUsage run_child(const std::vector<std::string>& argv,
 // CPU time (user + system) of this process so far, in seconds: on a shared machine a better
 // measure of the work done than wall time.
 double self_cpu_s();
+// utime + stime of another process so far, in seconds (0 if it is gone).
+double process_cpu_s(pid_t pid);
 
 // Peak RSS of this process so far, in kB.
 long self_max_rss_kb();
