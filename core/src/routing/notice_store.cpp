@@ -7,6 +7,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "common/json_string.hpp"
 #include "routing/calendar.hpp"
 #include "store/prepared.hpp"
 
@@ -77,11 +78,17 @@ std::string NoticeStore::note_ad(const std::string& notice_id) {
 }
 
 std::string NoticeStore::fields_to_json(const std::map<std::string, std::string>& fields) {
-  Poco::JSON::Object object;
-  for (const auto& [k, v] : fields) object.set(k, v);
-  std::ostringstream out;
-  object.stringify(out);
-  return out.str();
+  // Written directly (Poco::JSON's object and stream took ~67k instructions per notice under
+  // callgrind, 6% of a push's storing); keys in order, as Poco wrote them.
+  std::string out = "{";
+  for (const auto& [k, v] : fields) {
+    if (out.size() > 1) out += ',';
+    append_json_string(out, k);
+    out += ':';
+    append_json_string(out, v);
+  }
+  out += '}';
+  return out;
 }
 
 std::map<std::string, std::string> NoticeStore::fields_from_json(const std::string& json) {

@@ -683,3 +683,22 @@ TEST_F(RouterTest, AMergeStopsATimerTheOtherRecordStartedAndHandsItsNoticesOver)
 }
 
 }  // namespace
+
+namespace {
+
+TEST(NoticeFieldsTest, WrittenAsJsonTheyReadBackTheSame) {
+  const std::map<std::string, std::string> fields = {
+      {"name", "山田　花子"},
+      {"reason", "「訪問時児童未確認」\n2019-01-05 \"quoted\" \\ back\tslash"},
+      {"control", std::string("a\x01z", 3)},
+      {"empty", ""},
+  };
+  const std::string json = NoticeStore::fields_to_json(fields);
+  EXPECT_EQ(json.front(), '{');
+  EXPECT_NE(json.find("\"name\":\"山田　花子\""), std::string::npos) << json;  // UTF-8 as it is
+  EXPECT_EQ(NoticeStore::fields_from_json(json), fields);
+  EXPECT_EQ(NoticeStore::fields_to_json({}), "{}");
+  EXPECT_TRUE(NoticeStore::fields_from_json("{}").empty());
+}
+
+}  // namespace
