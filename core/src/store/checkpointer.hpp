@@ -16,7 +16,9 @@
 // flush); until then a crash replays the whole log, and SQLite recovers an interrupted checkpoint.
 // Should the thread not keep up (a reader holding an old snapshot, a failing disk), a commit
 // that finds the log at twice its size checkpoints itself, as SQLite's automatic checkpoint did,
-// so the log stays bounded. The thread runs at a lower priority (nice 10).
+// so the log stays bounded. The thread runs at a lower priority (nice 10), and flushes the
+// database in small pieces at the idle I/O class before its fsync, so that the writers' own
+// fsyncs do not wait behind the whole copy in the disk's queue.
 #pragma once
 
 #include <chrono>
