@@ -108,12 +108,18 @@ double self_cpu_s() {
          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
-double process_cpu_s(pid_t pid) {
+std::string proc_stat_fields(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const std::size_t close = text.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(text.substr(close + 2));
+  const std::size_t close = text.rfind(')');  // the name, in parentheses, may hold anything
+  if (close == std::string::npos || close + 2 > text.size()) return "";
+  return text.substr(close + 2);
+}
+
+double process_cpu_s(pid_t pid) {
+  const std::string text = proc_stat_fields(pid);
+  if (text.empty()) return 0;
+  std::istringstream fields(text);
   std::string field;
   double utime = 0, stime = 0;
   for (int i = 3; fields >> field; ++i) {  // field 3 is the state

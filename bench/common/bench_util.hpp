@@ -42,6 +42,9 @@ ChildUsage run_child(const std::vector<std::string>& argv,
 // CPU time (user + system) of this process so far, in seconds: on a shared machine a better
 // measure of the work done than wall time.
 double self_cpu_s();
+// The fields of /proc/<pid>/stat after the process's name, from field 3 (its state) on; "" if it
+// is gone.
+std::string proc_stat_fields(pid_t pid);
 // utime + stime of another process so far, in seconds (0 if it is gone).
 double process_cpu_s(pid_t pid);
 

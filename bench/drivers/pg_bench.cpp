@@ -120,11 +120,9 @@ std::vector<fs::path> split_csv(const fs::path& input, const fs::path& dir, cons
 }
 
 pid_t parent_of(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const std::size_t close = text.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(text.substr(close + 2));
+  const std::string text = proc_stat_fields(pid);
+  if (text.empty()) return 0;
+  std::istringstream fields(text);
   std::string state;
   pid_t ppid = 0;
   fields >> state >> ppid;
