@@ -5,8 +5,9 @@
 // and systems. Among the windows that hold the new event, the router takes the one with the most
 // covered signals: a window starts at a signal and reaches `length` seconds after it (both ends
 // included). Signals of the same moment fall in the same windows. Done by scanning each window
-// again, this was quadratic in a person's signals, and a child's reports pile up (bench B4: ~40
-// per child of the run, 10% of the push committer's time); with prefix counts it is O(n log n).
+// again, this was quadratic in a person's signals, and a child's reports pile up (bench B4: the
+// correlation took 6-11% of the push committer's time, growing with the run); with prefix counts
+// it is O(n log n).
 #pragma once
 
 #include <cstddef>
