@@ -116,14 +116,7 @@ void write_canonical_entry(std::string& out, std::int64_t seq, std::string_view 
   out += "{\"actor\":";
   append_json_string(out, d.actor);
   out += ",\"details\":{";
-  bool first = true;
-  for (const auto& [k, v] : d.details) {
-    if (!first) out += ',';
-    first = false;
-    append_json_string(out, k);
-    out += ':';
-    append_json_string(out, v);
-  }
+  append_json_members(out, d.details);
   char digits[24];
   const auto end = std::to_chars(digits, digits + sizeof digits, seq).ptr;
   out += "},\"seq\":";

@@ -51,4 +51,15 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+void append_json_members(std::string& out, const std::map<std::string, std::string>& members) {
+  bool first = true;
+  for (const auto& [k, v] : members) {
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, k);
+    out += ':';
+    append_json_string(out, v);
+  }
+}
+
 }  // namespace tsunagu

@@ -6,12 +6,18 @@
 
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <string>
 #include <string_view>
 
 namespace tsunagu {
 
 void append_json_string(std::string& out, std::string_view s);
+
+// An object's members from a map, in its (byte) order and without whitespace: "k":"v","k2":"v2".
+// No braces: the caller writes them, with whatever else the object holds. The exchange log's
+// canonical details, event payloads' attributes and notice fields are written with it.
+void append_json_members(std::string& out, const std::map<std::string, std::string>& members);
 
 // Eight bytes at a time, for scanners of JSON text (the writer above, audit verify's reader).
 namespace json_scan {

@@ -57,11 +57,7 @@ std::string subject_payload(const CaseEvent& e) {
   std::string out;
   out.reserve(256);
   out += "{\"attributes\":{";
-  bool first = true;
-  for (const auto& [k, v] : e.attributes) {
-    append_member(out, k, v, first);
-    first = false;
-  }
+  append_json_members(out, e.attributes);
   out += "},\"household\":{";
   append_member(out, "household_id", e.household.household_id, true);
   append_member(out, "role", e.household.role);
