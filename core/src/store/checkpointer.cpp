@@ -10,6 +10,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <Poco/Logger.h>
+
 namespace fs = std::filesystem;
 
 namespace tsunagu::store {
@@ -150,6 +152,20 @@ void Checkpointer::run() {
     lock.lock();
     counts_.passes += passes;
     if (in_turn) ++counts_.rounds;
+    // The operator's log says why, once per spell of failures (a failing disk fails every
+    // second), and when it ends; /healthz only says that it fails.
+    if (!done && !counts_.failing) {
+      Poco::Logger::get("tsunagu.store")
+          .error(
+              "%s: the write-ahead log's checkpoint failed: %s; retried every %s ms, and a "
+              "commit that finds the log at twice its size copies it itself",
+              file_.string(), error, std::to_string(kRetryPause.count()));
+    } else if (done && counts_.failing) {
+      Poco::Logger::get("tsunagu.store")
+          .notice("%s: the write-ahead log's checkpoints succeed again (after %s failed rounds)",
+                  file_.string(), std::to_string(counts_.failures - failures_at_last_success_));
+    }
+    if (done) failures_at_last_success_ = counts_.failures;
     counts_.failing = !done;
     if (done) {
       copied_ = copied_frames;

@@ -91,6 +91,7 @@ class Checkpointer {
   std::int64_t copied_ = -1;  // frames the latest pass left copied (-1: none yet)
   bool stopping_ = false;
   Counts counts_;
+  std::uint64_t failures_at_last_success_ = 0;  // counts_.failures then: a spell's length
 };
 
 }  // namespace tsunagu::store

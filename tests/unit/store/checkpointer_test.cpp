@@ -5,9 +5,16 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
+#include <Poco/Logger.h>
+#include <Poco/Message.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -20,6 +27,23 @@ namespace {
 
 using namespace tsunagu;
 namespace fs = std::filesystem;
+
+// Keeps what a logger was given (the checkpointer logs from its own thread).
+class KeptMessages final : public Poco::Channel {
+ public:
+  void log(const Poco::Message& message) override {
+    const std::lock_guard lock(mutex_);
+    kept_.emplace_back(message.getPriority(), message.getText());
+  }
+  std::vector<std::pair<Poco::Message::Priority, std::string>> kept() const {
+    const std::lock_guard lock(mutex_);
+    return kept_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::pair<Poco::Message::Priority, std::string>> kept_;
+};
 
 class CheckpointerTest : public ::testing::Test {
  protected:
@@ -115,9 +139,25 @@ TEST_F(CheckpointerTest, ACommitThatFindsTheLogAtTwiceItsSizeCopiesItItself) {
   EXPECT_LE(wal_bytes(file_), 2U * 1024 * 1024);  // to twice the log's size (journal_size_limit)
 }
 
-// A thread that cannot checkpoint says so in its counts (/healthz reports `failing`), and the
-// commits go on.
+// A thread that cannot checkpoint says so in its counts (/healthz reports `failing`) and, once
+// per spell of failures, in the log with the file and SQLite's reason; the commits go on.
 TEST_F(CheckpointerTest, AFailingThreadSaysSo) {
+  Poco::Logger& logger = Poco::Logger::get("tsunagu.store");
+  const Poco::AutoPtr<Poco::Channel> previous_channel(logger.getChannel(), true);
+  const int previous_level = logger.getLevel();
+  const Poco::AutoPtr<KeptMessages> messages(new KeptMessages);
+  logger.setChannel(messages);
+  logger.setLevel(Poco::Message::PRIO_INFORMATION);
+  struct Restore {
+    Poco::Logger& logger;
+    const Poco::AutoPtr<Poco::Channel>& channel;
+    int level;
+    ~Restore() {
+      logger.setChannel(channel);
+      logger.setLevel(level);
+    }
+  } restore{logger, previous_channel, previous_level};
+
   // A connection of its own (not a Store: its hook would be the store's checkpointer), and a
   // checkpointer for a file that is not there, so that the thread's connection cannot open.
   sqlite3* raw = nullptr;
@@ -133,14 +173,35 @@ TEST_F(CheckpointerTest, AFailingThreadSaysSo) {
   store::Checkpointer broken(missing, store::WriterQueue::for_file(missing), options);
   broken.attach(raw);
   EXPECT_EQ(sqlite3_exec(raw, filler_sql(100).c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (broken.counts().failures == 0 && std::chrono::steady_clock::now() < until) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  // Two failed rounds (a second second apart): the log says it once.
+  while (broken.counts().failures < 2 && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const auto counts = broken.counts();
   EXPECT_TRUE(counts.failing);
-  EXPECT_GE(counts.failures, 1U);
+  EXPECT_GE(counts.failures, 2U);
   EXPECT_FALSE(counts.last_error.empty());
+  const auto kept = messages->kept();
+  ASSERT_EQ(kept.size(), 1U) << "one message per spell of failures";
+  EXPECT_EQ(kept[0].first, Poco::Message::PRIO_ERROR);
+  EXPECT_NE(kept[0].second.find(missing.string()), std::string::npos) << kept[0].second;
+  EXPECT_NE(kept[0].second.find(counts.last_error), std::string::npos) << kept[0].second;
+  // The file appears (the disk is back): the next round succeeds, and the log says so.
+  fs::create_directories(missing.parent_path());
+  sqlite3* appeared = nullptr;
+  ASSERT_EQ(sqlite3_open(missing.c_str(), &appeared), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(appeared, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(appeared);
+  while (broken.counts().failing && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_FALSE(broken.counts().failing);
+  const auto after = messages->kept();
+  ASSERT_EQ(after.size(), 2U);
+  EXPECT_EQ(after[1].first, Poco::Message::PRIO_NOTICE);
+  EXPECT_NE(after[1].second.find("succeed again"), std::string::npos) << after[1].second;
   store::Checkpointer::detach(raw);
   sqlite3_close_v2(raw);
 }
