@@ -3,6 +3,8 @@
 // answers matches what it stored.
 #include <openssl/ssl.h>
 
+#include <atomic>
+#include <chrono>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -98,9 +100,11 @@ class HttpsIngest : public ::testing::Test {
       </child_guidance>)";
     // The hub's TLS files come from the config here; by default they would be DATA/tls.
     const fs::path tls = certificates_->tls();
-    const std::string http = R"(<http>
-      <port>0</port><threads>4</threads><max-queued>16</max-queued><timeout-ms>20000</timeout-ms>
-      <keep-alive-timeout-ms>1000</keep-alive-timeout-ms><shutdown-grace-ms>2000</shutdown-grace-ms>
+    const std::string http = "<http><port>0</port><threads>" + std::to_string(threads_) +
+                             "</threads><max-queued>16</max-queued><timeout-ms>20000</timeout-ms>"
+                             "<keep-alive-timeout-ms>" +
+                             std::to_string(keep_alive_ms_) + "</keep-alive-timeout-ms>" +
+                             extra_http_ + R"(<shutdown-grace-ms>2000</shutdown-grace-ms>
       <max-body-bytes>1048576</max-body-bytes>
       <tls><certificate>)" + (tls / "server.crt").string() +
                              "</certificate><private-key>" + (tls / "server.key").string() +
@@ -187,6 +191,10 @@ class HttpsIngest : public ::testing::Test {
   }
 
   static Certificates* certificates_;
+  // The listener's threads and keep-alive, for fixtures that test them.
+  int threads_ = 4;
+  int keep_alive_ms_ = 1000;
+  std::string extra_http_;
   bool have_child_guidance_ = false;
   TempDir dir_;
   fs::path config_;
@@ -434,6 +442,71 @@ TEST_F(HttpsIngest, ConcurrentPushesAreEachStoredOnceAndABadOneAmongThemFailsAlo
   EXPECT_EQ(daemon_->terminate(), 0);
   std::string out;
   EXPECT_EQ(run_cli({"--config", config_.string(), "audit", "verify"}, out), 0) << out;
+}
+
+// GET /healthz over `session` (kept alive between calls): whether the answer keeps it open.
+bool healthz_keeps_alive(Poco::Net::HTTPSClientSession& session) {
+  Poco::Net::HTTPRequest req("GET", "/healthz", Poco::Net::HTTPMessage::HTTP_1_1);
+  session.sendRequest(req);
+  Poco::Net::HTTPResponse response;
+  std::string body;
+  Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+  EXPECT_EQ(response.getStatus(), 200) << body;
+  return response.getKeepAlive();
+}
+
+class HttpsKeepAliveCap : public HttpsIngest {
+ protected:
+  HttpsKeepAliveCap() { extra_http_ = "<max-keep-alive-requests>3</max-keep-alive-requests>"; }
+};
+
+TEST_F(HttpsKeepAliveCap, AConnectionIsClosedAfterMaxKeepAliveRequests) {
+  Poco::Net::HTTPSClientSession session("localhost", port_, client_context(""));
+  session.setTimeout(Poco::Timespan(30, 0));
+  session.setKeepAlive(true);
+  EXPECT_TRUE(healthz_keeps_alive(session));
+  EXPECT_TRUE(healthz_keeps_alive(session));
+  EXPECT_FALSE(healthz_keeps_alive(session)) << "the third of three closes the connection";
+}
+
+// One request thread, kept by a connection for up to a minute of idleness and 1,000 requests.
+class HttpsOneThread : public HttpsIngest {
+ protected:
+  HttpsOneThread() {
+    threads_ = 1;
+    keep_alive_ms_ = 60000;
+  }
+};
+
+// Without the turn-taking, the second connection would wait until the first went idle.
+TEST_F(HttpsOneThread, WhileAConnectionWaitsForTheThreadTheBusyOneIsClosedAfterItsAnswer) {
+  Poco::Net::HTTPSClientSession busy("localhost", port_, client_context(""));
+  busy.setTimeout(Poco::Timespan(30, 0));
+  busy.setKeepAlive(true);
+  ASSERT_TRUE(healthz_keeps_alive(busy));  // holds the one thread now
+  std::atomic<int> waiting_status{0};
+  std::thread waiting([&] {
+    try {
+      waiting_status = request(client_context(""), "GET", "/healthz").status;
+    } catch (const std::exception&) {
+      waiting_status = -1;
+    }
+  });
+  // Kept alive until the other connection is queued for the thread (at most 400 requests here,
+  // under the cap); then the next answer closes it.
+  bool closed = false;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!closed && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    closed = !healthz_keeps_alive(busy);
+  }
+  EXPECT_TRUE(closed) << "the busy connection was never closed for the waiting one";
+  const bool answered =
+      wait_until([&] { return waiting_status.load() != 0; }, std::chrono::seconds(20));
+  busy.reset();  // whatever happened, the waiting one gets through now
+  waiting.join();
+  EXPECT_TRUE(answered) << "the waiting connection was not served while the other was open";
+  EXPECT_EQ(waiting_status.load(), 200);
 }
 
 TEST_F(HttpsIngest, SigtermStopsTheListenerAndRemovesThePortFile) {

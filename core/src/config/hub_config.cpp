@@ -51,7 +51,8 @@ const std::map<std::string, std::set<std::string>>& allowed_children() {
       {"logging.module", {"name", "level"}},
       {"http",
        {"enabled", "bind", "port", "threads", "max-queued", "timeout-ms", "keep-alive-timeout-ms",
-        "shutdown-grace-ms", "max-body-bytes", "tls", "clients", "sessions"}},
+        "max-keep-alive-requests", "shutdown-grace-ms", "max-body-bytes", "tls", "clients",
+        "sessions"}},
       {"http.sessions", {"idle-minutes", "absolute-minutes"}},
       {"http.tls", {"certificate", "private-key", "ca"}},
       {"http.clients", {"*"}},
@@ -231,6 +232,8 @@ void load_http(const Reader& r, const fs::path& base, HubConfig& c) {
   h.timeout = std::chrono::milliseconds(r.integer("http.timeout-ms", 30000, 100, 3600000));
   h.keep_alive_timeout =
       std::chrono::milliseconds(r.integer("http.keep-alive-timeout-ms", 5000, 0, 600000));
+  h.max_keep_alive_requests =
+      static_cast<int>(r.integer("http.max-keep-alive-requests", 1000, 1, 1000000));
   h.shutdown_grace =
       std::chrono::milliseconds(r.integer("http.shutdown-grace-ms", 5000, 0, 600000));
   h.max_body_bytes =

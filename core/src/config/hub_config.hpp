@@ -77,6 +77,11 @@ struct HttpConfig {
   int max_queued = 64;                       // accepted connections waiting for a thread
   std::chrono::milliseconds timeout{30000};  // socket send/receive
   std::chrono::milliseconds keep_alive_timeout{5000};
+  // Requests over one connection before the hub closes it (the client connects again: a new TLS
+  // handshake with its certificate). Each connection holds a request thread while it is open;
+  // those waiting for one get their turn sooner, as every answer closes its connection while any
+  // waits (https_server.cpp).
+  int max_keep_alive_requests = 1000;
   std::chrono::milliseconds shutdown_grace{5000};  // open requests may finish within this
   std::size_t max_body_bytes = 8 * 1024 * 1024;
   std::filesystem::path certificate;  // server certificate chain, PEM

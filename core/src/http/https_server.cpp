@@ -133,6 +133,12 @@ class HttpsServer::Handler final : public Poco::Net::HTTPRequestHandler {
     // A body left unread would be taken for the next request on this connection.
     const bool has_body = request.chunked || request.content_length > 0;
     if (response.close || (has_body && !body.complete())) out.setKeepAlive(false);
+    // A connection kept alive holds its request thread until it goes idle or reaches
+    // max-keep-alive-requests. While other connections wait for a thread (an officer's browser
+    // behind a system's pushes), each answer closes its own connection, so that they take turns.
+    if (server_.server_ != nullptr && server_.server_->queuedConnections() > 0) {
+      out.setKeepAlive(false);
+    }
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - arrived;
     server_.counters_.count(response.status, route_class(request.route), took.count());
     send(out, response);
@@ -257,7 +263,7 @@ HttpsServer::HttpsServer(const config::HubConfig& config,
   server_params->setKeepAlive(h.keep_alive_timeout.count() > 0);
   server_params->setKeepAliveTimeout(
       Poco::Timespan(std::chrono::microseconds(h.keep_alive_timeout).count()));
-  server_params->setMaxKeepAliveRequests(100);
+  server_params->setMaxKeepAliveRequests(h.max_keep_alive_requests);
   server_params->setServerName(config.instance_name);
   server_params->setSoftwareVersion("tsunagu");
   try {

@@ -57,6 +57,7 @@ TEST(HttpConfig, AnHttpElementTurnsItOnWithProductionDefaultsAndTlsFilesUnderThe
   EXPECT_EQ(c.http.bind, "127.0.0.1");
   EXPECT_EQ(c.http.port, 8443);
   EXPECT_EQ(c.http.max_body_bytes, 8u << 20);
+  EXPECT_EQ(c.http.max_keep_alive_requests, 1000);
   EXPECT_EQ(c.http.certificate, dir.path() / "etc" / "data" / "tls" / "server.crt");
   EXPECT_EQ(c.http.private_key, dir.path() / "etc" / "data" / "tls" / "server.key");
   EXPECT_EQ(c.http.ca, dir.path() / "etc" / "data" / "tls" / "ca.crt");
@@ -68,7 +69,7 @@ TEST(HttpConfig, ExplicitValuesAndPathsRelativeToTheConfigFile) {
   const auto c = load(dir, R"(<http>
     <enabled>false</enabled><bind>0.0.0.0</bind><port>0</port><threads>4</threads>
     <max-queued>10</max-queued><timeout-ms>2000</timeout-ms>
-    <keep-alive-timeout-ms>0</keep-alive-timeout-ms>
+    <keep-alive-timeout-ms>0</keep-alive-timeout-ms><max-keep-alive-requests>7</max-keep-alive-requests>
     <shutdown-grace-ms>100</shutdown-grace-ms><max-body-bytes>1024</max-body-bytes>
     <tls>
       <certificate>tls/s.pem</certificate><private-key>/abs/s.key</private-key><ca>../ca.pem</ca>
@@ -81,6 +82,7 @@ TEST(HttpConfig, ExplicitValuesAndPathsRelativeToTheConfigFile) {
   EXPECT_EQ(c.http.max_queued, 10);
   EXPECT_EQ(c.http.timeout.count(), 2000);
   EXPECT_EQ(c.http.keep_alive_timeout.count(), 0);
+  EXPECT_EQ(c.http.max_keep_alive_requests, 7);
   EXPECT_EQ(c.http.shutdown_grace.count(), 100);
   EXPECT_EQ(c.http.max_body_bytes, 1024u);
   EXPECT_EQ(c.http.certificate, dir.path() / "etc" / "tls" / "s.pem");
@@ -122,6 +124,9 @@ TEST(HttpConfig, ErrorsNameTheElementAndWhatWasExpected) {
             std::string::npos);
   EXPECT_NE(load_error("<http><port>70000</port></http>")
                 .find("<tsunagu/http/port>: 70000 is out of range [0, 65535]"),
+            std::string::npos);
+  EXPECT_NE(load_error("<http><max-keep-alive-requests>0</max-keep-alive-requests></http>")
+                .find("<tsunagu/http/max-keep-alive-requests>: 0 is out of range [1, 1000000]"),
             std::string::npos);
   EXPECT_NE(load_error("<http><clients><education><certificate-cn>e</certificate-cn>"
                        "<content-types>text/plain</content-types></education></clients></http>")
