@@ -310,7 +310,11 @@ std::string event_body(std::uint64_t n) {
 struct RunStats {
   std::uint64_t ok = 0, failed = 0;
   double seconds = 0;
+  std::chrono::steady_clock::time_point start;
   std::vector<double> latencies_ms;
+  // Each request's scheduled start (ms after the run's) and latency to its answer, for
+  // --latency-log: whether the slow ones come together (a stall) or apart (the queue).
+  std::vector<std::pair<double, double>> timeline;
 };
 
 // `rate` 0: back to back. Otherwise request k of the run is due at start + k / rate.
@@ -342,6 +346,8 @@ RunStats run_load(SSL_CTX* ctx, int port, std::uint64_t first, std::uint64_t req
         }
         const int status = conn.post("/api/v1/ingest/child_guidance", event_body(first + k));
         mine.latencies_ms.push_back(seconds_since(due) * 1e3);
+        mine.timeline.emplace_back(std::chrono::duration<double, std::milli>(due - start).count(),
+                                   mine.latencies_ms.back());
         if (status >= 200 && status < 300) {
           ++mine.ok;
           if (notices != nullptr) notices->watch(first + k, due);
@@ -354,6 +360,7 @@ RunStats run_load(SSL_CTX* ctx, int port, std::uint64_t first, std::uint64_t req
       total.failed += mine.failed;
       total.latencies_ms.insert(total.latencies_ms.end(), mine.latencies_ms.begin(),
                                 mine.latencies_ms.end());
+      total.timeline.insert(total.timeline.end(), mine.timeline.begin(), mine.timeline.end());
     });
   }
   opened.wait();
@@ -361,7 +368,9 @@ RunStats run_load(SSL_CTX* ctx, int port, std::uint64_t first, std::uint64_t req
   go.count_down();
   for (auto& t : threads) t.join();
   total.seconds = seconds_since(start);
+  total.start = start;
   std::sort(total.latencies_ms.begin(), total.latencies_ms.end());
+  std::sort(total.timeline.begin(), total.timeline.end());
   return total;
 }
 
@@ -378,6 +387,7 @@ struct Done {};
 
 // tsunagu-bench https <work dir> [--requests N] [--connections C] [--rate R] [--rate-requests N]
 //                    [--only-burst yes] [--checkpoint background|commit]
+//                    [--latency-log FILE]  (the paced run's requests: start, latency)
 int https_main(const Args& args) {
   if (args.empty())
     throw std::invalid_argument("usage: https <work dir> [--requests N] [--connections C]");
@@ -479,6 +489,15 @@ int https_main(const Args& args) {
     const RunStats paced =
         run_load(ctx, port, requests, rate_requests, connections, rate, &paced_notices);
     paced_notices.finish();
+    if (const std::string path = option(args, "--latency-log", ""); !path.empty()) {
+      std::ofstream out(path);
+      // CLOCK_MONOTONIC is the machine's: the daemon's own timestamps can be set beside these.
+      out << "# the paced run started at "
+          << std::chrono::duration<double, std::milli>(paced.start.time_since_epoch()).count()
+          << " ms of CLOCK_MONOTONIC\n"
+          << "# scheduled start (ms into the paced run)\tlatency to the 2xx (ms)\n";
+      for (const auto& [at, ms] : paced.timeline) out << at << '\t' << ms << '\n';
+    }
     std::cerr << "https: " << rate_requests << " pushes offered at " << rate << "/s: " << paced.ok
               << " 2xx, " << paced.failed << " failed, p50 " << percentile(paced.latencies_ms, 0.5)
               << " ms, p99 " << percentile(paced.latencies_ms, 0.99)
