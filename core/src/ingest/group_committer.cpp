@@ -23,8 +23,9 @@ PushOutcome failed_outcome(const DecodedPush& push, const std::string& message) 
 
 GroupCommitter::GroupCommitter(StoreOpener open_store, const std::atomic<bool>& abort,
                                Options options)
-    : open_store_(std::move(open_store)), abort_(abort), options_(options) {
+    : open_store_(std::move(open_store)), abort_(abort), options_(std::move(options)) {
   thread_ = std::thread([this] { run(); });
+  sync_thread_ = std::thread([this] { run_syncs(); });
 }
 
 GroupCommitter::~GroupCommitter() {
@@ -54,6 +55,13 @@ void GroupCommitter::stop() {
   wake_.notify_one();
   if (!thread_.joinable()) return;
   thread_.join();
+  {
+    // Everything the committer handed over is synced and answered before the thread ends.
+    std::lock_guard<std::mutex> lock(mutex_);
+    syncs_stopping_ = true;
+  }
+  synced_wake_.notify_one();
+  if (sync_thread_.joinable()) sync_thread_.join();
   const Stats s = stats();
   if (s.pushes > 0) {
     // How much the pushes shared their commits: pushes per transaction.
@@ -106,9 +114,71 @@ void GroupCommitter::run() {
   }
 }
 
+void GroupCommitter::run_syncs() {
+  for (;;) {
+    std::vector<Committed> batch;
+    std::filesystem::path wal;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      synced_wake_.wait(lock, [&] { return syncs_stopping_ || !to_sync_.empty(); });
+      if (to_sync_.empty()) return;  // stopping, and everything answered
+      batch.swap(to_sync_);
+      wal = *to_sync_log_;
+    }
+    std::string failure;
+    try {
+      if (options_.sync_log) {
+        options_.sync_log(wal);
+      } else {
+        if (!wal_sync_ || wal_sync_->log() != wal)
+          wal_sync_ = std::make_unique<store::WalSync>(wal);
+        wal_sync_->sync();
+      }
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    if (failure.empty()) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++stats_.log_syncs;
+      }
+      for (auto& c : batch) c.pending->done.set_value(std::move(c.outcome));
+      continue;
+    }
+    log().critical(
+        "the write-ahead log could not be synced to disk (%s): %s pushes committed before it are "
+        "answered as not stored, and every later push is refused until the hub is restarted "
+        "(check the disk first)",
+        failure, std::to_string(batch.size()));
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (log_failure_.empty()) log_failure_ = failure;
+    }
+    for (auto& c : batch) {
+      c.pending->done.set_value(failed_outcome(
+          c.pending->push, "the store's write-ahead log could not be synced to disk (" + failure +
+                               "); send the push again once the hub has been restarted"));
+    }
+  }
+}
+
+void GroupCommitter::answer(std::unique_ptr<Pending> pending, PushOutcome outcome) {
+  if (!deferred_log_) {
+    pending->done.set_value(std::move(outcome));
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    to_sync_.push_back({std::move(pending), std::move(outcome)});
+    to_sync_log_ = *deferred_log_;
+  }
+  synced_wake_.notify_one();
+}
+
 PushIngestor& GroupCommitter::ingestor() {
   if (!ingestor_) {
     store_ = open_store_();
+    deferred_log_ = store_->defer_log_sync();
     audit_ = std::make_unique<audit::AuditLog>(*store_);
     ingestor_ = std::make_unique<PushIngestor>(*store_, *audit_);
   }
@@ -120,12 +190,22 @@ void GroupCommitter::drop_session() noexcept {
   ingestor_.reset();
   audit_.reset();
   store_.reset();
+  deferred_log_.reset();
 }
 
 void GroupCommitter::store_group(Group& group) {
+  std::string log_failure;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.pushes += group.size();
+    log_failure = log_failure_;
+  }
+  if (!log_failure.empty()) {
+    for (auto& p : group) {
+      fail(*p, "refused: the store's write-ahead log could not be synced to disk earlier (" +
+                   log_failure + "); the hub must be restarted");
+    }
+    return;
   }
   if (abort_.load()) {
     // Past the grace period: no more records, but every push keeps its receipt.
@@ -155,7 +235,7 @@ void GroupCommitter::store_group(Group& group) {
         std::lock_guard<std::mutex> lock(mutex_);
         ++stats_.split_groups;
       }
-      for (auto& p : group) store_alone(*p);
+      for (auto& p : group) store_alone(std::move(p));
     }
     return;
   }
@@ -163,23 +243,24 @@ void GroupCommitter::store_group(Group& group) {
     std::lock_guard<std::mutex> lock(mutex_);
     ++stats_.groups;
   }
-  for (std::size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(outcomes[i]));
+  for (std::size_t i = 0; i < group.size(); ++i)
+    answer(std::move(group[i]), std::move(outcomes[i]));
 }
 
-void GroupCommitter::store_alone(Pending& pending) {
+void GroupCommitter::store_alone(std::unique_ptr<Pending> pending) {
   try {
     PushIngestor& in = ingestor();
     store::Transaction tx(*store_);
-    PushOutcome o = in.store(pending.push);
+    PushOutcome o = in.store(pending->push);
     tx.commit();
     {
       std::lock_guard<std::mutex> lock(mutex_);
       ++stats_.groups;
     }
-    pending.done.set_value(std::move(o));
+    answer(std::move(pending), std::move(o));
   } catch (const std::exception& e) {
     drop_session();
-    fail(pending, std::string("store error: ") + e.what());
+    fail(*pending, std::string("store error: ") + e.what());
   }
 }
 

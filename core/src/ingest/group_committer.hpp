@@ -15,6 +15,18 @@
 // per transaction (the audit log's Merkle frontier, new subject keys) exact. An unusable body is
 // not a failure of the group: it is decoded before, stored as a receipt and a failed input.
 //
+// Durability in two stages (SQLite at synchronous=FULL): the committer's session commits without
+// syncing the write-ahead log (Store::defer_log_sync), hands the group to a second thread, and
+// goes on with the next group; that thread syncs the log once for every group handed over
+// meanwhile (store::WalSync) and only then answers their pushes. A 2xx still means on disk; the
+// fsync no longer holds up the storing of the next pushes (bench/RESULTS.md, B4). Readers may see
+// a group for the moment between its COMMIT and the sync; a power loss then undoes it, and
+// nothing after it, and its pushes were never answered, so their senders send them again. Should
+// a sync fail, the pushes waiting for it are answered store_failed and so is every later push,
+// until the hub is restarted: after a failed fsync the kernel may have dropped the unwritten
+// pages, and what was committed after them could be lost with them. On PostgreSQL the server's
+// COMMIT is durable, and each group is answered after it.
+//
 // Shutdown: once `abort` is set, pushes not yet stored get only their receipt and the failure
 // recorded, and store_failed; after stop() commit() answers store_failed at once. Nobody waits
 // for ever.
@@ -24,16 +36,20 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "audit/audit_log.hpp"
 #include "ingest/push_ingestor.hpp"
 #include "store/store.hpp"
+#include "store/wal_sync.hpp"
 
 namespace tsunagu::ingest {
 
@@ -46,12 +62,16 @@ class GroupCommitter {
     // A group is closed once it holds this many records (at least one push per group), so one
     // large push does not make a group's transaction, and everyone's wait, unbounded.
     std::size_t max_group_records = 2000;
+    // Makes the write-ahead log durable (tests replace it to hold or fail the sync); empty:
+    // store::WalSync.
+    std::function<void(const std::filesystem::path& log)> sync_log;
   };
 
   struct Stats {
     std::uint64_t groups = 0;        // transactions committed
     std::uint64_t pushes = 0;        // pushes answered
     std::uint64_t split_groups = 0;  // groups rolled back and stored again push by push
+    std::uint64_t log_syncs = 0;     // syncs of the write-ahead log after groups (SQLite)
   };
 
   GroupCommitter(StoreOpener open_store, const std::atomic<bool>& abort, Options options);
@@ -82,10 +102,18 @@ class GroupCommitter {
     std::promise<PushOutcome> done;
   };
   using Group = std::vector<std::unique_ptr<Pending>>;
+  // Committed, waiting for the log's sync to be answered.
+  struct Committed {
+    std::unique_ptr<Pending> pending;
+    PushOutcome outcome;
+  };
 
   void run();
+  void run_syncs();
+  // After a COMMIT: answered now, or once the log is synced.
+  void answer(std::unique_ptr<Pending> pending, PushOutcome outcome);
   void store_group(Group& group);
-  void store_alone(Pending& pending);
+  void store_alone(std::unique_ptr<Pending> pending);
   void fail(Pending& pending, const std::string& message);
   PushIngestor& ingestor();  // opens the session on first use and after an error
   void drop_session() noexcept;
@@ -97,6 +125,9 @@ class GroupCommitter {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<PushIngestor> ingestor_;
+  // The log this session's commits wait to be synced in (nullopt: its COMMIT is durable).
+  std::optional<std::filesystem::path> deferred_log_;
+  std::unique_ptr<store::WalSync> wal_sync_;  // for the default sync_log
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
@@ -105,6 +136,14 @@ class GroupCommitter {
   bool paused_ = false;
   Stats stats_;
   std::thread thread_;
+
+  // The second stage: pushes committed and waiting for the log's sync.
+  std::condition_variable synced_wake_;
+  std::vector<Committed> to_sync_;
+  std::optional<std::filesystem::path> to_sync_log_;  // the log they were committed in
+  bool syncs_stopping_ = false;
+  std::string log_failure_;  // set by a failed sync: every later push fails with it
+  std::thread sync_thread_;
 };
 
 }  // namespace tsunagu::ingest

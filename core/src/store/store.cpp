@@ -190,8 +190,9 @@ struct Store::Impl {
   // (members are destroyed in reverse order).
   std::map<std::string, std::unique_ptr<Prepared>, std::less<>> statements;
   std::vector<std::pair<std::string, std::unique_ptr<Store::Extension>>> extensions;
-  fs::path file;         // SQLite: the database file
-  std::string location;  // for messages: the file, or "PostgreSQL database <name>"
+  fs::path file;                  // SQLite: the database file
+  bool synchronous_full = false;  // SQLite: as opened (defer_log_sync turns it off)
+  std::string location;           // for messages: the file, or "PostgreSQL database <name>"
   bool in_tx = false;
   std::uint64_t generation = 0;
   std::shared_ptr<const security::Keyring> keyring;
@@ -302,6 +303,7 @@ std::unique_ptr<Store> Store::open_sqlite(const fs::path& file, const SqliteOpti
     impl->exec("PRAGMA journal_mode = WAL");
     impl->exec(std::string("PRAGMA synchronous = ") +
                (options.synchronous_full ? "FULL" : "NORMAL"));
+    impl->synchronous_full = options.synchronous_full;
     impl->exec("PRAGMA foreign_keys = ON");
     impl->exec("PRAGMA cache_size = -" + std::to_string(options.cache_mb * 1024));  // KiB
     std::unique_ptr<Store> store(new Store(std::move(impl)));
@@ -519,6 +521,13 @@ namespace {
 // The key of PostgreSQL's transaction-scoped advisory lock that makes writers take turns: "tsun".
 constexpr const char* kWriterLock = "SELECT pg_advisory_xact_lock(1953723758)";
 }  // namespace
+
+std::optional<fs::path> Store::defer_log_sync() {
+  if (impl_->backend != Backend::sqlite || !impl_->synchronous_full) return std::nullopt;
+  impl_->exec("PRAGMA synchronous = NORMAL");
+  impl_->synchronous_full = false;
+  return fs::path(impl_->file.string() + "-wal");
+}
 
 const char* Store::row_lock_sql() const {
   return impl_->backend == Backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "";

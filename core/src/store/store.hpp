@@ -160,6 +160,14 @@ class Store {
   // (row_lock_sql()), for work such as claiming an outbox row that writes nothing else; on
   // SQLite the same as `writer`.
   enum class Lock { writer, rows };
+
+  // SQLite at synchronous=FULL: from now on this session's COMMITs write the write-ahead log
+  // without syncing it (synchronous=NORMAL: the database stays consistent whatever happens), and
+  // the caller makes them durable with a WalSync of the returned file before it tells anyone
+  // they are — from another thread, while it goes on (the group committer). Other sessions read
+  // a commit as soon as it is made; a power loss before the sync may undo it, and nothing made
+  // after it. nullopt, and nothing changes, on PostgreSQL or at NORMAL.
+  std::optional<std::filesystem::path> defer_log_sync();
   void begin(Lock lock = Lock::writer);
   void commit();
   void rollback();

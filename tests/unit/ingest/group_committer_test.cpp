@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -24,6 +27,16 @@ namespace fs = std::filesystem;
 using Status = PushOutcome::Status;
 
 using tsunagu_test::LineAdapter;
+
+// Polls `done` until it holds (true) or 10 s pass (false).
+bool eventually(const std::function<bool()>& done) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
 
 class GroupCommitterTest : public ::testing::Test {
  protected:
@@ -198,13 +211,65 @@ TEST_F(GroupCommitterTest, AStoreThatCannotBeOpenedFailsEachPushAndKeepsTrying) 
 }
 
 TEST_F(GroupCommitterTest, AGroupHoldsAtMostMaxGroupRecords) {
-  ingest::GroupCommitter committer(opener(), abort_, {.max_group_records = 3});
+  ingest::GroupCommitter committer(opener(), abort_, {.max_group_records = 3, .sync_log = {}});
   const auto outcomes =
       push_together(committer, {"PA1,01102\nPA2,01102\n", "PA3,01102\nPA4,01102\n", "PA5,01102\n",
                                 "PA6,01102\nPA7,01102\nPA8,01102\nPA9,01102\n"});
   for (const auto& o : outcomes) EXPECT_EQ(o.status, Status::stored) << o.message;
   EXPECT_GE(committer.stats().groups, 3u);  // 2 + 2 > 3, and a push larger than 3 goes alone
   EXPECT_EQ(count("SELECT COUNT(*) FROM events"), 9);
+}
+
+// SQLite: a group's pushes are answered once the write-ahead log is synced, on a thread of its
+// own, and the committer stores the next group meanwhile.
+TEST_F(GroupCommitterTest, APushIsAnsweredOnceTheLogIsSyncedAndTheNextGroupIsStoredMeanwhile) {
+  if (tsunagu_test::store_on_postgres()) GTEST_SKIP() << "PostgreSQL's COMMIT is durable";
+  std::promise<void> release;
+  const std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> syncs{0};
+  ingest::GroupCommitter::Options options;
+  options.sync_log = [&](const fs::path& log) {
+    EXPECT_EQ(log, fs::path((dir_ / "store.db").string() + "-wal"));
+    ++syncs;
+    released.wait();
+  };
+  ingest::GroupCommitter committer(opener(), abort_, options);
+  auto first =
+      std::async(std::launch::async, [&] { return committer.commit(decoded("PA1,01102\n")); });
+  ASSERT_TRUE(eventually([&] { return syncs.load() == 1; }));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM events"), 1) << "committed, and readers see it";
+  EXPECT_EQ(first.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout)
+      << "answered before its log was synced";
+  auto second =
+      std::async(std::launch::async, [&] { return committer.commit(decoded("PA2,01102\n")); });
+  EXPECT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM events") == 2; }))
+      << "the next push waited for the sync before it was stored";
+  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  release.set_value();
+  EXPECT_EQ(first.get().status, Status::stored);
+  EXPECT_EQ(second.get().status, Status::stored);
+  committer.stop();
+  EXPECT_EQ(committer.stats().groups, 2u);
+  EXPECT_EQ(committer.stats().log_syncs, 2u);
+  expect_audit_verifies();
+}
+
+// A sync that fails: its pushes are answered as not stored, and so is every later push (their
+// senders send them again once the hub has been restarted; what was committed is a duplicate then).
+TEST_F(GroupCommitterTest, AFailedSyncFailsItsPushesAndEveryLaterOne) {
+  if (tsunagu_test::store_on_postgres()) GTEST_SKIP() << "PostgreSQL's COMMIT is durable";
+  ingest::GroupCommitter::Options options;
+  options.sync_log = [](const fs::path&) { throw std::runtime_error("fdatasync: EIO (a test)"); };
+  ingest::GroupCommitter committer(opener(), abort_, options);
+  const PushOutcome first = committer.commit(decoded("PA1,01102\n"));
+  EXPECT_EQ(first.status, Status::store_failed);
+  EXPECT_NE(first.message.find("could not be synced to disk (fdatasync: EIO (a test))"),
+            std::string::npos)
+      << first.message;
+  const PushOutcome later = committer.commit(decoded("PA2,01102\n"));
+  EXPECT_EQ(later.status, Status::store_failed);
+  EXPECT_NE(later.message.find("refused"), std::string::npos) << later.message;
+  EXPECT_EQ(count("SELECT COUNT(*) FROM events WHERE source_ref = 'PA2'"), 0);
 }
 
 }  // namespace
