@@ -23,10 +23,14 @@ const Layout& layout() {
 }
 
 namespace {
-std::string sqlite_store_element(const std::string& checkpoint) {
+// `checkpoint_mb` empty: the store's default.
+std::string sqlite_store_element(const std::string& checkpoint,
+                                 const std::string& checkpoint_mb = "") {
   return "<store><backend>sqlite</backend><sqlite><file>store.db</file><synchronous>full"
          "</synchronous><checkpoint>" +
-         checkpoint + "</checkpoint></sqlite></store>";
+         checkpoint + "</checkpoint>" +
+         (checkpoint_mb.empty() ? "" : "<checkpoint-mb>" + checkpoint_mb + "</checkpoint-mb>") +
+         "</sqlite></store>";
 }
 }  // namespace
 
@@ -71,7 +75,8 @@ fs::path write_instance_config(const fs::path& work, const std::vector<std::stri
 }
 
 std::string sqlite_store_xml(const Args& args) {
-  return sqlite_store_element(option(args, "--checkpoint", "background"));
+  return sqlite_store_element(option(args, "--checkpoint", "background"),
+                              option(args, "--checkpoint-mb", ""));
 }
 
 config::HubConfig load_instance_config(const fs::path& config_file) {

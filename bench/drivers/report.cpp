@@ -153,7 +153,10 @@ std::vector<Row> rows(const Figures& f) {
          fmt(*per_s) + " events/s" +
              (f.num("B4.cpu_us_per_push") ? "; tsunagud CPU " + fmt(*f.num("B4.cpu_us_per_push")) +
                                                 " µs per push (one committer stores them all)"
-                                          : std::string()),
+                                          : std::string()) +
+             (f.num("B4.client_cpu_us_per_push")
+                  ? "; the load client's " + fmt(*f.num("B4.client_cpu_us_per_push")) + " µs"
+                  : std::string()),
          ceiling ? fmt(*per_s / *ceiling, 1) + " × the single-commit ceiling (" + fmt(*ceiling) +
                        " commits/s)"
                  : "",
