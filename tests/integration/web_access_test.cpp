@@ -566,7 +566,7 @@ TEST_F(WebAccess, HealthzRunsEveryCheckAndMetricsCountNoticesAndRequestsByRouteC
   const Reply health = c.send("GET", "/healthz");
   ASSERT_EQ(health.status, 200) << health.body;
   const auto checks = health.json()->getObject("checks");
-  for (const char* name : {"store", "plugins", "listeners", "checkpoints"}) {
+  for (const char* name : {"store", "plugins", "listeners", "checkpoints", "pushes"}) {
     ASSERT_TRUE(checks->has(name)) << name;
     EXPECT_EQ(checks->getObject(name)->getValue<std::string>("status"), "ok") << name;
   }

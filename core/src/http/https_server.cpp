@@ -255,6 +255,16 @@ HttpsServer::HttpsServer(const config::HubConfig& config,
     return c;
   });
 
+  // Pushes: refused for good once the store's log could not be synced after a COMMIT; the disk
+  // needs looking at, then the hub a restart.
+  status_.add_health_check("pushes", [this] {
+    HealthCheck c;
+    const std::string failure = ingest_.store_failure();
+    c.ok = failure.empty();
+    if (!c.ok) c.details.emplace_back("log_sync_failed", failure);
+    return c;
+  });
+
   Poco::Net::HTTPServerParams::Ptr server_params = new Poco::Net::HTTPServerParams;
   server_params->setMaxThreads(h.threads);
   server_params->setMaxQueued(h.max_queued);

@@ -11,7 +11,8 @@
 //       good records of the body are stored, the rejected ones quarantined
 //   400 the body as a whole is unusable (nothing stored); 503 the store failed (nothing stored).
 // The body is decoded on the request thread; storing it is the GroupCommitter's, which stores
-// the pushes of concurrent requests in one transaction and answers each after that COMMIT.
+// the pushes of concurrent requests in one transaction and answers each once that COMMIT is
+// durable.
 #pragma once
 
 #include <atomic>
@@ -41,6 +42,9 @@ class IngestEndpoint {
   IngestEndpoint& operator=(const IngestEndpoint&) = delete;
 
   Response handle(Request& request) const;
+  // Empty unless the store's log could not be synced after a COMMIT: pushes are refused then
+  // until a restart (ingest/group_committer.hpp).
+  std::string store_failure() const { return committer_.log_failure(); }
   // A reload's new pipelines; a push being decoded finishes with the one it started with.
   void replace_pipelines(const std::vector<ingest::SystemPipeline>& pipelines);
 

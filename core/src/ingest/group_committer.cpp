@@ -76,6 +76,11 @@ GroupCommitter::Stats GroupCommitter::stats() const {
   return stats_;
 }
 
+std::string GroupCommitter::log_failure() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return log_failure_;
+}
+
 void GroupCommitter::pause() {
   std::lock_guard<std::mutex> lock(mutex_);
   paused_ = true;
@@ -126,6 +131,21 @@ void GroupCommitter::run_syncs() {
       wal = *to_sync_log_;
     }
     std::string failure;
+    {
+      // After a failed sync a later one may succeed with the pages the failed one lost: nothing
+      // committed after it counts as durable.
+      std::lock_guard<std::mutex> lock(mutex_);
+      failure = log_failure_;
+    }
+    if (!failure.empty()) {
+      for (auto& c : batch) {
+        c.pending->done.set_value(failed_outcome(
+            c.pending->push, "the store's write-ahead log could not be synced to disk earlier (" +
+                                 failure +
+                                 "); send the push again once the hub has been restarted"));
+      }
+      continue;
+    }
     try {
       if (options_.sync_log) {
         options_.sync_log(wal);

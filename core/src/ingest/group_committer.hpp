@@ -89,6 +89,9 @@ class GroupCommitter {
   void stop();
 
   Stats stats() const;
+  // Why the log could not be synced, once that happened (every push is refused since); empty
+  // while it has not. /healthz reports it.
+  std::string log_failure() const;
 
   // For tests: while paused, pushes queue up and no group begins, so a test can make one group
   // of the pushes it chose.

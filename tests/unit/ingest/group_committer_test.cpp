@@ -269,6 +269,7 @@ TEST_F(GroupCommitterTest, AFailedSyncFailsItsPushesAndEveryLaterOne) {
   const PushOutcome later = committer.commit(decoded("PA2,01102\n"));
   EXPECT_EQ(later.status, Status::store_failed);
   EXPECT_NE(later.message.find("refused"), std::string::npos) << later.message;
+  EXPECT_EQ(committer.log_failure(), "fdatasync: EIO (a test)");  // /healthz says so
   EXPECT_EQ(count("SELECT COUNT(*) FROM events WHERE source_ref = 'PA2'"), 0);
 }
 
