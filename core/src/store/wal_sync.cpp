@@ -34,6 +34,18 @@ void WalSync::sync() {
   if (fd_ < 0) {
     fd_ = ::open(log_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) fail("cannot open the write-ahead log to sync it");
+    // A log made since the last look: its name in the directory must be durable too (SQLite
+    // syncs the directory when a session at FULL makes the log; this one is at NORMAL).
+    const std::string dir = log_.has_parent_path() ? log_.parent_path().string() : ".";
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) fail("cannot open the write-ahead log's directory to sync it");
+    const bool synced = ::fsync(dir_fd) == 0;
+    const int error = errno;
+    ::close(dir_fd);
+    if (!synced) {
+      errno = error;
+      fail("cannot sync the write-ahead log's directory to disk");
+    }
   }
   if (::fdatasync(fd_) != 0) fail("cannot sync the write-ahead log to disk");
 }

@@ -5,7 +5,8 @@
 //
 // It syncs through a descriptor of its own: fdatasync makes every write to the file durable,
 // whichever descriptor made it. Should the log be a new file (SQLite deletes it when the last
-// connection closes and makes it again at the next open), the descriptor follows it.
+// connection closes and makes it again at the next open), the descriptor follows it, and the
+// directory is synced too, so that the new file's name is as durable as its contents.
 #pragma once
 
 #include <filesystem>
