@@ -182,7 +182,8 @@ std::vector<Row> rows(const Figures& f) {
       const auto kept_notice = f.num("B4.kept_up_notice_p99_ms");
       out.push_back({"B4",
                      "… latency at " + fmt(*f.num("B4.kept_up_rate")) +
-                         " events/s offered (half the throughput above; informative)",
+                         " events/s offered, a second run right after (half the throughput "
+                         "above, at most the rate above; informative)",
                      "—",
                      "p99 request → durable 2xx " + fmt(*kept, 1) + " ms (p50 " +
                          fmt(*f.num("B4.kept_up_p50_ms"), 1) + " ms)" +
