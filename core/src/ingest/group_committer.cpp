@@ -130,32 +130,22 @@ void GroupCommitter::run_syncs() {
       batch.swap(to_sync_);
       wal = *to_sync_log_;
     }
-    std::string failure;
-    {
-      // After a failed sync a later one may succeed with the pages the failed one lost: nothing
-      // committed after it counts as durable.
-      std::lock_guard<std::mutex> lock(mutex_);
-      failure = log_failure_;
-    }
-    if (!failure.empty()) {
-      for (auto& c : batch) {
-        c.pending->done.set_value(failed_outcome(
-            c.pending->push, "the store's write-ahead log could not be synced to disk earlier (" +
-                                 failure +
-                                 "); send the push again once the hub has been restarted"));
+    // After a failed sync a later one may succeed with the pages the failed one lost: nothing
+    // committed after it counts as durable.
+    std::string failure = log_failure();
+    const bool earlier = !failure.empty();
+    if (!earlier) {
+      try {
+        if (options_.sync_log) {
+          options_.sync_log(wal);
+        } else {
+          if (!wal_sync_ || wal_sync_->log() != wal)
+            wal_sync_ = std::make_unique<store::WalSync>(wal);
+          wal_sync_->sync();
+        }
+      } catch (const std::exception& e) {
+        failure = e.what();
       }
-      continue;
-    }
-    try {
-      if (options_.sync_log) {
-        options_.sync_log(wal);
-      } else {
-        if (!wal_sync_ || wal_sync_->log() != wal)
-          wal_sync_ = std::make_unique<store::WalSync>(wal);
-        wal_sync_->sync();
-      }
-    } catch (const std::exception& e) {
-      failure = e.what();
     }
     if (failure.empty()) {
       {
@@ -165,20 +155,20 @@ void GroupCommitter::run_syncs() {
       for (auto& c : batch) c.pending->done.set_value(std::move(c.outcome));
       continue;
     }
-    log().critical(
-        "the write-ahead log could not be synced to disk (%s): %s pushes committed before it are "
-        "answered as not stored, and every later push is refused until the hub is restarted "
-        "(check the disk first)",
-        failure, std::to_string(batch.size()));
-    {
+    if (!earlier) {
+      log().critical(
+          "the write-ahead log could not be synced to disk (%s): %s pushes committed before it "
+          "are answered as not stored, and every later push is refused until the hub is "
+          "restarted (check the disk first)",
+          failure, std::to_string(batch.size()));
       std::lock_guard<std::mutex> lock(mutex_);
-      if (log_failure_.empty()) log_failure_ = failure;
+      log_failure_ = failure;  // only this thread sets it
     }
-    for (auto& c : batch) {
-      c.pending->done.set_value(failed_outcome(
-          c.pending->push, "the store's write-ahead log could not be synced to disk (" + failure +
-                               "); send the push again once the hub has been restarted"));
-    }
+    const std::string message =
+        std::string("the store's write-ahead log could not be synced to disk") +
+        (earlier ? " earlier" : "") + " (" + failure +
+        "); send the push again once the hub has been restarted";
+    for (auto& c : batch) c.pending->done.set_value(failed_outcome(c.pending->push, message));
   }
 }
 
