@@ -311,10 +311,10 @@ struct RunStats {
   std::uint64_t ok = 0, failed = 0;
   double seconds = 0;
   std::chrono::steady_clock::time_point start;
-  std::vector<double> latencies_ms;
-  // Each request's scheduled start (ms after the run's) and latency to its answer, for
+  // Each request's scheduled start (ms after the run's) and latency to its answer, by start, for
   // --latency-log: whether the slow ones come together (a stall) or apart (the queue).
   std::vector<std::pair<double, double>> timeline;
+  std::vector<double> latencies_ms;  // the same latencies, sorted
 };
 
 // `rate` 0: back to back. Otherwise request k of the run is due at start + k / rate.
@@ -345,9 +345,8 @@ RunStats run_load(SSL_CTX* ctx, int port, std::uint64_t first, std::uint64_t req
           std::this_thread::sleep_until(due);
         }
         const int status = conn.post("/api/v1/ingest/child_guidance", event_body(first + k));
-        mine.latencies_ms.push_back(seconds_since(due) * 1e3);
         mine.timeline.emplace_back(std::chrono::duration<double, std::milli>(due - start).count(),
-                                   mine.latencies_ms.back());
+                                   seconds_since(due) * 1e3);
         if (status >= 200 && status < 300) {
           ++mine.ok;
           if (notices != nullptr) notices->watch(first + k, due);
@@ -358,8 +357,6 @@ RunStats run_load(SSL_CTX* ctx, int port, std::uint64_t first, std::uint64_t req
       std::lock_guard<std::mutex> lock(mutex);
       total.ok += mine.ok;
       total.failed += mine.failed;
-      total.latencies_ms.insert(total.latencies_ms.end(), mine.latencies_ms.begin(),
-                                mine.latencies_ms.end());
       total.timeline.insert(total.timeline.end(), mine.timeline.begin(), mine.timeline.end());
     });
   }
@@ -369,8 +366,9 @@ RunStats run_load(SSL_CTX* ctx, int port, std::uint64_t first, std::uint64_t req
   for (auto& t : threads) t.join();
   total.seconds = seconds_since(start);
   total.start = start;
-  std::sort(total.latencies_ms.begin(), total.latencies_ms.end());
   std::sort(total.timeline.begin(), total.timeline.end());
+  for (const auto& [at, ms] : total.timeline) total.latencies_ms.push_back(ms);
+  std::sort(total.latencies_ms.begin(), total.latencies_ms.end());
   return total;
 }
 
