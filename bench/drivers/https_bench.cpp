@@ -32,6 +32,7 @@
 #include <ctime>
 #include <deque>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <latch>
 #include <mutex>
@@ -495,6 +496,7 @@ int https_main(const Args& args) {
     paced_notices.finish();
     if (const std::string path = option(args, "--latency-log", ""); !path.empty()) {
       std::ofstream out(path);
+      out << std::fixed << std::setprecision(3);  // the start is ~10^7 ms: not in 6 digits
       // CLOCK_MONOTONIC is the machine's: the daemon's own timestamps can be set beside these.
       out << "# the paced run started at "
           << std::chrono::duration<double, std::milli>(paced.start.time_since_epoch()).count()
