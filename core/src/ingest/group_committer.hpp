@@ -19,7 +19,11 @@
 // syncing the write-ahead log (Store::defer_log_sync), hands the group to a second thread, and
 // goes on with the next group; that thread syncs the log once for every group handed over
 // meanwhile (store::WalSync) and only then answers their pushes. A 2xx still means on disk; the
-// fsync no longer holds up the storing of the next pushes (bench/RESULTS.md, B4). Readers may see
+// fsync no longer holds up the storing of the next pushes (bench/RESULTS.md, B4). While a sync
+// runs, the committer keeps its transaction open and stores the pushes that arrive into it, and
+// commits once the sync thread is free (or the group is full): committing earlier would only
+// make them wait for the next sync anyway, and every COMMIT writes each page it changed to the
+// log, so fewer, larger groups write the pages their pushes share once. Readers may see
 // a group for the moment between its COMMIT and the sync; a power loss then undoes it, and
 // nothing after it, and its pushes were never answered, so their senders send them again. Should
 // a sync fail, the pushes waiting for it are answered store_failed and so is every later push,
@@ -112,9 +116,17 @@ class GroupCommitter {
   };
 
   void run();
+  // Under mutex_: moves queued pushes into `group` while they fit in max_group_records (the
+  // first always does); false once the next one does not.
+  bool take_queued(Group& group, std::size_t& records);
+  // While the sync thread is busy with earlier groups, waits for more pushes to store in the
+  // open transaction: true with some added to `group`, false when it is time to COMMIT (the sync
+  // thread is idle, the group is full, the hub is stopping, or the log failed).
+  bool take_while_syncing(Group& group, std::size_t& records);
   void run_syncs();
-  // After a COMMIT: answered now, or once the log is synced.
-  void answer(std::unique_ptr<Pending> pending, PushOutcome outcome);
+  void sync_and_answer(std::vector<Committed>& batch, const std::filesystem::path& wal);
+  // After a COMMIT: answers the group's pushes now, or once the log is synced.
+  void answer(Group& group, std::vector<PushOutcome>& outcomes);
   void store_group(Group& group);
   void store_alone(std::unique_ptr<Pending> pending);
   void fail(Pending& pending, const std::string& message);
@@ -144,6 +156,7 @@ class GroupCommitter {
   std::condition_variable synced_wake_;
   std::vector<Committed> to_sync_;
   std::optional<std::filesystem::path> to_sync_log_;  // the log they were committed in
+  bool syncing_ = false;  // the sync thread is syncing a batch (answering it included)
   bool syncs_stopping_ = false;
   std::string log_failure_;  // set by a failed sync: every later push fails with it
   std::thread sync_thread_;

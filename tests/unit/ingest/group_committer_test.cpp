@@ -221,8 +221,9 @@ TEST_F(GroupCommitterTest, AGroupHoldsAtMostMaxGroupRecords) {
 }
 
 // SQLite: a group's pushes are answered once the write-ahead log is synced, on a thread of its
-// own, and the committer stores the next group meanwhile.
-TEST_F(GroupCommitterTest, APushIsAnsweredOnceTheLogIsSyncedAndTheNextGroupIsStoredMeanwhile) {
+// own. The pushes that arrive meanwhile are stored in the committer's open transaction, and
+// committed together once that sync is done: one COMMIT for all of them.
+TEST_F(GroupCommitterTest, APushIsAnsweredOnceTheLogIsSyncedAndThePushesMeanwhileShareOneCommit) {
   if (tsunagu_test::store_on_postgres()) GTEST_SKIP() << "PostgreSQL's COMMIT is durable";
   std::promise<void> release;
   const std::shared_future<void> released = release.get_future().share();
@@ -240,18 +241,61 @@ TEST_F(GroupCommitterTest, APushIsAnsweredOnceTheLogIsSyncedAndTheNextGroupIsSto
   EXPECT_EQ(count("SELECT COUNT(*) FROM events"), 1) << "committed, and readers see it";
   EXPECT_EQ(first.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout)
       << "answered before its log was synced";
-  auto second =
-      std::async(std::launch::async, [&] { return committer.commit(decoded("PA2,01102\n")); });
-  EXPECT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM events") == 2; }))
-      << "the next push waited for the sync before it was stored";
-  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  std::vector<std::future<PushOutcome>> meanwhile;
+  for (int i = 2; i <= 6; ++i) {
+    meanwhile.push_back(std::async(std::launch::async, [&, i] {
+      return committer.commit(decoded("PA" + std::to_string(i) + ",01102\n"));
+    }));
+  }
+  // Routing runs inside the storing transaction: all five are stored while the sync is held...
+  EXPECT_TRUE(eventually([&] { return routed_.load() == 6; }))
+      << "the pushes waited for the sync before they were stored";
+  // ...and not committed: a COMMIT now would only wait for the next sync.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM events"), 1) << "committed while the log was synced";
+  EXPECT_EQ(committer.stats().groups, 1u);
   release.set_value();
   EXPECT_EQ(first.get().status, Status::stored);
-  EXPECT_EQ(second.get().status, Status::stored);
+  for (auto& m : meanwhile) EXPECT_EQ(m.get().status, Status::stored);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM events"), 6);
   committer.stop();
   EXPECT_EQ(committer.stats().groups, 2u);
+  EXPECT_EQ(committer.stats().pushes, 6u);
   EXPECT_EQ(committer.stats().log_syncs, 2u);
   expect_audit_verifies();
+}
+
+// While a sync is held the open transaction still takes no more than max_group_records: a
+// full group is committed, and the rest wait for the next one.
+TEST_F(GroupCommitterTest, AGroupStoredWhileTheLogIsSyncedHoldsAtMostMaxGroupRecords) {
+  if (tsunagu_test::store_on_postgres()) GTEST_SKIP() << "PostgreSQL's COMMIT is durable";
+  std::promise<void> release;
+  const std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> syncs{0};
+  ingest::GroupCommitter::Options options;
+  options.max_group_records = 2;
+  options.sync_log = [&](const fs::path&) {
+    ++syncs;
+    released.wait();
+  };
+  ingest::GroupCommitter committer(opener(), abort_, options);
+  auto first =
+      std::async(std::launch::async, [&] { return committer.commit(decoded("PA1,01102\n")); });
+  ASSERT_TRUE(eventually([&] { return syncs.load() == 1; }));
+  std::vector<std::future<PushOutcome>> meanwhile;
+  for (int i = 2; i <= 4; ++i) {
+    meanwhile.push_back(std::async(std::launch::async, [&, i] {
+      return committer.commit(decoded("PA" + std::to_string(i) + ",01102\n"));
+    }));
+  }
+  // Two of the three fill a group, which is committed although the sync is held.
+  EXPECT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM events") == 3; }));
+  release.set_value();
+  EXPECT_EQ(first.get().status, Status::stored);
+  for (auto& m : meanwhile) EXPECT_EQ(m.get().status, Status::stored);
+  committer.stop();
+  EXPECT_EQ(count("SELECT COUNT(*) FROM events"), 4);
+  EXPECT_EQ(committer.stats().groups, 3u);
 }
 
 // A sync that fails: its pushes are answered as not stored, and so is every later push (their
