@@ -16,8 +16,8 @@
 // The page is written from SQLite's buffer, not copied: a first version (4db5979, reverted)
 // copied whole runs of frames into a buffer of its own, and inclusion proofs (B5) then took
 // twice as long. Measured since: that slowdown came with the copying, not with the size of the
-// runs (one frame per write copied was as slow), and writing from SQLite's buffers does not
-// have it.
+// runs (one frame per write, copied, was as slow); writing from SQLite's buffers leaves a far
+// smaller one (core/DESIGN.md, bench/RESULTS.md).
 //
 // Used by Store::open_sqlite for every connection it opens; other SQLite users of the same file
 // (the sqlite3 shell, a backup, the checkpointer) are unaffected, as the file format is SQLite's
