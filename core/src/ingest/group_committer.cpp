@@ -230,7 +230,13 @@ PushIngestor& GroupCommitter::ingestor() {
 }
 
 void GroupCommitter::drop_session() noexcept {
-  // A session that saw an error is not trusted with the next group: a new one is opened.
+  // A session that saw an error is not trusted with the next group: a new one is opened. What
+  // it committed is synced first: closing the last connection to the store checkpoints the
+  // log and deletes it, and the sync thread would then find no log to sync.
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait(lock, [&] { return to_sync_.empty() && !syncing_; });
+  }
   ingestor_.reset();
   audit_.reset();
   store_.reset();

@@ -2,6 +2,10 @@
 // transactions, each answer holds for its own push only, and nobody is left waiting at shutdown.
 #include "ingest/group_committer.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -83,6 +87,28 @@ class GroupCommitterTest : public ::testing::Test {
     committer.resume();
     for (auto& t : threads) t.join();
     return outcomes;
+  }
+
+  // A sync of the log that blocks until `release` is set, counting the syncs begun.
+  struct HeldSync {
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::atomic<int> syncs{0};
+  };
+  ingest::GroupCommitter::Options held_sync_options(HeldSync& held) {
+    ingest::GroupCommitter::Options options;
+    options.sync_log = [this, &held](const fs::path& log) {
+      EXPECT_EQ(log, fs::path((dir_ / "store.db").string() + "-wal"));
+      ++held.syncs;
+      held.released.wait();
+    };
+    return options;
+  }
+  // Pushes PA<n> from a thread of its own.
+  std::future<PushOutcome> push_async(ingest::GroupCommitter& committer, int n) {
+    return std::async(std::launch::async, [this, &committer, n] {
+      return committer.commit(decoded("PA" + std::to_string(n) + ",01102\n"));
+    });
   }
 
   std::int64_t count(const std::string& sql) {
@@ -225,28 +251,15 @@ TEST_F(GroupCommitterTest, AGroupHoldsAtMostMaxGroupRecords) {
 // committed together once that sync is done: one COMMIT for all of them.
 TEST_F(GroupCommitterTest, APushIsAnsweredOnceTheLogIsSyncedAndThePushesMeanwhileShareOneCommit) {
   if (tsunagu_test::store_on_postgres()) GTEST_SKIP() << "PostgreSQL's COMMIT is durable";
-  std::promise<void> release;
-  const std::shared_future<void> released = release.get_future().share();
-  std::atomic<int> syncs{0};
-  ingest::GroupCommitter::Options options;
-  options.sync_log = [&](const fs::path& log) {
-    EXPECT_EQ(log, fs::path((dir_ / "store.db").string() + "-wal"));
-    ++syncs;
-    released.wait();
-  };
-  ingest::GroupCommitter committer(opener(), abort_, options);
-  auto first =
-      std::async(std::launch::async, [&] { return committer.commit(decoded("PA1,01102\n")); });
-  ASSERT_TRUE(eventually([&] { return syncs.load() == 1; }));
+  HeldSync held;
+  ingest::GroupCommitter committer(opener(), abort_, held_sync_options(held));
+  auto first = push_async(committer, 1);
+  ASSERT_TRUE(eventually([&] { return held.syncs.load() == 1; }));
   EXPECT_EQ(count("SELECT COUNT(*) FROM events"), 1) << "committed, and readers see it";
   EXPECT_EQ(first.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout)
       << "answered before its log was synced";
   std::vector<std::future<PushOutcome>> meanwhile;
-  for (int i = 2; i <= 6; ++i) {
-    meanwhile.push_back(std::async(std::launch::async, [&, i] {
-      return committer.commit(decoded("PA" + std::to_string(i) + ",01102\n"));
-    }));
-  }
+  for (int i = 2; i <= 6; ++i) meanwhile.push_back(push_async(committer, i));
   // Routing runs inside the storing transaction: all five are stored while the sync is held...
   EXPECT_TRUE(eventually([&] { return routed_.load() == 6; }))
       << "the pushes waited for the sync before they were stored";
@@ -254,7 +267,7 @@ TEST_F(GroupCommitterTest, APushIsAnsweredOnceTheLogIsSyncedAndThePushesMeanwhil
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(count("SELECT COUNT(*) FROM events"), 1) << "committed while the log was synced";
   EXPECT_EQ(committer.stats().groups, 1u);
-  release.set_value();
+  held.release.set_value();
   EXPECT_EQ(first.get().status, Status::stored);
   for (auto& m : meanwhile) EXPECT_EQ(m.get().status, Status::stored);
   EXPECT_EQ(count("SELECT COUNT(*) FROM events"), 6);
@@ -269,33 +282,57 @@ TEST_F(GroupCommitterTest, APushIsAnsweredOnceTheLogIsSyncedAndThePushesMeanwhil
 // full group is committed, and the rest wait for the next one.
 TEST_F(GroupCommitterTest, AGroupStoredWhileTheLogIsSyncedHoldsAtMostMaxGroupRecords) {
   if (tsunagu_test::store_on_postgres()) GTEST_SKIP() << "PostgreSQL's COMMIT is durable";
-  std::promise<void> release;
-  const std::shared_future<void> released = release.get_future().share();
-  std::atomic<int> syncs{0};
-  ingest::GroupCommitter::Options options;
+  HeldSync held;
+  ingest::GroupCommitter::Options options = held_sync_options(held);
   options.max_group_records = 2;
-  options.sync_log = [&](const fs::path&) {
-    ++syncs;
-    released.wait();
-  };
   ingest::GroupCommitter committer(opener(), abort_, options);
-  auto first =
-      std::async(std::launch::async, [&] { return committer.commit(decoded("PA1,01102\n")); });
-  ASSERT_TRUE(eventually([&] { return syncs.load() == 1; }));
+  auto first = push_async(committer, 1);
+  ASSERT_TRUE(eventually([&] { return held.syncs.load() == 1; }));
   std::vector<std::future<PushOutcome>> meanwhile;
-  for (int i = 2; i <= 4; ++i) {
-    meanwhile.push_back(std::async(std::launch::async, [&, i] {
-      return committer.commit(decoded("PA" + std::to_string(i) + ",01102\n"));
-    }));
-  }
+  for (int i = 2; i <= 4; ++i) meanwhile.push_back(push_async(committer, i));
   // Two of the three fill a group, which is committed although the sync is held.
   EXPECT_TRUE(eventually([&] { return count("SELECT COUNT(*) FROM events") == 3; }));
-  release.set_value();
+  held.release.set_value();
   EXPECT_EQ(first.get().status, Status::stored);
   for (auto& m : meanwhile) EXPECT_EQ(m.get().status, Status::stored);
   committer.stop();
   EXPECT_EQ(count("SELECT COUNT(*) FROM events"), 4);
   EXPECT_EQ(committer.stats().groups, 3u);
+}
+
+// A push that fails makes the committer drop its session; the session is closed only once what
+// it committed is synced. Closing the store's last connection checkpoints the log and deletes
+// it: a sync still to come would find no log, fail, and every later push would be refused.
+TEST_F(GroupCommitterTest, ASessionDroppedAfterAFailureIsClosedOnlyOnceItsCommitsAreSynced) {
+  if (tsunagu_test::store_on_postgres()) GTEST_SKIP() << "PostgreSQL's COMMIT is durable";
+  std::promise<void> release;
+  const std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> syncs{0};
+  std::atomic<bool> unlinked_before_synced{false};
+  ingest::GroupCommitter::Options options;
+  options.sync_log = [&](const fs::path& log) {
+    const int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0) << log;
+    ++syncs;
+    released.wait();
+    struct stat now {};
+    ASSERT_EQ(::fstat(fd, &now), 0);
+    if (now.st_nlink == 0) unlinked_before_synced = true;
+    ::close(fd);
+  };
+  ingest::GroupCommitter committer(opener(), abort_, options);
+  auto first = push_async(committer, 1);
+  ASSERT_TRUE(eventually([&] { return syncs.load() == 1; }));
+  auto failing =
+      std::async(std::launch::async, [&] { return committer.commit(decoded("FAIL,01102\n")); });
+  ASSERT_TRUE(eventually([&] { return routed_.load() == 2; }));  // FAIL's routing has thrown
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  release.set_value();
+  EXPECT_EQ(first.get().status, Status::stored);
+  EXPECT_EQ(failing.get().status, Status::store_failed);
+  EXPECT_FALSE(unlinked_before_synced) << "the log was deleted before the sync it waited for";
+  EXPECT_EQ(committer.log_failure(), "");
+  EXPECT_EQ(committer.commit(decoded("PA2,01102\n")).status, Status::stored);
 }
 
 // A sync that fails: its pushes are answered as not stored, and so is every later push (their
