@@ -25,11 +25,13 @@
 // make them wait for the next sync anyway, and every COMMIT writes each page it changed to the
 // log, so fewer, larger groups write the pages their pushes share once. Readers may see
 // a group for the moment between its COMMIT and the sync; a power loss then undoes it, and
-// nothing after it, and its pushes were never answered, so their senders send them again. Should
-// a sync fail, the pushes waiting for it are answered store_failed and so is every later push,
-// until the hub is restarted: after a failed fsync the kernel may have dropped the unwritten
-// pages, and what was committed after them could be lost with them. On PostgreSQL the server's
-// COMMIT is durable, and each group is answered after it.
+// nothing after it, and its pushes were never answered, so their senders send them again. A
+// session dropped after an error is closed only once what it committed is synced (closing the
+// store's last connection deletes the log). Should a sync fail, the pushes waiting for it are
+// answered store_failed and so is every later push, until the hub is restarted: after a failed
+// fsync the kernel may have dropped the unwritten pages, and what was committed after them could
+// be lost with them. On PostgreSQL the server's COMMIT is durable, and each group is answered
+// after it.
 //
 // Shutdown: once `abort` is set, pushes not yet stored get only their receipt and the failure
 // recorded, and store_failed; after stop() commit() answers store_failed at once. Nobody waits
