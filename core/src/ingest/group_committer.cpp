@@ -102,14 +102,14 @@ std::size_t GroupCommitter::queued() const {
 void GroupCommitter::run() {
   for (;;) {
     Group group;
+    std::size_t records = 0;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || (!paused_ && !queue_.empty()); });
       if (queue_.empty()) return;  // stopping, and nothing left to store
-      std::size_t records = 0;
       take_queued(group, records);
     }
-    store_group(group);
+    store_group(group, records);
   }
 }
 
@@ -128,8 +128,7 @@ bool GroupCommitter::take_while_syncing(Group& group, std::size_t& records) {
   if (!deferred_log_) return false;  // the COMMIT itself is durable: nothing to wait for
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    const bool syncing = syncing_ || !to_sync_.empty();
-    if (!syncing || stopping_ || !log_failure_.empty() || abort_.load()) return false;
+    if (!sync_busy() || stopping_ || !log_failure_.empty() || abort_.load()) return false;
     if (!paused_ && !queue_.empty()) {
       const std::size_t before = group.size();
       const bool room = take_queued(group, records);
@@ -235,7 +234,7 @@ void GroupCommitter::drop_session() noexcept {
   // log and deletes it, and the sync thread would then find no log to sync.
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait(lock, [&] { return to_sync_.empty() && !syncing_; });
+    wake_.wait(lock, [&] { return !sync_busy(); });
   }
   ingestor_.reset();
   audit_.reset();
@@ -243,7 +242,7 @@ void GroupCommitter::drop_session() noexcept {
   deferred_log_.reset();
 }
 
-void GroupCommitter::store_group(Group& group) {
+void GroupCommitter::store_group(Group& group, std::size_t records) {
   std::string log_failure;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -271,8 +270,6 @@ void GroupCommitter::store_group(Group& group) {
   try {
     PushIngestor& in = ingestor();
     store::Transaction tx(*store_);
-    std::size_t records = 0;
-    for (const auto& p : group) records += p->push.records.size();
     for (;;) {
       for (std::size_t i = outcomes.size(); i < group.size(); ++i)
         outcomes.push_back(in.store(group[i]->push));

@@ -125,11 +125,14 @@ class GroupCommitter {
   // open transaction: true with some added to `group`, false when it is time to COMMIT (the sync
   // thread is idle, the group is full, the hub is stopping, or the log failed).
   bool take_while_syncing(Group& group, std::size_t& records);
+  // Under mutex_: the sync thread has a batch in hand or waiting.
+  bool sync_busy() const { return syncing_ || !to_sync_.empty(); }
   void run_syncs();
   void sync_and_answer(std::vector<Committed>& batch, const std::filesystem::path& wal);
   // After a COMMIT: answers the group's pushes now, or once the log is synced.
   void answer(Group& group, std::vector<PushOutcome>& outcomes);
-  void store_group(Group& group);
+  // `records`: how many the group holds, as take_queued() counted them.
+  void store_group(Group& group, std::size_t records);
   void store_alone(std::unique_ptr<Pending> pending);
   void fail(Pending& pending, const std::string& message);
   PushIngestor& ingestor();  // opens the session on first use and after an error
