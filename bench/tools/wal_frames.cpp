@@ -96,7 +96,18 @@ int main(int argc, char** argv) {
   }
   try {
     const std::string db = argv[1];
-    const std::size_t last = argc == 4 ? std::stoul(argv[3]) : 1000;
+    std::size_t last = 1000;
+    if (argc == 4) {
+      const std::string text = argv[3];
+      std::size_t used = 0;
+      try {
+        last = std::stoul(text, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != text.size() || last == 0 || text.front() == '-')
+        throw std::runtime_error("--last " + text + ": not a whole number of commits above 0");
+    }
     const auto commits = read_commits(db + "-wal");
     if (commits.empty()) throw std::runtime_error(db + "-wal: no whole commit in the log");
     const std::size_t from = commits.size() > last ? commits.size() - last : 0;
